@@ -1,0 +1,211 @@
+/**
+ * One schema for the whole configuration. Library users pass a partial object to createGatehouse();
+ * the server builds the same object from GATEHOUSE_* environment variables (see ENV below). Either
+ * way it is validated once at start, and a bad value stops start-up with a message naming it.
+ */
+import { z } from 'zod';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `30m`, `12h`, `5s`, `250ms`, `30d` (or a number of milliseconds). */
+export function parseDuration(v: string | number): number {
+  if (typeof v === 'number') return v;
+  const m = DURATION_RE.exec(v.trim());
+  if (!m) throw new Error(`"${v}" is not a duration (use e.g. 250ms, 5s, 30m, 12h, 30d)`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]!]!);
+}
+
+const duration = (min = 1) =>
+  z.union([z.number(), z.string()]).transform((v, ctx) => {
+    try {
+      const ms = parseDuration(v);
+      if (!Number.isFinite(ms) || ms < min) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${min} ms` });
+        return z.NEVER;
+      }
+      return ms;
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** OWASP's minimum for argon2id (m=19 MiB, t=2, p=1). Weaker needs the loudly named escape hatch. */
+export const OWASP_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export const configSchema = z
+  .object({
+    /** The public base URL: the JWT issuer, the origin for CSRF checks, the links in mail. */
+    publicUrl: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
+    host: z.string().default('0.0.0.0'),
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** `sqlite:<path>`, `sqlite::memory:`, `memory:` or `postgres://…`. */
+    databaseUrl: z.string().default('sqlite:./data/gatehouse.db'),
+    /** Redis for hot state (sessions, refresh tokens, revocations, rate limits). */
+    redisUrl: z.string().nullable().default(null),
+    /** Encrypts private keys at rest. Required when keys live in a shared database. */
+    secret: z.string().min(32, 'must be at least 32 characters').nullable().default(null),
+    /** Where keys and the SQLite file live by default. */
+    dataDir: z.string().default('./data'),
+    trustProxy: z.union([z.boolean(), z.string(), z.number()]).default(false),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    session: z
+      .object({
+        idleTtl: duration(1000).default(30 * 60_000),
+        absoluteTtl: duration(1000).default(12 * 3_600_000),
+        /** Sliding renewal writes at most once per this interval. */
+        renewInterval: duration(0).default(60_000),
+        cookieName: z.string().regex(/^__Host-[A-Za-z0-9_-]+$/, 'must start with __Host-').default('__Host-gatehouse'),
+        maxPerUser: z.coerce.number().int().min(1).max(1000).default(10),
+        single: z.boolean().default(false),
+        dataMaxBytes: z.coerce.number().int().min(2).max(64 * 1024).default(4096),
+      })
+      .prefault({}),
+    token: z
+      .object({
+        alg: z.enum(['EdDSA', 'ES256', 'RS256', 'HS256']).default('EdDSA'),
+        accessTtl: duration(1000).default(10 * 60_000),
+        /** Tokens whose iat is older than this are refused even if exp says otherwise. */
+        maxAge: duration(1000).default(60 * 60_000),
+        audience: z.string().min(1).default('gatehouse'),
+        refreshIdleTtl: duration(1000).default(14 * 86_400_000),
+        refreshAbsoluteTtl: duration(1000).default(30 * 86_400_000),
+        /** Concurrent refreshes of one token inside this window get the same successor. */
+        refreshGrace: duration(0).default(10_000),
+        refreshCookieName: z.string().default('__Secure-gatehouse-refresh'),
+        maxPerUser: z.coerce.number().int().min(1).max(1000).default(10),
+        single: z.boolean().default(false),
+        clockSkew: duration(0).default(30_000),
+        /** Upper bound on an access token's encoded size, custom claims included. */
+        maxBytes: z.coerce.number().int().min(256).max(16_384).default(2048),
+      })
+      .prefault({}),
+    reauthWindow: duration(1000).default(10 * 60_000),
+    auditRetention: duration(60_000).default(90 * 86_400_000),
+    passwordHashing: z
+      .object({
+        memoryCost: z.coerce.number().int().min(1024).default(OWASP_ARGON2.memoryCost),
+        timeCost: z.coerce.number().int().min(1).default(OWASP_ARGON2.timeCost),
+        parallelism: z.coerce.number().int().min(1).max(16).default(OWASP_ARGON2.parallelism),
+        /** Allows parameters below OWASP's minimum. For test suites only; the server warns loudly. */
+        unsafeAllowWeak: z.boolean().default(false),
+      })
+      .prefault({})
+      .superRefine((p, ctx) => {
+        if (p.unsafeAllowWeak) return;
+        if (p.memoryCost < OWASP_ARGON2.memoryCost || p.timeCost < OWASP_ARGON2.timeCost) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `argon2id parameters below OWASP minimum (m=${OWASP_ARGON2.memoryCost} KiB, t=${OWASP_ARGON2.timeCost}); set GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING=true only for tests`,
+          });
+        }
+      }),
+    /** How often expired rows are swept (SQL stores). */
+    cleanupInterval: duration(1000).default(10 * 60_000),
+    /** In-process cache of validated sessions and verified tokens (entries). */
+    cacheMaxEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
+    /** Per-operation store timeout; beyond it a request gets 503. */
+    storeTimeout: duration(50).default(2000),
+  })
+  .strict();
+
+export type GatehouseConfig = z.output<typeof configSchema>;
+export type GatehouseConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string';
+interface EnvVar {
+  name: string;
+  path: string[];
+  kind: EnvKind;
+  doc: string;
+}
+
+/** Every environment variable the server reads, with the config path it sets. Generates docs/config.md. */
+export const ENV: EnvVar[] = [
+  { name: 'PORT', path: ['port'], kind: 'int', doc: 'TCP port to listen on.' },
+  { name: 'GATEHOUSE_HOST', path: ['host'], kind: 'string', doc: 'Address to bind.' },
+  { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail.' },
+  { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:` or `postgres://…`.' },
+  { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis (or `redis+cluster://host:port,host:port`) for sessions, refresh tokens, revocations and rate limits.' },
+  { name: 'GATEHOUSE_SECRET', path: ['secret'], kind: 'nullable-string', doc: 'At least 32 characters; encrypts private keys at rest. Required with a shared database.' },
+  { name: 'GATEHOUSE_DATA_DIR', path: ['dataDir'], kind: 'string', doc: 'Directory for the SQLite file and key files.' },
+  { name: 'GATEHOUSE_TRUST_PROXY', path: ['trustProxy'], kind: 'string', doc: 'Trusted proxy setting (Express `trust proxy`): `false`, `loopback`, a CIDR list or a hop count. Only then is X-Forwarded-For used.' },
+  { name: 'GATEHOUSE_LOG_LEVEL', path: ['logLevel'], kind: 'string', doc: 'pino log level.' },
+  { name: 'GATEHOUSE_SESSION_IDLE_TTL', path: ['session', 'idleTtl'], kind: 'duration', doc: 'Idle timeout of cookie sessions.' },
+  { name: 'GATEHOUSE_SESSION_ABSOLUTE_TTL', path: ['session', 'absoluteTtl'], kind: 'duration', doc: 'Absolute lifetime of cookie sessions.' },
+  { name: 'GATEHOUSE_SESSION_RENEW_INTERVAL', path: ['session', 'renewInterval'], kind: 'duration', doc: 'Sliding renewal writes to the store at most once per this interval.' },
+  { name: 'GATEHOUSE_SESSION_MAX_PER_USER', path: ['session', 'maxPerUser'], kind: 'int', doc: 'Cookie sessions per user; the oldest is evicted beyond it.' },
+  { name: 'GATEHOUSE_SESSION_SINGLE', path: ['session', 'single'], kind: 'bool', doc: 'Single-session mode for cookie logins: a new login ends the others.' },
+  { name: 'GATEHOUSE_SESSION_DATA_MAX_BYTES', path: ['session', 'dataMaxBytes'], kind: 'int', doc: 'Size bound of application data kept on a session.' },
+  { name: 'GATEHOUSE_ACCESS_TOKEN_TTL', path: ['token', 'accessTtl'], kind: 'duration', doc: 'Access token lifetime.' },
+  { name: 'GATEHOUSE_ACCESS_TOKEN_MAX_AGE', path: ['token', 'maxAge'], kind: 'duration', doc: 'Maximum accepted age (now − iat) of an access token.' },
+  { name: 'GATEHOUSE_TOKEN_ALG', path: ['token', 'alg'], kind: 'string', doc: 'Signing algorithm: EdDSA, ES256, RS256 or HS256.' },
+  { name: 'GATEHOUSE_TOKEN_AUDIENCE', path: ['token', 'audience'], kind: 'string', doc: 'The `aud` claim of access tokens.' },
+  { name: 'GATEHOUSE_REFRESH_IDLE_TTL', path: ['token', 'refreshIdleTtl'], kind: 'duration', doc: 'Refresh token idle lifetime.' },
+  { name: 'GATEHOUSE_REFRESH_ABSOLUTE_TTL', path: ['token', 'refreshAbsoluteTtl'], kind: 'duration', doc: 'Refresh token (and token session) absolute lifetime.' },
+  { name: 'GATEHOUSE_REFRESH_GRACE', path: ['token', 'refreshGrace'], kind: 'duration', doc: 'Window in which concurrent refreshes of one token get the same successor.' },
+  { name: 'GATEHOUSE_TOKEN_MAX_PER_USER', path: ['token', 'maxPerUser'], kind: 'int', doc: 'Token sessions per user; the oldest is evicted beyond it.' },
+  { name: 'GATEHOUSE_TOKEN_SINGLE', path: ['token', 'single'], kind: 'bool', doc: 'Single-session mode for token logins.' },
+  { name: 'GATEHOUSE_REAUTH_WINDOW', path: ['reauthWindow'], kind: 'duration', doc: 'How long a login or reauth counts as recent for sensitive actions.' },
+  { name: 'GATEHOUSE_AUDIT_RETENTION', path: ['auditRetention'], kind: 'duration', doc: 'Audit events older than this are deleted.' },
+  { name: 'GATEHOUSE_PASSWORD_HASH_MEMORY', path: ['passwordHashing', 'memoryCost'], kind: 'int', doc: 'argon2id memory in KiB (minimum 19456).' },
+  { name: 'GATEHOUSE_PASSWORD_HASH_TIME', path: ['passwordHashing', 'timeCost'], kind: 'int', doc: 'argon2id iterations (minimum 2).' },
+  { name: 'GATEHOUSE_PASSWORD_HASH_PARALLELISM', path: ['passwordHashing', 'parallelism'], kind: 'int', doc: 'argon2id lanes.' },
+  { name: 'GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING', path: ['passwordHashing', 'unsafeAllowWeak'], kind: 'bool', doc: 'Allows argon2id below OWASP minimums. Tests only; the server warns at start.' },
+  { name: 'GATEHOUSE_CLEANUP_INTERVAL', path: ['cleanupInterval'], kind: 'duration', doc: 'How often expired rows are swept.' },
+  { name: 'GATEHOUSE_CACHE_MAX_ENTRIES', path: ['cacheMaxEntries'], kind: 'int', doc: 'Bound of the in-process session/token cache.' },
+  { name: 'GATEHOUSE_STORE_TIMEOUT', path: ['storeTimeout'], kind: 'duration', doc: 'Per-operation store timeout; past it requests get 503.' },
+];
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let o = obj;
+  for (const k of path.slice(0, -1)) o = (o[k] ??= {}) as Record<string, unknown>;
+  o[path[path.length - 1]!] = value;
+}
+
+function parseBool(name: string, v: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name}: "${v}" is not a boolean (use true or false)`);
+}
+
+/** Builds config input from environment variables. Unset or empty variables keep the default. */
+export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const v of ENV) {
+    const raw = env[v.name];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (v.kind === 'bool') value = parseBool(v.name, raw);
+    else if (v.kind === 'int') value = raw; // coerced and range-checked by the schema
+    else if (v.name === 'GATEHOUSE_TRUST_PROXY') value = /^(true|false)$/i.test(raw) ? parseBool(v.name, raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
+    setPath(input, v.path, value);
+  }
+  return input;
+}
+
+function describePath(path: PropertyKey[]): string {
+  const p = path.map(String);
+  const env = ENV.find((v) => v.path.join('.') === p.join('.'));
+  return env ? `${env.name} (${p.join('.')})` : p.join('.') || '(config)';
+}
+
+/** Validates config input; throws ConfigError naming every bad setting. */
+export function resolveConfig(input: unknown): GatehouseConfig {
+  const r = configSchema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `${describePath(i.path)}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatehouseConfig {
+  return resolveConfig(configInputFromEnv(env));
+}

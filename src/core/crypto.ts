@@ -1,0 +1,78 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock, Random } from '../ports.js';
+
+export const systemClock: Clock = { now: () => Date.now() };
+export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
+
+const ID_BYTES = 16; // 128-bit ids: unguessable handles
+const SECRET_BYTES = 32; // 256-bit secrets
+
+/** base64url without padding. */
+export function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+export function randomId(random: Random, bytes = ID_BYTES): string {
+  return b64url(random.bytes(bytes));
+}
+
+export function sha256(data: string | Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+export function hmacSha256(key: Uint8Array, data: Uint8Array | string): Uint8Array {
+  return createHmac('sha256', key).update(data).digest();
+}
+
+/** Constant-time equality of two byte strings (false on length mismatch). */
+export function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b);
+}
+
+/** A bearer secret of the form `id.secret`: id is public, only sha256(secret) is stored. */
+export interface SplitToken {
+  id: string;
+  secret: string;
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+const ID_LEN = 22; // base64url of 16 bytes
+const SECRET_LEN = 43; // base64url of 32 bytes
+
+export function newSplitToken(random: Random): { id: string; secret: string; token: string; secretHash: Uint8Array } {
+  const id = randomId(random);
+  const secret = b64url(random.bytes(SECRET_BYTES));
+  return { id, secret, token: `${id}.${secret}`, secretHash: sha256(secret) };
+}
+
+/** Parses `id.secret` strictly; anything else (wrong length, alphabet, extra parts) is null. */
+export function parseSplitToken(token: string | undefined | null): SplitToken | null {
+  if (typeof token !== 'string' || token.length !== ID_LEN + 1 + SECRET_LEN) return null;
+  if (token.charCodeAt(ID_LEN) !== 46 /* . */) return null;
+  const id = token.slice(0, ID_LEN);
+  const secret = token.slice(ID_LEN + 1);
+  if (!B64URL.test(id) || !B64URL.test(secret)) return null;
+  return { id, secret };
+}
+
+export function secretMatches(secret: string, storedHash: Uint8Array): boolean {
+  return safeEqual(sha256(secret), storedHash);
+}
+
+/**
+ * Time-ordered unique id (48-bit ms timestamp + 80 random bits, base32hex so that string order is
+ * time order). Used for audit events, whose id is also the pagination cursor.
+ */
+export function timeOrderedId(now: number, random: Random): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  let t = now;
+  let head = '';
+  for (let i = 0; i < 10; i++) {
+    head = alphabet[t % 32] + head;
+    t = Math.floor(t / 32);
+  }
+  const r = random.bytes(10);
+  let tail = '';
+  for (let i = 0; i < 10; i++) tail += alphabet[r[i]! & 31];
+  return head + tail;
+}

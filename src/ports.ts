@@ -1,0 +1,324 @@
+/**
+ * The ports: everything the core needs from the outside world, as plain types.
+ *
+ * Stores are domain-shaped and promise-only. Every method is required. Times are epoch milliseconds.
+ * Secrets never cross a port in clear: sessions, refresh tokens and one-time tokens carry
+ * `secretHash` (SHA-256 of the secret part of the token, 32 bytes); the core compares in constant time.
+ *
+ * One contract suite (test/contract/suite.ts) runs against every implementation.
+ */
+
+export type SessionMode = 'session' | 'token';
+
+// ---------------------------------------------------------------------------------------------
+// Users
+// ---------------------------------------------------------------------------------------------
+
+export interface UserRecord {
+  /** Opaque random id (base64url). */
+  id: string;
+  /** The address as the user typed it, trimmed and NFC-normalised; shown back to them. */
+  email: string;
+  /** The canonical form used for uniqueness and lookup (see core/email.ts). */
+  emailCanonical: string;
+  /** An encoded argon2id hash (PHC string). */
+  passwordHash: string;
+  createdAt: number;
+  /** When the user was disabled, or null. A disabled user cannot sign in and has no live session. */
+  disabledAt: number | null;
+  emailVerifiedAt: number | null;
+}
+
+export interface UserStore {
+  /** Inserts the user. Resolves false when the canonical email is already taken (no exception). */
+  createUser(user: UserRecord): Promise<boolean>;
+  getUserById(id: string): Promise<UserRecord | null>;
+  getUserByEmail(emailCanonical: string): Promise<UserRecord | null>;
+  /** Users ordered by createdAt then id; `after` is the id of the last user of the previous page. */
+  listUsers(opts: { limit: number; after?: string }): Promise<UserRecord[]>;
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  setDisabled(id: string, disabledAt: number | null): Promise<boolean>;
+  markEmailVerified(id: string, at: number): Promise<boolean>;
+  /** Resolves 'taken' when another user holds the canonical email. Clears emailVerifiedAt to `verifiedAt`. */
+  changeEmail(id: string, email: string, emailCanonical: string, verifiedAt: number | null): Promise<'ok' | 'missing' | 'taken'>;
+  deleteUser(id: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions: one record per login, in either mode
+// ---------------------------------------------------------------------------------------------
+
+export interface DeviceInfo {
+  browser: string | null;
+  os: string | null;
+  /** 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot' | null */
+  type: string | null;
+}
+
+export interface SessionRecord {
+  /** Public handle and the id half of the session token. Never the secret. */
+  id: string;
+  userId: string;
+  /** SHA-256 of the secret half of the token. Token-mode sessions have no bearer secret: 32 zero bytes. */
+  secretHash: Uint8Array;
+  mode: SessionMode;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Sliding expiry: pushed forward on use, at most once per renewal interval. */
+  idleExpiresAt: number;
+  /** Absolute expiry: never moves. */
+  expiresAt: number;
+  /** Last time the user proved their password in this session (login or reauth). */
+  authAt: number;
+  ip: string | null;
+  device: DeviceInfo;
+}
+
+export type SessionDataValue = string | number | boolean | null | SessionDataValue[] | { [k: string]: SessionDataValue };
+export type SessionData = Record<string, SessionDataValue>;
+
+export interface SessionDataPatch {
+  set: SessionData;
+  unset: string[];
+}
+
+export interface CreateSessionOptions {
+  /**
+   * After inserting, keep at most this many live sessions of the same user and mode, evicting the
+   * oldest (by createdAt) first; atomic with the insert. The new session is never evicted.
+   */
+  maxPerUser: number;
+}
+
+export interface SessionStore {
+  /** Inserts the session and applies the per-user limit atomically. Resolves the evicted records. */
+  createSession(session: SessionRecord, opts: CreateSessionOptions): Promise<SessionRecord[]>;
+  /** The session, or null when unknown or expired (idle or absolute) at `now`. */
+  getSession(id: string, now: number): Promise<SessionRecord | null>;
+  /** Records use: moves lastSeenAt and idleExpiresAt forward (never backward, never past expiresAt). */
+  touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean>;
+  setSessionAuthAt(id: string, authAt: number): Promise<boolean>;
+  /** Live sessions of a user at `now`, oldest first. */
+  listSessionsByUser(userId: string, now: number): Promise<SessionRecord[]>;
+  /** Deletes one session (and its data). Resolves the deleted record, or null. */
+  deleteSession(id: string): Promise<SessionRecord | null>;
+  /** Deletes every session of a user except `exceptId`. Resolves the deleted ids. */
+  deleteUserSessions(userId: string, exceptId?: string): Promise<string[]>;
+  /** Removes expired sessions (a no-op for stores that expire by TTL). Resolves how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
+  /** The session's application data ({} when none), or null when the session is gone. */
+  getSessionData(id: string): Promise<SessionData | null>;
+  /**
+   * Applies a per-key patch atomically: keys not named in the patch are left as they are, so two
+   * concurrent patches of different keys never overwrite each other. Refuses a result larger than
+   * `maxBytes` (UTF-8 bytes of its JSON) without writing anything.
+   */
+  patchSessionData(id: string, patch: SessionDataPatch, maxBytes: number): Promise<'ok' | 'missing' | 'too_large'>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh tokens (token mode): opaque, hashed, rotated on every use
+// ---------------------------------------------------------------------------------------------
+
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  userId: string;
+  secretHash: Uint8Array;
+  createdAt: number;
+  /** Idle expiry of this token (bounded by the session's absolute expiry). */
+  expiresAt: number;
+  /** When it was spent by a rotation, or null while live. */
+  spentAt: number | null;
+  /** The token that replaced it. */
+  successorId: string | null;
+  /** Per-rotation salt from which the successor's secret is derived (see core/refresh.ts). */
+  successorSalt: Uint8Array | null;
+}
+
+export type RotateResult =
+  | { kind: 'rotated'; token: RefreshTokenRecord }
+  | { kind: 'grace'; token: RefreshTokenRecord }
+  | { kind: 'reused'; token: RefreshTokenRecord }
+  | { kind: 'missing' };
+
+export interface RefreshTokenStore {
+  createRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(id: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Atomically spends token `id` and inserts `successor`:
+   * - live token: marks it spent at `now` with successorId/successorSalt, inserts successor → 'rotated';
+   * - spent at most `graceMs` ago: inserts nothing → 'grace' with the spent record (so the caller can
+   *   derive the same successor);
+   * - spent earlier → 'reused'; unknown → 'missing'.
+   * Concurrent calls on one token never insert two successors.
+   */
+  rotateRefreshToken(id: string, successor: RefreshTokenRecord, now: number, graceMs: number): Promise<RotateResult>;
+  deleteRefreshTokensBySession(sessionId: string): Promise<number>;
+  deleteRefreshTokensByUser(userId: string): Promise<number>;
+  deleteExpiredRefreshTokens(now: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+// ---------------------------------------------------------------------------------------------
+
+export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
+
+export interface KeyRecord {
+  kid: string;
+  alg: SigningAlg;
+  /** Public JWK as JSON text; null for a symmetric (HS256) key, which is never published. */
+  publicJwk: string | null;
+  /** Private (or symmetric) JWK as JSON text, or its AES-256-GCM envelope when `encrypted`. */
+  privateJwk: string;
+  encrypted: boolean;
+  createdAt: number;
+  /** When it stopped signing (rotation), or null while it is the signing key. */
+  retiredAt: number | null;
+  /** After this time it no longer verifies and leaves the JWKS. Null: no limit yet. */
+  verifyUntil: number | null;
+}
+
+export interface KeyStore {
+  listKeys(): Promise<KeyRecord[]>;
+  addKey(key: KeyRecord): Promise<void>;
+  retireKey(kid: string, retiredAt: number, verifyUntil: number): Promise<boolean>;
+  deleteKey(kid: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit trail: append-only
+// ---------------------------------------------------------------------------------------------
+
+export type AuditEventType =
+  | 'user.registered'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'logout'
+  | 'refresh'
+  | 'refresh.reuse_detected'
+  | 'session.revoked'
+  | 'session.evicted'
+  | 'sessions.revoked_others'
+  | 'sessions.revoked_all'
+  | 'reauth.succeeded'
+  | 'reauth.failed'
+  | 'password.changed'
+  | 'password.reset_requested'
+  | 'password.reset'
+  | 'email.verification_sent'
+  | 'email.verified'
+  | 'email.change_requested'
+  | 'email.changed'
+  | 'mail.failed'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'account.deleted';
+
+export interface AuditEvent {
+  /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
+  id: string;
+  at: number;
+  type: AuditEventType;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** Small, secret-free details: a failure reason category, a count, an evicted session handle. */
+  detail: Record<string, string | number | boolean | null> | null;
+}
+
+export interface AuditQuery {
+  userId?: string;
+  since?: number;
+  /** Return events older than this event id (cursor from the previous page). */
+  before?: string;
+  limit: number;
+}
+
+export interface AuditLog {
+  appendEvent(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  listEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Retention: deletes events older than `at`. Resolves how many. */
+  deleteEventsBefore(at: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One-time tokens: email verification, password reset, email change
+// ---------------------------------------------------------------------------------------------
+
+export type OneTimePurpose = 'verify_email' | 'password_reset' | 'email_change';
+
+export interface OneTimeTokenRecord {
+  id: string;
+  userId: string;
+  purpose: OneTimePurpose;
+  secretHash: Uint8Array;
+  /** Binds the token to account state (e.g. a hash of the password hash, or the pending email). */
+  binding: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface OneTimeTokenStore {
+  createOneTimeToken(token: OneTimeTokenRecord): Promise<void>;
+  getOneTimeToken(id: string): Promise<OneTimeTokenRecord | null>;
+  /** Marks it used if unused and unexpired at `now`. Exactly one of concurrent callers gets true. */
+  consumeOneTimeToken(id: string, now: number): Promise<boolean>;
+  deleteOneTimeTokensByUser(userId: string, purpose?: OneTimePurpose): Promise<number>;
+  deleteExpiredOneTimeTokens(now: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Change feed: how every instance hears of revocations and key changes
+// ---------------------------------------------------------------------------------------------
+
+export type ChangeEvent =
+  | { type: 'sessions.revoked'; ids: string[]; at: number }
+  | { type: 'keys.changed'; at: number };
+
+export interface ChangeFeedHandlers {
+  event(e: ChangeEvent): void;
+  /** Connected (true) or lost (false). After a reconnect the core replays what it missed. */
+  status(connected: boolean): void;
+}
+
+export interface ChangeFeed {
+  /** Records the event durably (for replay) and delivers it to every subscriber, this process included. */
+  publish(e: ChangeEvent): Promise<void>;
+  subscribe(handlers: ChangeFeedHandlers): () => void;
+  /** Events published at or after `since` that are still retained (at least `retentionMs`). */
+  replay(since: number): Promise<ChangeEvent[]>;
+  /** Whether events are currently being delivered. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock and randomness: injected so expiry and rotation are tested without sleeping
+// ---------------------------------------------------------------------------------------------
+
+export interface Clock {
+  now(): number;
+}
+
+export interface Random {
+  bytes(n: number): Uint8Array;
+}
+
+/** Everything the core needs from storage, as one bundle a store module builds. */
+export interface Stores {
+  users: UserStore;
+  sessions: SessionStore;
+  refreshTokens: RefreshTokenStore;
+  keys: KeyStore;
+  audit: AuditLog;
+  oneTimeTokens: OneTimeTokenStore;
+  feed: ChangeFeed;
+  /** Store-level liveness for /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
