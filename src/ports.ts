@@ -278,7 +278,9 @@ export interface OneTimeTokenStore {
 
 export type ChangeEvent =
   | { type: 'sessions.revoked'; ids: string[]; at: number }
-  | { type: 'keys.changed'; at: number };
+  | { type: 'keys.changed'; at: number }
+  /** A user's profile changed (email, disabled, deleted): drop cached copies of it. */
+  | { type: 'user.changed'; userId: string; at: number };
 
 export interface ChangeFeedHandlers {
   event(e: ChangeEvent): void;
