@@ -152,8 +152,16 @@ export interface RefreshTokenStore {
    *   derive the same successor);
    * - spent earlier → 'reused'; unknown → 'missing'.
    * Concurrent calls on one token never insert two successors.
+   * `successorSalt` is stored on the spent token (its successorSalt field) on 'rotated'.
+   * Every result but 'missing' carries token `id` as stored after the call (the spent record).
    */
-  rotateRefreshToken(id: string, successor: RefreshTokenRecord, now: number, graceMs: number): Promise<RotateResult>;
+  rotateRefreshToken(
+    id: string,
+    successor: RefreshTokenRecord,
+    now: number,
+    graceMs: number,
+    successorSalt?: Uint8Array | null,
+  ): Promise<RotateResult>;
   deleteRefreshTokensBySession(sessionId: string): Promise<number>;
   deleteRefreshTokensByUser(userId: string): Promise<number>;
   deleteExpiredRefreshTokens(now: number): Promise<number>;
