@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import type { SessionRecord, SessionStore } from '../../../src/ports.js';
+import { makeSession, plain, rid } from '../fixtures.js';
+
+const MANY = { maxPerUser: 100 };
+const ids = (xs: SessionRecord[]) => xs.map((s) => s.id);
+
+export function sessionsContract(get: () => SessionStore): void {
+  it('a created session reads back exactly, secret hash as bytes, device and nulls included', async () => {
+    const s = makeSession({ mode: 'token', secretHash: new Uint8Array(32), ip: null, device: { browser: null, os: 'iOS', type: null } });
+    const t = makeSession();
+    assert.deepEqual(await get().createSession(s, MANY), []);
+    assert.deepEqual(await get().createSession(t, MANY), []);
+    assert.deepEqual(plain(await get().getSession(s.id, s.createdAt)), s);
+    assert.deepEqual(plain(await get().getSession(t.id, t.createdAt + 1000)), t);
+    assert.equal(await get().getSession(rid(), Date.now()), null);
+  });
+
+  it('mutating a record after create or after read does not change the store', async () => {
+    const s = makeSession();
+    const copy = plain(s);
+    await get().createSession(s, MANY);
+    s.secretHash[0] = s.secretHash[0]! ^ 0xff;
+    s.device.browser = 'changed';
+    const got = await get().getSession(s.id, copy.createdAt);
+    assert.ok(got);
+    got.secretHash[1] = got.secretHash[1]! ^ 0xff;
+    got.device.os = 'changed';
+    assert.deepEqual(plain(await get().getSession(s.id, copy.createdAt)), copy);
+  });
+
+  it('getSession treats an idle-expired or absolute-expired session as absent, even before any sweep', async () => {
+    const t = Date.now();
+    const s = makeSession({ createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 120_000 });
+    await get().createSession(s, MANY);
+    assert.ok(await get().getSession(s.id, t + 59_999));
+    assert.equal(await get().getSession(s.id, t + 60_000), null, 'idle expiry');
+    await get().touchSession(s.id, t + 50_000, t + 500_000);
+    assert.ok(await get().getSession(s.id, t + 119_999));
+    assert.equal(await get().getSession(s.id, t + 120_000), null, 'absolute expiry');
+  });
+
+  it('createSession evicts the oldest sessions of the same user and mode beyond maxPerUser and resolves them', async () => {
+    const t = Date.now();
+    const user = rid('u_');
+    const olds = [0, 1, 2].map((i) => makeSession({ userId: user, createdAt: t + i }));
+    const token = makeSession({ userId: user, mode: 'token', createdAt: t - 10 });
+    const other = makeSession({ createdAt: t - 10 });
+    for (const s of [olds[2]!, token, olds[0]!, other, olds[1]!]) await get().createSession(s, MANY);
+    const fresh = makeSession({ userId: user, createdAt: t + 3 });
+    const evicted = await get().createSession(fresh, { maxPerUser: 2 });
+    assert.deepEqual(plain(evicted).sort((a, b) => a.createdAt - b.createdAt), [olds[0], olds[1]]);
+    assert.equal(await get().getSession(olds[0]!.id, t), null);
+    assert.equal(await get().getSession(olds[1]!.id, t), null);
+    assert.ok(await get().getSession(olds[2]!.id, t));
+    assert.ok(await get().getSession(fresh.id, t), 'the new session is kept');
+    assert.ok(await get().getSession(token.id, t), 'another mode is not counted');
+    assert.ok(await get().getSession(other.id, t), 'another user is not counted');
+  });
+
+  it('createSession never evicts the new session, even when it is the oldest', async () => {
+    const t = Date.now();
+    const user = rid('u_');
+    const existing = makeSession({ userId: user, createdAt: t });
+    await get().createSession(existing, MANY);
+    const backdated = makeSession({ userId: user, createdAt: t - 1000 });
+    const evicted = await get().createSession(backdated, { maxPerUser: 1 });
+    assert.deepEqual(ids(evicted), [existing.id]);
+    assert.ok(await get().getSession(backdated.id, t));
+    assert.equal(await get().getSession(existing.id, t), null);
+  });
+
+  it('touchSession moves lastSeenAt and idleExpiresAt forward only, and never past expiresAt', async () => {
+    const t = Date.now();
+    const s = makeSession({ createdAt: t, idleExpiresAt: t + 1000, expiresAt: t + 10_000 });
+    await get().createSession(s, MANY);
+    assert.equal(await get().touchSession(s.id, t + 500, t + 1500), true);
+    let got = await get().getSession(s.id, t + 600);
+    assert.equal(got?.lastSeenAt, t + 500);
+    assert.equal(got?.idleExpiresAt, t + 1500);
+    await get().touchSession(s.id, t + 100, t + 1100);
+    got = await get().getSession(s.id, t + 600);
+    assert.equal(got?.lastSeenAt, t + 500, 'lastSeenAt never moves backward');
+    assert.equal(got?.idleExpiresAt, t + 1500, 'idleExpiresAt never moves backward');
+    await get().touchSession(s.id, t + 900, t + 50_000);
+    got = await get().getSession(s.id, t + 1000);
+    assert.equal(got?.lastSeenAt, t + 900);
+    assert.equal(got?.idleExpiresAt, t + 10_000, 'capped at the absolute expiry');
+    assert.equal(got?.expiresAt, t + 10_000);
+    assert.equal(await get().touchSession(rid(), t, t + 1), false);
+  });
+
+  it('setSessionAuthAt records a reauthentication', async () => {
+    const s = makeSession();
+    await get().createSession(s, MANY);
+    assert.equal(await get().setSessionAuthAt(s.id, s.createdAt + 42), true);
+    assert.equal((await get().getSession(s.id, s.createdAt))?.authAt, s.createdAt + 42);
+    assert.equal(await get().setSessionAuthAt(rid(), 1), false);
+  });
+
+  it('listSessionsByUser resolves live sessions of that user, oldest first, excluding expired ones', async () => {
+    const t = Date.now();
+    const user = rid('u_');
+    const a = makeSession({ userId: user, createdAt: t + 2 });
+    const b = makeSession({ userId: user, createdAt: t + 1, mode: 'token' });
+    const idle = makeSession({ userId: user, createdAt: t, idleExpiresAt: t + 5000 });
+    const abs = makeSession({ userId: user, createdAt: t, idleExpiresAt: t + 9000, expiresAt: t + 9000 });
+    const other = makeSession({ createdAt: t });
+    for (const s of [a, b, idle, abs, other]) await get().createSession(s, MANY);
+    assert.deepEqual(ids(await get().listSessionsByUser(user, t + 3)).sort(), [a.id, abs.id, b.id, idle.id].sort());
+    assert.deepEqual(plain(await get().listSessionsByUser(user, t + 10_000)), [b, a]);
+    assert.deepEqual(await get().listSessionsByUser(rid(), t), []);
+  });
+
+  it('deleteSession resolves the deleted record once, then null', async () => {
+    const s = makeSession();
+    await get().createSession(s, MANY);
+    assert.deepEqual(plain(await get().deleteSession(s.id)), s);
+    assert.equal(await get().getSession(s.id, s.createdAt), null);
+    assert.equal(await get().deleteSession(s.id), null);
+  });
+
+  it('deleteUserSessions deletes every session of the user but exceptId, and resolves their ids', async () => {
+    const user = rid('u_');
+    const [a, b, c] = [0, 1, 2].map((i) => makeSession({ userId: user, mode: i === 1 ? 'token' : 'session' }));
+    const other = makeSession();
+    for (const s of [a!, b!, c!, other]) await get().createSession(s, MANY);
+    const now = a!.createdAt;
+    assert.deepEqual((await get().deleteUserSessions(user, b!.id)).sort(), [a!.id, c!.id].sort());
+    assert.deepEqual(ids(await get().listSessionsByUser(user, now)), [b!.id]);
+    assert.deepEqual(await get().deleteUserSessions(user), [b!.id]);
+    assert.deepEqual(await get().listSessionsByUser(user, now), []);
+    assert.ok(await get().getSession(other.id, now), "another user's session stays");
+    assert.deepEqual(await get().deleteUserSessions(user), []);
+  });
+
+  it('deleteExpiredSessions removes only expired sessions (stores expiring by TTL may report 0)', async () => {
+    const t = Date.now();
+    const old = makeSession({ createdAt: t, idleExpiresAt: t + 1000 });
+    const live = makeSession({ createdAt: t, idleExpiresAt: t + 100_000 });
+    await get().createSession(old, MANY);
+    await get().createSession(live, MANY);
+    const n = await get().deleteExpiredSessions(t + 50_000);
+    assert.ok(n === 0 || n === 1, `swept ${n}`);
+    if (n === 1) assert.equal(await get().getSession(old.id, t), null, 'a swept session is gone');
+    assert.equal(await get().getSession(old.id, t + 50_000), null);
+    assert.ok(await get().getSession(live.id, t + 50_000));
+  });
+}

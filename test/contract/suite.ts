@@ -1,0 +1,68 @@
+/**
+ * The one contract suite every store runs. A store is done when this passes on it.
+ *
+ *   runStoreContract('sqlite', async () => ({ stores, cleanup }));
+ *
+ * `factory` is called before every test and must return empty stores (a fresh database, schema or key
+ * prefix); `cleanup` closes and removes them. Only the ports present in `stores` are tested, so a
+ * store that implements some ports (Redis: sessions, refreshTokens, feed) runs only those.
+ */
+import { afterEach, beforeEach, describe } from 'node:test';
+import type { Stores } from '../../src/ports.js';
+import { auditContract } from './ports/audit.js';
+import { feedContract } from './ports/feed.js';
+import { keysContract } from './ports/keys.js';
+import { oneTimeContract } from './ports/one-time.js';
+import { refreshContract } from './ports/refresh.js';
+import { sessionDataContract } from './ports/session-data.js';
+import { sessionsContract } from './ports/sessions.js';
+import { usersContract } from './ports/users.js';
+
+export interface ContractFixture {
+  stores: Partial<Stores>;
+  cleanup(): Promise<void>;
+}
+
+type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'feed';
+type Get<P extends Port> = () => Stores[P];
+
+const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
+  users: [usersContract],
+  sessions: [sessionsContract, sessionDataContract],
+  refreshTokens: [refreshContract],
+  keys: [keysContract],
+  audit: [auditContract],
+  oneTimeTokens: [oneTimeContract],
+  feed: [feedContract],
+};
+const PORTS = Object.keys(CONTRACTS) as Port[];
+
+function registerPort<P extends Port>(port: P, factory: () => Promise<ContractFixture>): void {
+  describe(port, () => {
+    let fx: ContractFixture | undefined;
+    beforeEach(async () => {
+      fx = await factory();
+    });
+    afterEach(async () => {
+      await fx?.cleanup();
+      fx = undefined;
+    });
+    const get: Get<P> = () => {
+      const store = fx?.stores[port];
+      if (!store) throw new Error(`the fixture lost its ${port} store`);
+      return store as Stores[P];
+    };
+    for (const contract of CONTRACTS[port]) contract(get);
+  });
+}
+
+export function runStoreContract(name: string, factory: () => Promise<ContractFixture>): void {
+  describe(`store contract: ${name}`, async () => {
+    // Probe once to learn which ports this store implements; tests then get a fresh fixture each.
+    const probe = await factory();
+    const present = PORTS.filter((p) => probe.stores[p] !== undefined);
+    await probe.cleanup();
+    if (present.length === 0) throw new Error(`${name}: the fixture implements no port`);
+    for (const port of present) registerPort(port, factory);
+  });
+}
