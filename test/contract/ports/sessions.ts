@@ -32,13 +32,15 @@ export function sessionsContract(get: () => SessionStore): void {
 
   it('getSession treats an idle-expired or absolute-expired session as absent, even before any sweep', async () => {
     const t = Date.now();
-    const s = makeSession({ createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 120_000 });
-    await get().createSession(s, MANY);
-    assert.ok(await get().getSession(s.id, t + 59_999));
-    assert.equal(await get().getSession(s.id, t + 60_000), null, 'idle expiry');
-    await get().touchSession(s.id, t + 50_000, t + 500_000);
-    assert.ok(await get().getSession(s.id, t + 119_999));
-    assert.equal(await get().getSession(s.id, t + 120_000), null, 'absolute expiry');
+    const idle = makeSession({ createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 120_000 });
+    const abs = makeSession({ createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 120_000 });
+    await get().createSession(idle, MANY);
+    await get().createSession(abs, MANY);
+    assert.ok(await get().getSession(idle.id, t + 59_999));
+    assert.equal(await get().getSession(idle.id, t + 60_000), null, 'idle expiry');
+    await get().touchSession(abs.id, t + 50_000, t + 500_000);
+    assert.ok(await get().getSession(abs.id, t + 119_999));
+    assert.equal(await get().getSession(abs.id, t + 120_000), null, 'absolute expiry');
   });
 
   it('createSession evicts the oldest sessions of the same user and mode beyond maxPerUser and resolves them', async () => {

@@ -1,0 +1,31 @@
+import type { AuditEvent, AuditLog } from '../../ports.js';
+import { clone } from './copy.js';
+
+export function createMemoryAuditLog(): AuditLog {
+  // Kept sorted by id (ids are time-ordered, so appends almost always land at the end).
+  let events: AuditEvent[] = [];
+
+  return {
+    async appendEvent(event) {
+      let i = events.length;
+      while (i > 0 && events[i - 1]!.id > event.id) i--;
+      events.splice(i, 0, clone(event));
+    },
+    async listEvents({ userId, since, before, limit }) {
+      const out: AuditEvent[] = [];
+      for (let i = events.length - 1; i >= 0 && out.length < limit; i--) {
+        const e = events[i]!;
+        if (before !== undefined && e.id >= before) continue;
+        if (userId !== undefined && e.userId !== userId) continue;
+        if (since !== undefined && e.at < since) continue;
+        out.push(clone(e));
+      }
+      return out;
+    },
+    async deleteEventsBefore(at) {
+      const before = events.length;
+      events = events.filter((e) => e.at >= at);
+      return before - events.length;
+    },
+  };
+}
