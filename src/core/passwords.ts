@@ -1,0 +1,93 @@
+/**
+ * Password hashing with argon2id. The `argon2` package runs the hash on libuv's threadpool, so a
+ * login costs the event loop nothing while the hash runs; nothing here may switch to a sync variant.
+ */
+import { randomBytes } from 'node:crypto';
+import * as argon2 from 'argon2';
+
+export interface Argon2Params {
+  /** Memory in KiB (OWASP minimum 19456). */
+  memoryCost: number;
+  /** Iterations (OWASP minimum 2 at 19 MiB). */
+  timeCost: number;
+  /** Lanes. */
+  parallelism: number;
+}
+
+/**
+ * Hashes and verifies passwords with fixed argon2id parameters (from config.passwordHashing).
+ *
+ * Passwords are NFKC-normalised here as well as by the policy, so a login typed with a different but
+ * equivalent spelling (fullwidth digits, a precomposed accent) verifies. NFKC is idempotent, so
+ * hashing the policy's already-normalised result is the same as hashing the raw input.
+ *
+ * @example
+ * const hasher = new PasswordHasher(config.passwordHashing);
+ * const stored = await hasher.hash(password);
+ * if (user ? await hasher.verify(user.passwordHash, password) : (await hasher.dummyVerify(password), false)) {
+ *   if (hasher.needsRehash(user.passwordHash)) await users.setPasswordHash(user.id, await hasher.hash(password));
+ * }
+ */
+export class PasswordHasher {
+  readonly params: Readonly<Argon2Params>;
+  #dummyHash: Promise<string> | null = null;
+
+  constructor(params: Argon2Params) {
+    const { memoryCost, timeCost, parallelism } = params ?? ({} as Argon2Params);
+    for (const [name, v] of [['memoryCost', memoryCost], ['timeCost', timeCost], ['parallelism', parallelism]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`PasswordHasher: ${name} must be a positive integer`);
+    }
+    // argon2 itself requires at least 8 KiB per lane.
+    if (memoryCost < 8 * parallelism) throw new TypeError('PasswordHasher: memoryCost must be at least 8 KiB per lane');
+    this.params = Object.freeze({ memoryCost, timeCost, parallelism });
+  }
+
+  /** An encoded argon2id hash (PHC string) with a fresh random salt. */
+  hash(password: string): Promise<string> {
+    if (typeof password !== 'string') throw new TypeError('PasswordHasher.hash: password must be a string');
+    return argon2.hash(password.normalize('NFKC'), { type: argon2.argon2id, ...this.params });
+  }
+
+  /**
+   * True when `password` matches `storedHash`. A malformed or foreign stored hash is a failed
+   * verification (false), never an exception: a corrupt row must not turn a login into a 500.
+   */
+  async verify(storedHash: string, password: string): Promise<boolean> {
+    if (typeof storedHash !== 'string' || typeof password !== 'string' || !storedHash.startsWith('$argon2')) return false;
+    try {
+      return await argon2.verify(storedHash, password.normalize('NFKC'));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * True when the stored hash was made with other parameters (or another argon2 variant, or is
+   * unreadable), so the caller should rehash the password it just verified.
+   */
+  needsRehash(storedHash: string): boolean {
+    if (typeof storedHash !== 'string' || !storedHash.startsWith('$argon2id$')) return true;
+    try {
+      return argon2.needsRehash(storedHash, { ...this.params, version: 0x13 });
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * Spends the same work as a real verification, for a login whose email matched no user, so that
+   * response time does not reveal which emails have accounts. The reference hash is made once, on
+   * first use (call it at start-up to keep that first cost off a request).
+   */
+  async dummyVerify(password: string): Promise<void> {
+    this.#dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), { type: argon2.argon2id, ...this.params });
+    let reference: string;
+    try {
+      reference = await this.#dummyHash;
+    } catch (e) {
+      this.#dummyHash = null;
+      throw e;
+    }
+    await this.verify(reference, typeof password === 'string' ? password : '');
+  }
+}
