@@ -1,0 +1,101 @@
+/**
+ * The variant registry: every server the benchmark measures.
+ *
+ * Adding a variant (Gatehouse ones included):
+ *  1. Write `bench/variants/<name>.ts`: a server that listens through `serve()` from `./_serve.js`
+ *     (127.0.0.1, $PORT, prints `READY <port>`, stops on SIGTERM), checks authentication on every
+ *     GET of `path`, and answers a tiny JSON. Gatehouse variants import the library from
+ *     `../../src/index.js` (and stores from `../../src/stores/<store>/index.js`), e.g.:
+ *
+ *        import { createGatehouse } from '../../src/index.js';
+ *        const gh = await createGatehouse({ store, keys, production argon2 parameters });
+ *        app.use('/auth', gh.router); app.get('/me', gh.authenticate, gh.requireAuth(), (req, res) => res.json({ user: req.auth!.user.id }));
+ *        serve(server, () => gh.close());
+ *
+ *     Shared services: derive the Redis key prefix / Postgres schema from $BENCH_RUN_ID and drop
+ *     them in the `serve()` cleanup.
+ *  2. Add an entry below: `{ name, description, file, path?, setup, storm?, metrics? }`.
+ *     Names: contain `gatehouse`, plus `node-http` for the framework-free path — the goals in
+ *     ../goals.ts select variants by these names, so a goal appears as soon as its variant exists.
+ *     `setup` obtains the credential like a client would, e.g.
+ *        setup: cookieLogin({ path: '/auth/login', body: CREDS }, [{ path: '/auth/register', body: CREDS, allow: [409] }])
+ *        setup: bearerLogin({ path: '/auth/login', body: { ...CREDS, mode: 'token' } }, 'access_token', [...register])
+ *     `storm: { login: (ctx, i) => loginOnce(ctx, { path: '/auth/login', body: CREDS }) }` enables
+ *     the login-storm scenario; `metrics` may report `redisBytesPerSession` (see ../lib/redis-bytes.ts).
+ */
+import type { VariantDef } from '../lib/types.js';
+import { bearerLogin, cookieLogin, loginOnce, noCredential } from '../lib/setup.js';
+import { redisBytesPerSession } from '../lib/redis-bytes.js';
+import { redisUrl, sessionPrefix } from './_redis.js';
+
+const sessionLogin = { path: '/login' };
+const tokenLogin = { path: '/login' };
+
+export const variants: VariantDef[] = [
+  {
+    name: 'bare-http',
+    description: 'node:http, no framework, no authentication (the ceiling)',
+    file: 'bare-http.ts',
+    setup: noCredential,
+  },
+  {
+    name: 'bare-express',
+    description: 'Express 5, no authentication (the goals are ratios to it)',
+    file: 'bare-express.ts',
+    setup: noCredential,
+  },
+  {
+    name: 'express-session-memory',
+    description: 'express-session + MemoryStore, cookie from a login request',
+    file: 'express-session-memory.ts',
+    setup: cookieLogin(sessionLogin),
+    // A login here is cheap (no password hash); it shows the storm scenario working end to end.
+    storm: { login: (ctx) => loginOnce(ctx, sessionLogin) },
+  },
+  {
+    name: 'express-session-connect-redis',
+    description: 'express-session + connect-redis 9 (node-redis) on 127.0.0.1:6379, unique key prefix',
+    file: 'express-session-connect-redis.ts',
+    setup: cookieLogin(sessionLogin),
+    metrics: (ctx) =>
+      redisBytesPerSession(ctx, {
+        prefix: sessionPrefix(ctx.runId),
+        existing: 1,
+        count: 1000,
+        login: (c) => loginOnce(c, sessionLogin),
+        url: redisUrl(),
+      }),
+  },
+  {
+    name: 'jsonwebtoken-hs256-string',
+    description: 'jsonwebtoken verify, HS256, string secret (how most apps call it)',
+    file: 'jsonwebtoken-hs256-string.ts',
+    setup: bearerLogin(tokenLogin),
+  },
+  {
+    name: 'jsonwebtoken-hs256-keyobject',
+    description: 'jsonwebtoken verify, HS256, crypto KeyObject secret',
+    file: 'jsonwebtoken-hs256-keyobject.ts',
+    setup: bearerLogin(tokenLogin),
+  },
+  {
+    name: 'jose-eddsa',
+    description: 'jose jwtVerify, EdDSA (Ed25519 KeyObject)',
+    file: 'jose-eddsa.ts',
+    setup: bearerLogin(tokenLogin),
+  },
+  {
+    name: 'fast-jwt-hs256-cache',
+    description: 'fast-jwt createVerifier, HS256, with its verification cache',
+    file: 'fast-jwt-hs256-cache.ts',
+    setup: bearerLogin(tokenLogin),
+  },
+  // Gatehouse variants go here (see the comment at the top): gatehouse-session-memory,
+  // gatehouse-session-sqlite, gatehouse-session-postgres, gatehouse-session-redis,
+  // gatehouse-bearer-eddsa, gatehouse-bearer-hs256, gatehouse-node-http-session,
+  // gatehouse-node-http-bearer.
+];
+
+export function findVariant(name: string): VariantDef | undefined {
+  return variants.find((v) => v.name === name);
+}
