@@ -1,0 +1,125 @@
+/**
+ * Which sessions were revoked recently, on any instance.
+ *
+ * Access tokens and cached cookie sessions are checked against this set instead of the store, so the
+ * steady state costs no I/O per request. Entries live as long as the longest access token or cache
+ * entry could (`horizonMs`), after which the token itself has expired.
+ *
+ * The set is fed by the ChangeFeed. While the feed is disconnected, and until a replay after
+ * reconnecting has completed, `trusted` is false and callers must confirm sessions against the store
+ * (fail closed): no revocation made during an outage is missed.
+ */
+import type { ChangeEvent, ChangeFeed, Clock } from '../ports.js';
+
+export class RevocationSet {
+  private readonly revoked = new Map<string, number>(); // session id → forget after
+  private readonly listeners = new Set<(ids: readonly string[]) => void>();
+  private unsubscribe: (() => void) | null = null;
+  private lastEventAt = 0;
+  private disconnectedSince: number | null = null;
+  private syncing: Promise<void> | null = null;
+  private lastPrune = 0;
+  /** False while the feed is down or a replay is pending. */
+  trusted = false;
+
+  constructor(
+    private readonly feed: ChangeFeed,
+    private readonly clock: Clock,
+    private readonly horizonMs: number,
+    private readonly hooks: {
+      keysChanged?: () => void;
+      userChanged?: (userId: string) => void;
+      error?: (e: unknown) => void;
+    } = {},
+  ) {}
+
+  start(): void {
+    const startedAt = this.clock.now();
+    this.unsubscribe = this.feed.subscribe({
+      event: (e) => this.apply(e),
+      status: (up) => {
+        if (!up) {
+          this.trusted = false;
+          this.disconnectedSince ??= this.clock.now();
+        } else {
+          void this.resync(this.disconnectedSince ?? startedAt);
+        }
+      },
+    });
+    // A fresh instance replays the retained log too: tokens revoked before it started are still live.
+    if (this.feed.connected) void this.resync(startedAt - this.horizonMs);
+    else this.disconnectedSince = startedAt - this.horizonMs;
+  }
+
+  /** Called when a revocation is seen (either from the feed or made locally); used to drop cache entries. */
+  onRevoked(listener: (ids: readonly string[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  has(sessionId: string): boolean {
+    const until = this.revoked.get(sessionId);
+    return until !== undefined && until > this.clock.now();
+  }
+
+  /** Marks sessions revoked locally at once (before the feed echoes it back). */
+  add(ids: readonly string[], at = this.clock.now()): void {
+    const until = at + this.horizonMs;
+    for (const id of ids) this.revoked.set(id, until);
+    for (const l of this.listeners) l(ids);
+    this.prune();
+  }
+
+  /** Waits for a pending replay, e.g. in tests or before trusting the set. */
+  async settled(): Promise<void> {
+    await this.syncing;
+  }
+
+  private apply(e: ChangeEvent): void {
+    this.lastEventAt = Math.max(this.lastEventAt, e.at);
+    if (e.type === 'sessions.revoked') this.add(e.ids, e.at);
+    else if (e.type === 'keys.changed') this.hooks.keysChanged?.();
+    else if (e.type === 'user.changed') this.hooks.userChanged?.(e.userId);
+  }
+
+  private resync(since: number): Promise<void> {
+    const run = async () => {
+      try {
+        // Overlap by a second: replaying an event twice is harmless, missing one is not.
+        const events = await this.feed.replay(Math.min(since, this.lastEventAt || since) - 1000);
+        for (const e of events) this.apply(e);
+        this.disconnectedSince = null;
+        this.trusted = this.feed.connected;
+      } catch (e) {
+        this.trusted = false;
+        this.hooks.error?.(e);
+        this.retryLater();
+      }
+    };
+    this.syncing = (this.syncing ?? Promise.resolve()).then(run);
+    return this.syncing;
+  }
+
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryLater(): void {
+    if (this.retryTimer || !this.unsubscribe) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.trusted && this.feed.connected) void this.resync(this.disconnectedSince ?? this.clock.now() - this.horizonMs);
+    }, 1000);
+    this.retryTimer.unref();
+  }
+
+  private prune(): void {
+    const now = this.clock.now();
+    if (now - this.lastPrune < 60_000) return;
+    this.lastPrune = now;
+    for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+  }
+
+  stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+}

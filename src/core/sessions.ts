@@ -1,0 +1,182 @@
+/**
+ * Sessions: one record per login in either mode, validated from an in-process cache.
+ *
+ * A cookie carries `id.secret`; the store keeps sha256(secret), compared in constant time. A cached
+ * entry holds the record as last read, so a steady-state request does no I/O: the cache entry expires
+ * at the session's own idle or absolute expiry (re-read from the store then, since another instance may
+ * have extended it), revocations from any instance evict it through the RevocationSet, and the sliding
+ * renewal writes to the store at most once per renewal interval.
+ */
+import type { Clock, DeviceInfo, Random, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
+import { ExpiringCache } from './cache.js';
+import { newSplitToken, parseSplitToken, randomId, safeEqual, sha256 } from './crypto.js';
+import type { RevocationSet } from './revocations.js';
+
+export interface SessionTimes {
+  idleTtlMs: number;
+  absoluteTtlMs: number;
+  renewIntervalMs: number;
+  maxPerUser: number;
+}
+
+export interface SessionPolicy {
+  session: SessionTimes;
+  token: SessionTimes;
+  cacheMaxEntries: number;
+  /** Longest a cache entry may be trusted without a store read (bounds staleness of e.g. authAt). */
+  cacheTtlMs: number;
+}
+
+const NO_SECRET = new Uint8Array(32);
+
+export interface NewSession {
+  record: SessionRecord;
+  /** The cookie value (`id.secret`) for session mode; null for token mode. */
+  token: string | null;
+  evicted: SessionRecord[];
+}
+
+export class SessionManager {
+  private readonly cache: ExpiringCache<string, SessionRecord>;
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly revocations: RevocationSet,
+    private readonly policy: SessionPolicy,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {
+    this.cache = new ExpiringCache(policy.cacheMaxEntries);
+    revocations.onRevoked((ids) => {
+      for (const id of ids) this.cache.delete(id);
+    });
+  }
+
+  times(mode: SessionMode): SessionTimes {
+    return mode === 'session' ? this.policy.session : this.policy.token;
+  }
+
+  async create(userId: string, mode: SessionMode, meta: { ip: string | null; device: DeviceInfo }): Promise<NewSession> {
+    const now = this.clock.now();
+    const t = this.times(mode);
+    let token: string | null = null;
+    let id: string;
+    let secretHash: Uint8Array;
+    if (mode === 'session') {
+      const st = newSplitToken(this.random);
+      ({ id, secretHash } = st);
+      token = st.token;
+    } else {
+      id = randomId(this.random);
+      secretHash = NO_SECRET;
+    }
+    const expiresAt = now + t.absoluteTtlMs;
+    const record: SessionRecord = {
+      id,
+      userId,
+      secretHash,
+      mode,
+      createdAt: now,
+      lastSeenAt: now,
+      idleExpiresAt: Math.min(now + t.idleTtlMs, expiresAt),
+      expiresAt,
+      authAt: now,
+      ip: meta.ip,
+      device: meta.device,
+    };
+    const evicted = await this.store.createSession(record, { maxPerUser: t.maxPerUser });
+    return { record, token, evicted };
+  }
+
+  /**
+   * The live session a cookie value names, or null. Touches it (at most once per renewal interval).
+   * Never throws on bad input; store outages propagate.
+   */
+  async validateCookie(value: string | undefined): Promise<SessionRecord | null> {
+    const parsed = parseSplitToken(value);
+    if (!parsed) return null;
+    const rec = await this.load(parsed.id);
+    if (!rec || rec.mode !== 'session') return null;
+    if (!safeEqual(sha256(parsed.secret), rec.secretHash)) return null;
+    return this.touch(rec);
+  }
+
+  /** Is the session behind an access token's `sid` still live? Store read only when the feed is not trusted. */
+  async isLive(sessionId: string): Promise<boolean> {
+    if (this.revocations.has(sessionId)) return false;
+    if (this.revocations.trusted) return true;
+    return (await this.load(sessionId)) !== null;
+  }
+
+  /** Reads through the cache. */
+  async load(id: string): Promise<SessionRecord | null> {
+    const now = this.clock.now();
+    if (this.revocations.has(id)) return null;
+    if (this.revocations.trusted) {
+      const hit = this.cache.get(id, now);
+      if (hit) return hit;
+    }
+    const rec = await this.store.getSession(id, now);
+    if (!rec) return null;
+    this.remember(rec, now);
+    return rec;
+  }
+
+  /** A fresh read, bypassing the cache (for sensitive checks such as recent authentication). */
+  async fresh(id: string): Promise<SessionRecord | null> {
+    const now = this.clock.now();
+    if (this.revocations.has(id)) return null;
+    const rec = await this.store.getSession(id, now);
+    if (rec) this.remember(rec, now);
+    else this.cache.delete(id);
+    return rec;
+  }
+
+  private remember(rec: SessionRecord, now: number): void {
+    this.cache.set(rec.id, rec, Math.min(rec.idleExpiresAt, rec.expiresAt, now + this.policy.cacheTtlMs));
+  }
+
+  /** Sliding renewal: extends the idle expiry, writing at most once per renewal interval. */
+  async touch(rec: SessionRecord): Promise<SessionRecord> {
+    const now = this.clock.now();
+    const t = this.times(rec.mode);
+    if (now - rec.lastSeenAt < t.renewIntervalMs) return rec;
+    const next: SessionRecord = { ...rec, lastSeenAt: now, idleExpiresAt: Math.min(now + t.idleTtlMs, rec.expiresAt) };
+    await this.store.touchSession(rec.id, next.lastSeenAt, next.idleExpiresAt);
+    this.remember(next, now);
+    return next;
+  }
+
+  async markAuthenticated(id: string): Promise<void> {
+    await this.store.setSessionAuthAt(id, this.clock.now());
+    this.cache.delete(id);
+  }
+
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.store.listSessionsByUser(userId, this.clock.now());
+  }
+
+  /** Deletes one session; the caller publishes the revocation. */
+  async delete(id: string): Promise<SessionRecord | null> {
+    this.cache.delete(id);
+    return this.store.deleteSession(id);
+  }
+
+  async deleteAllOfUser(userId: string, exceptId?: string): Promise<string[]> {
+    const ids = await this.store.deleteUserSessions(userId, exceptId);
+    for (const id of ids) this.cache.delete(id);
+    return ids;
+  }
+
+  getData(id: string) {
+    return this.store.getSessionData(id);
+  }
+
+  patchData(id: string, patch: SessionDataPatch, maxBytes: number) {
+    return this.store.patchSessionData(id, patch, maxBytes);
+  }
+
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+}

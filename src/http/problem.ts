@@ -1,0 +1,78 @@
+/**
+ * RFC 9457 problem details from one registry: every error code has one status and one title.
+ * A 5xx body never carries internals: only the registry's title and a stable code.
+ */
+import type { Response } from 'express';
+import { ERROR_CODES, GatehouseError, type ErrorCode } from '../errors.js';
+
+export interface ProblemSpec {
+  status: number;
+  title: string;
+}
+
+export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
+  invalid_request: { status: 400, title: 'The request is not valid.' },
+  invalid_json: { status: 400, title: 'The request body is not valid JSON.' },
+  invalid_field: { status: 400, title: 'A field is missing or has the wrong type.' },
+  unsupported_media_type: { status: 415, title: 'Send the body as application/json.' },
+  payload_too_large: { status: 413, title: 'The request body is too large.' },
+  not_found: { status: 404, title: 'Not found.' },
+  method_not_allowed: { status: 405, title: 'Method not allowed.' },
+  invalid_email: { status: 400, title: 'That email address is not valid.' },
+  email_taken: { status: 409, title: 'That email address is already in use.' },
+  password_too_short: { status: 400, title: 'The password must be at least 8 characters.' },
+  password_too_long: { status: 400, title: 'The password must be at most 1024 bytes.' },
+  password_breached: { status: 400, title: 'This password is too common; choose another.' },
+  invalid_credentials: { status: 401, title: 'Email or password is incorrect.' },
+  unauthenticated: { status: 401, title: 'Sign in to continue.' },
+  invalid_token: { status: 401, title: 'The access token is invalid or expired.' },
+  invalid_grant: { status: 400, title: 'The refresh token is invalid, expired or revoked.' },
+  reauth_required: { status: 403, title: 'Confirm your password to continue.' },
+  email_unverified: { status: 403, title: 'Verify your email address to sign in.' },
+  session_data_too_large: { status: 413, title: 'The session data would exceed its size limit.' },
+  csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
+  rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
+  forbidden: { status: 403, title: 'Forbidden.' },
+  store_unavailable: { status: 503, title: 'Service temporarily unavailable; try again shortly.' },
+  internal: { status: 500, title: 'Internal error.' },
+};
+
+// Every code must be registered (checked by the type above and by a test).
+void ERROR_CODES;
+
+export const PROBLEM_TYPE_BASE = 'https://gatehouse.dev/problems/';
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+  field?: string;
+  [ext: string]: unknown;
+}
+
+export function problemBody(code: ErrorCode, extra: { detail?: string; field?: string } = {}): ProblemBody {
+  const spec = PROBLEMS[code];
+  const body: ProblemBody = { type: PROBLEM_TYPE_BASE + code, title: spec.title, status: spec.status, code };
+  if (extra.detail && spec.status < 500) body.detail = extra.detail;
+  if (extra.field) body.field = extra.field;
+  return body;
+}
+
+export function sendProblem(res: Response, code: ErrorCode, extra: { detail?: string; field?: string; retryAfter?: number } = {}): void {
+  const body = problemBody(code, extra);
+  if (extra.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfter))));
+  if (code === 'invalid_token') res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
+  res.setHeader('Cache-Control', 'no-store');
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+export function sendError(res: Response, err: GatehouseError): void {
+  const extra: { detail?: string; field?: string; retryAfter?: number } = {};
+  if (err.detail) extra.detail = err.detail;
+  if (err.field) extra.field = err.field;
+  if (err.retryAfter !== undefined) extra.retryAfter = err.retryAfter;
+  if (err.code === 'store_unavailable' && extra.retryAfter === undefined) extra.retryAfter = 1;
+  sendProblem(res, err.code, extra);
+}

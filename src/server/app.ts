@@ -1,0 +1,97 @@
+/**
+ * The standalone server: Gatehouse's routes, JWKS, health, request logs and graceful shutdown,
+ * wired from a validated config. `createServerApp` is also what the HTTP tests start on port 0.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { GatehouseConfig } from '../config.js';
+import type { ClaimsHook } from '../core/tokens.js';
+import { createGatehouse, type Gatehouse } from '../http/express.js';
+import { sendProblem } from '../http/problem.js';
+import type { Clock, Random, Stores } from '../ports.js';
+import { startMaintenance } from './maintenance.js';
+
+export interface ServerAppOptions {
+  config: GatehouseConfig;
+  logger: Logger;
+  stores?: Stores;
+  clock?: Clock;
+  random?: Random;
+  claims?: ClaimsHook;
+}
+
+export interface ServerApp {
+  app: Express;
+  gatehouse: Gatehouse;
+  server: Server;
+  /** Starts listening; resolves the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes the stores. */
+  close(): Promise<void>;
+}
+
+export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp> {
+  const { config, logger } = opts;
+  const gatehouse = await createGatehouse({
+    config,
+    ...(opts.stores ? { stores: opts.stores } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.claims ? { claims: opts.claims } : {}),
+    logger,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      logger.info({ method: req.method, path: req.path.slice(0, 200), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res, next) => {
+    gatehouse.core.stores.ping().then(() => {
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ status: 'ok' });
+    }, next);
+  });
+  app.use(gatehouse.wellKnown);
+  app.use('/auth', gatehouse.router);
+  app.use((_req, res) => sendProblem(res, 'not_found'));
+  app.use(gatehouse.errorHandler);
+
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);
+  server.keepAliveTimeout = 65_000;
+  const stopMaintenance = startMaintenance(gatehouse.core, config, logger);
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    gatehouse,
+    server,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        stopMaintenance();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await gatehouse.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * `gatehouse serve | migrate | user … | keys … | audit`. The only place (with server/env) that reads
+ * the environment. Each command validates config first and names a bad variable.
+ */
+import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFromEnv, parseDuration, type GatehouseConfig } from '../config.js';
+import { AuthCore } from '../core/auth.js';
+import { systemClock, systemRandom } from '../core/crypto.js';
+import { normalizeEmail } from '../core/email.js';
+import { isGatehouseError } from '../errors.js';
+import { openStores } from '../stores/open.js';
+import { createServerApp } from './app.js';
+import { createLogger } from './logger.js';
+import { checkProductionConfig } from './preflight.js';
+
+const USAGE = `usage: gatehouse <command>
+
+  serve [--workers N]          start the auth server (PORT, GATEHOUSE_* from the environment)
+  migrate                      create or upgrade the database schema
+  user add EMAIL               create a user (password from stdin)
+  user disable EMAIL           disable a user; every live session fails at once
+  user enable EMAIL            re-enable a user
+  user delete EMAIL            delete a user and everything of theirs
+  user list                    list users
+  keys list                    list signing keys
+  keys rotate                  add a new signing key; old keys verify until their tokens expire
+  keys retire KID [--now]      stop a key signing (--now: stop it verifying at once)
+  audit [--user EMAIL] [--since DURATION] [--limit N]
+                               print audit events, newest first (JSON lines)
+`;
+
+function out(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+async function readPassword(): Promise<string> {
+  if (process.env.GATEHOUSE_NEW_USER_PASSWORD) return process.env.GATEHOUSE_NEW_USER_PASSWORD;
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
+  throw new Error('no password on stdin');
+}
+
+async function withCore<T>(config: GatehouseConfig, fn: (core: AuthCore) => Promise<T>): Promise<T> {
+  ensureDataDir(config);
+  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout });
+  const core = new AuthCore({ config, stores, clock: systemClock, random: systemRandom });
+  try {
+    await core.start();
+    return await fn(core);
+  } finally {
+    await core.stop();
+    await stores.close();
+  }
+}
+
+function ensureDataDir(config: GatehouseConfig): void {
+  if (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.includes(':memory:')) {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  }
+}
+
+async function userByEmail(core: AuthCore, email: string) {
+  const n = normalizeEmail(email);
+  const u = n ? await core.stores.users.getUserByEmail(n.canonical) : null;
+  if (!u) throw new Error(`no user with email ${email}`);
+  return u;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  let config: GatehouseConfig;
+  try {
+    config = loadConfigFromEnv(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`gatehouse: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    switch (cmd) {
+      case 'serve':
+      case undefined:
+        return await serve(config, [sub, ...rest].filter((x): x is string => x !== undefined));
+      case 'migrate':
+        await withCore(config, async () => {});
+        out('database is up to date');
+        return 0;
+      case 'user':
+        return await userCommand(config, sub, rest);
+      case 'keys':
+        return await keysCommand(config, sub, rest);
+      case 'audit':
+        return await auditCommand(config, [sub, ...rest].filter((x): x is string => x !== undefined));
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return 0;
+      default:
+        process.stderr.write(USAGE);
+        return 2;
+    }
+  } catch (e) {
+    const msg = isGatehouseError(e) ? `${e.code}: ${e.message}` : (e as Error).message;
+    process.stderr.write(`gatehouse: ${msg}\n`);
+    return 1;
+  }
+}
+
+async function serve(config: GatehouseConfig, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { workers: { type: 'string' } }, allowPositionals: false });
+  const logger = createLogger(config.logLevel);
+  for (const w of checkProductionConfig(config)) logger.warn(w);
+  const workers = values.workers === undefined ? 1 : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be an integer from 1 to 64');
+  if (workers > 1) {
+    const { runCluster } = await import('./workers.js');
+    return runCluster(workers, () => startOne(config, logger));
+  }
+  await startOne(config, logger);
+  return 0;
+}
+
+async function startOne(config: GatehouseConfig, logger: ReturnType<typeof createLogger>): Promise<void> {
+  ensureDataDir(config);
+  const srv = await createServerApp({ config, logger });
+  const port = await srv.listen();
+  logger.info({ port, publicUrl: config.publicUrl, database: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl) }, 'gatehouse listening');
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    srv.close().then(
+      () => process.exit(0),
+      (e) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+async function userCommand(config: GatehouseConfig, sub: string | undefined, rest: string[]): Promise<number> {
+  return withCore(config, async (core) => {
+    const email = rest[0];
+    switch (sub) {
+      case 'add': {
+        if (!email) throw new Error('usage: gatehouse user add EMAIL');
+        const password = await readPassword();
+        const before = normalizeEmail(email);
+        if (before && (await core.stores.users.getUserByEmail(before.canonical))) throw new Error(`a user with email ${email} exists`);
+        const u = await core.register(email, password, { ip: null, userAgent: 'gatehouse-cli' });
+        out(JSON.stringify({ id: u.id, email: u.email }));
+        return 0;
+      }
+      case 'disable':
+      case 'enable': {
+        if (!email) throw new Error(`usage: gatehouse user ${sub} EMAIL`);
+        const u = await userByEmail(core, email);
+        await core.setUserDisabled(u.id, sub === 'disable', { ip: null, userAgent: 'gatehouse-cli' });
+        out(`${sub}d ${u.email}`);
+        return 0;
+      }
+      case 'delete': {
+        if (!email) throw new Error('usage: gatehouse user delete EMAIL');
+        const u = await userByEmail(core, email);
+        await core.deleteUser(u.id, { ip: null, userAgent: 'gatehouse-cli' });
+        out(`deleted ${u.email}`);
+        return 0;
+      }
+      case 'list': {
+        let after: string | undefined;
+        for (;;) {
+          const page = await core.stores.users.listUsers({ limit: 500, ...(after ? { after } : {}) });
+          for (const u of page) {
+            out(JSON.stringify({ id: u.id, email: u.email, created_at: new Date(u.createdAt).toISOString(), disabled: u.disabledAt !== null }));
+          }
+          if (page.length < 500) break;
+          after = page[page.length - 1]!.id;
+        }
+        return 0;
+      }
+      default:
+        throw new Error('usage: gatehouse user add|disable|enable|delete|list');
+    }
+  });
+}
+
+async function keysCommand(config: GatehouseConfig, sub: string | undefined, rest: string[]): Promise<number> {
+  return withCore(config, async (core) => {
+    const publish = () => core.stores.feed.publish({ type: 'keys.changed', at: core.clock.now() });
+    switch (sub) {
+      case 'list':
+        for (const k of await core.keys.list()) {
+          const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+          out(JSON.stringify({ kid: k.kid, alg: k.alg, created_at: iso(k.createdAt), retired_at: iso(k.retiredAt), verify_until: iso(k.verifyUntil), encrypted: k.encrypted }));
+        }
+        return 0;
+      case 'rotate': {
+        const k = await core.keys.rotate();
+        await publish();
+        out(JSON.stringify({ kid: k.kid, alg: k.alg }));
+        return 0;
+      }
+      case 'retire': {
+        const { values, positionals } = parseArgs({ args: rest, options: { now: { type: 'boolean' } }, allowPositionals: true });
+        const kid = positionals[0];
+        if (!kid) throw new Error('usage: gatehouse keys retire KID [--now]');
+        if (!(await core.keys.retire(kid, values.now === true))) throw new Error(`no key ${kid}`);
+        await publish();
+        out(`retired ${kid}${values.now ? ' (no longer verifies)' : ''}`);
+        return 0;
+      }
+      default:
+        throw new Error('usage: gatehouse keys list|rotate|retire KID');
+    }
+  });
+}
+
+async function auditCommand(config: GatehouseConfig, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { user: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } } });
+  return withCore(config, async (core) => {
+    const userId = values.user ? (await userByEmail(core, values.user)).id : undefined;
+    const since = values.since ? core.clock.now() - parseDuration(values.since) : undefined;
+    const limit = values.limit ? Number(values.limit) : 100;
+    const events = await core.audit.list({ limit, ...(userId ? { userId } : {}), ...(since !== undefined ? { since } : {}) });
+    for (const e of events) out(JSON.stringify({ ...e, at: new Date(e.at).toISOString() }));
+    return 0;
+  });
+}
+

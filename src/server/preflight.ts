@@ -1,0 +1,19 @@
+/** Start-up checks on a validated config: refuse unsafe combinations, warn loudly about test-only ones. */
+import type { GatehouseConfig } from '../config.js';
+
+/** Throws on a config that must not serve; returns warnings to log. */
+export function checkProductionConfig(config: GatehouseConfig): string[] {
+  const warnings: string[] = [];
+  const sharedDb = !config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.startsWith('memory:');
+  if (sharedDb && !config.secret) {
+    throw new Error('GATEHOUSE_SECRET is required with a shared database: private signing keys are sealed with it');
+  }
+  if (config.passwordHashing.unsafeAllowWeak) {
+    warnings.push('GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING is set: password hashes are below OWASP minimums. Never use this in production.');
+  }
+  if (!config.publicUrl.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(config.publicUrl)) {
+    warnings.push(`GATEHOUSE_PUBLIC_URL (${config.publicUrl}) is not https: browsers will not send the Secure session cookie to it.`);
+  }
+  if (config.databaseUrl === 'memory:') warnings.push('GATEHOUSE_DATABASE_URL=memory: nothing survives a restart.');
+  return warnings;
+}

@@ -1,0 +1,36 @@
+/**
+ * `gatehouse serve --workers N`: node:cluster forks N workers sharing the port. Workers share state
+ * only through the stores (and their change feed), exactly like separate instances behind a balancer.
+ * A worker that dies is replaced; SIGTERM/SIGINT stop every worker gracefully.
+ */
+import cluster from 'node:cluster';
+
+export async function runCluster(workers: number, startWorker: () => Promise<void>): Promise<number> {
+  if (!cluster.isPrimary) {
+    await startWorker();
+    return 0;
+  }
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < workers; i++) fork();
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`gatehouse: worker ${w.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(fork, 250);
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    const check = setInterval(() => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        clearInterval(check);
+        process.exit(0);
+      }
+    }, 100);
+    setTimeout(() => process.exit(1), 20_000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return new Promise<number>(() => {});
+}

@@ -1,0 +1,54 @@
+/**
+ * Opens the store bundle a database URL (and optional Redis URL) names. Redis holds the hot,
+ * expiring state (sessions, refresh tokens, the change feed); users, keys, audit and one-time tokens
+ * stay in SQL.
+ */
+import type { Stores } from '../ports.js';
+
+export interface OpenStoresOptions {
+  databaseUrl: string;
+  redisUrl?: string | null;
+  /** Per-operation timeout for network stores. */
+  timeoutMs?: number;
+}
+
+export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
+  const sql = await openSql(opts);
+  if (!opts.redisUrl) return sql;
+  const { openRedisStores } = await import('./redis/index.js');
+  const cluster = opts.redisUrl.startsWith('redis+cluster://');
+  const redis = await openRedisStores({ url: opts.redisUrl, cluster, commandTimeoutMs: opts.timeoutMs ?? 2000 });
+  await sql.feed.close();
+  return {
+    ...sql,
+    sessions: redis.sessions,
+    refreshTokens: redis.refreshTokens,
+    feed: redis.feed,
+    async ping() {
+      await sql.ping();
+      await redis.ping();
+    },
+    async close() {
+      await redis.close();
+      await sql.close();
+    },
+  };
+}
+
+async function openSql(opts: OpenStoresOptions): Promise<Stores> {
+  const url = opts.databaseUrl;
+  if (url === 'memory:' || url === 'memory://') {
+    const { createMemoryStores } = await import('./memory/index.js');
+    return createMemoryStores();
+  }
+  if (url.startsWith('sqlite:')) {
+    const { openSqliteStores } = await import('./sqlite/index.js');
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return openSqliteStores({ path: path || './data/gatehouse.db' });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const { openPostgresStores } = await import('./postgres/index.js');
+    return openPostgresStores({ url, statementTimeoutMs: opts.timeoutMs ?? 2000 });
+  }
+  throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}: (use sqlite:, postgres:// or memory:)`);
+}
