@@ -8,7 +8,8 @@
  * store that implements some ports (Redis: sessions, refreshTokens, feed) runs only those.
  */
 import { afterEach, beforeEach, describe } from 'node:test';
-import type { Stores } from '../../src/ports.js';
+import type { Stores, UserStore } from '../../src/ports.js';
+import { makeUser } from './fixtures.js';
 import { auditContract } from './ports/audit.js';
 import { feedContract } from './ports/feed.js';
 import { keysContract } from './ports/keys.js';
@@ -37,6 +38,32 @@ const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
 };
 const PORTS = Object.keys(CONTRACTS) as Port[];
 
+/**
+ * Stores with foreign keys (SQL) need a record's user to exist first. When the fixture has a user
+ * store, creating a session, refresh token or one-time token first creates its user if missing, so
+ * the port contracts stay independent of the users port.
+ */
+const OWNED: Partial<Record<Port, string>> = {
+  sessions: 'createSession',
+  refreshTokens: 'createRefreshToken',
+  oneTimeTokens: 'createOneTimeToken',
+};
+
+function withOwner<T extends object>(store: T, method: string, users: UserStore | undefined): T {
+  if (!users) return store;
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== method) return value.bind(target);
+      return async (record: { userId: string }, ...rest: unknown[]) => {
+        if (!(await users.getUserById(record.userId))) await users.createUser(makeUser({ id: record.userId }));
+        return value.call(target, record, ...rest);
+      };
+    },
+  });
+}
+
 function registerPort<P extends Port>(port: P, factory: () => Promise<ContractFixture>): void {
   describe(port, () => {
     let fx: ContractFixture | undefined;
@@ -50,7 +77,8 @@ function registerPort<P extends Port>(port: P, factory: () => Promise<ContractFi
     const get: Get<P> = () => {
       const store = fx?.stores[port];
       if (!store) throw new Error(`the fixture lost its ${port} store`);
-      return store as Stores[P];
+      const method = OWNED[port];
+      return (method ? withOwner(store, method, fx?.stores.users) : store) as Stores[P];
     };
     for (const contract of CONTRACTS[port]) contract(get);
   });

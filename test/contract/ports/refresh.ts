@@ -30,11 +30,11 @@ export function refreshContract(get: () => RefreshTokenStore): void {
   it("rotating within graceMs of the spend resolves 'grace' with the spent record and inserts nothing", async () => {
     const t = makeRefreshToken();
     await get().createRefreshToken(t);
-    const next = makeRefreshToken({ sessionId: t.sessionId });
+    const next = makeRefreshToken({ sessionId: t.sessionId, userId: t.userId });
     const salt = hash32();
     const now = t.createdAt + 1000;
     await get().rotateRefreshToken(t.id, next, now, GRACE, salt);
-    const late = makeRefreshToken({ sessionId: t.sessionId });
+    const late = makeRefreshToken({ sessionId: t.sessionId, userId: t.userId });
     const r = await get().rotateRefreshToken(t.id, late, now + GRACE, GRACE, hash32());
     assert.equal(r.kind, 'grace');
     assert.deepEqual(plain(r.kind === 'grace' ? r.token : null), { ...t, spentAt: now, successorId: next.id, successorSalt: salt });
@@ -45,9 +45,9 @@ export function refreshContract(get: () => RefreshTokenStore): void {
     const t = makeRefreshToken();
     await get().createRefreshToken(t);
     const now = t.createdAt + 1000;
-    const next = makeRefreshToken();
+    const next = makeRefreshToken({ sessionId: t.sessionId, userId: t.userId });
     await get().rotateRefreshToken(t.id, next, now, GRACE, hash32());
-    const again = makeRefreshToken();
+    const again = makeRefreshToken({ sessionId: t.sessionId, userId: t.userId });
     const r = await get().rotateRefreshToken(t.id, again, now + GRACE + 1, GRACE, hash32());
     assert.equal(r.kind, 'reused');
     assert.equal(r.kind === 'reused' ? r.token.successorId : null, next.id);
@@ -64,7 +64,7 @@ export function refreshContract(get: () => RefreshTokenStore): void {
     const t = makeRefreshToken();
     await get().createRefreshToken(t);
     const now = t.createdAt + 1000;
-    const successors = Array.from({ length: 20 }, () => makeRefreshToken({ sessionId: t.sessionId }));
+    const successors = Array.from({ length: 20 }, () => makeRefreshToken({ sessionId: t.sessionId, userId: t.userId }));
     const results = await Promise.all(successors.map((s) => get().rotateRefreshToken(t.id, s, now, GRACE, hash32())));
     assert.equal(results.filter((r) => r.kind === 'rotated').length, 1);
     assert.equal(results.filter((r) => r.kind === 'grace').length, 19);

@@ -1,0 +1,142 @@
+/**
+ * Versioned schema for the SQLite store. Each migration runs once, in order, inside a transaction,
+ * and is recorded in `schema_migrations`; running them again is a no-op. Never edit a released
+ * migration: add a new version.
+ */
+import type Database from 'better-sqlite3';
+import { openDatabase } from './db.js';
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        email_canonical TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        disabled_at INTEGER,
+        email_verified_at INTEGER
+      ) STRICT;
+      CREATE INDEX users_by_creation ON users (created_at, id);
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        secret_hash BLOB NOT NULL,
+        mode TEXT NOT NULL CHECK (mode IN ('session', 'token')),
+        created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        idle_expires_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        auth_at INTEGER NOT NULL,
+        ip TEXT,
+        device_browser TEXT,
+        device_os TEXT,
+        device_type TEXT
+      ) STRICT;
+      CREATE INDEX sessions_by_user ON sessions (user_id, mode, created_at);
+      CREATE INDEX sessions_by_idle_expiry ON sessions (idle_expires_at);
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      -- Apart from sessions so that touching a session never rewrites its data.
+      CREATE TABLE session_data (
+        session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        data TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE refresh_tokens (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        secret_hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        spent_at INTEGER,
+        successor_id TEXT,
+        successor_salt BLOB
+      ) STRICT;
+      CREATE INDEX refresh_by_session ON refresh_tokens (session_id);
+      CREATE INDEX refresh_by_user ON refresh_tokens (user_id);
+      CREATE INDEX refresh_by_expiry ON refresh_tokens (expires_at);
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT,
+        private_jwk TEXT NOT NULL,
+        encrypted INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        verify_until INTEGER
+      ) STRICT;
+
+      -- No foreign key: the trail outlives the accounts it mentions.
+      CREATE TABLE audit_events (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        user_id TEXT,
+        session_id TEXT,
+        ip TEXT,
+        user_agent TEXT,
+        detail TEXT
+      ) STRICT;
+      CREATE INDEX audit_by_user ON audit_events (user_id, id);
+      CREATE INDEX audit_by_time ON audit_events (at);
+
+      CREATE TABLE one_time_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        purpose TEXT NOT NULL,
+        secret_hash BLOB NOT NULL,
+        binding TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX one_time_by_user ON one_time_tokens (user_id, purpose);
+      CREATE INDEX one_time_by_expiry ON one_time_tokens (expires_at);
+    `,
+  },
+];
+
+/** Applies every migration newer than the database's version. Resolves the versions applied. */
+export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const applied: number[] = [];
+  const current = db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+  // IMMEDIATE: two processes starting together serialise here instead of both migrating.
+  const step = db.transaction((m: Migration) => {
+    if ((current.get() as { v: number }).v >= m.version) return false;
+    db.exec(m.sql);
+    record.run(m.version, Date.now());
+    return true;
+  });
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (step.immediate(m)) applied.push(m.version);
+  }
+  return applied;
+}
+
+/**
+ * Brings the database at `path` up to date and closes it (`gatehouse migrate`).
+ *
+ * @example
+ *   const applied = migrateSqlite('./data/gatehouse.db'); // [1] on a new file, [] afterwards
+ */
+export function migrateSqlite(path: string): number[] {
+  const db = openDatabase(path);
+  try {
+    return applyMigrations(db);
+  } finally {
+    db.close();
+  }
+}

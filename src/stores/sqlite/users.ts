@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import type { UserRecord, UserStore } from '../../ports.js';
+
+interface UserRow {
+  id: string;
+  email: string;
+  email_canonical: string;
+  password_hash: string;
+  created_at: number;
+  disabled_at: number | null;
+  email_verified_at: number | null;
+}
+
+const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at';
+
+function toUser(r: UserRow): UserRecord {
+  return {
+    id: r.id,
+    email: r.email,
+    emailCanonical: r.email_canonical,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+    disabledAt: r.disabled_at,
+    emailVerifiedAt: r.email_verified_at,
+  };
+}
+
+export function createSqliteUserStore(db: Database.Database): UserStore {
+  const insert = db.prepare(
+    `INSERT INTO users (${COLUMNS}) VALUES (@id, @email, @emailCanonical, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt)
+     ON CONFLICT DO NOTHING`,
+  );
+  const byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
+  const byEmail = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE email_canonical = ?`);
+  const first = db.prepare<[number], UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY created_at, id LIMIT ?`);
+  // A cursor user deleted between pages yields no row to compare with, which ends the listing.
+  const next = db.prepare<[string, number], UserRow>(
+    `SELECT ${COLUMNS} FROM users WHERE (created_at, id) > (SELECT created_at, id FROM users WHERE id = ?)
+     ORDER BY created_at, id LIMIT ?`,
+  );
+  const setPassword = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+  const setDisabled = db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?');
+  const setVerified = db.prepare('UPDATE users SET email_verified_at = ? WHERE id = ?');
+  const holder = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE email_canonical = ?');
+  const setEmail = db.prepare('UPDATE users SET email = ?, email_canonical = ?, email_verified_at = ? WHERE id = ?');
+  const remove = db.prepare('DELETE FROM users WHERE id = ?');
+
+  const changeEmail = db.transaction(
+    (id: string, email: string, canonical: string, verifiedAt: number | null): 'ok' | 'missing' | 'taken' => {
+      if (!byId.get(id)) return 'missing';
+      const h = holder.get(canonical);
+      if (h && h.id !== id) return 'taken';
+      setEmail.run(email, canonical, verifiedAt, id);
+      return 'ok';
+    },
+  );
+
+  return {
+    async createUser(user) {
+      return insert.run(user).changes === 1;
+    },
+    async getUserById(id) {
+      const r = byId.get(id);
+      return r ? toUser(r) : null;
+    },
+    async getUserByEmail(emailCanonical) {
+      const r = byEmail.get(emailCanonical);
+      return r ? toUser(r) : null;
+    },
+    async listUsers({ limit, after }) {
+      const rows = after === undefined ? first.all(limit) : next.all(after, limit);
+      return rows.map(toUser);
+    },
+    async setPasswordHash(id, passwordHash) {
+      return setPassword.run(passwordHash, id).changes === 1;
+    },
+    async setDisabled(id, disabledAt) {
+      return setDisabled.run(disabledAt, id).changes === 1;
+    },
+    async markEmailVerified(id, at) {
+      return setVerified.run(at, id).changes === 1;
+    },
+    async changeEmail(id, email, emailCanonical, verifiedAt) {
+      return changeEmail.immediate(id, email, emailCanonical, verifiedAt);
+    },
+    async deleteUser(id) {
+      return remove.run(id).changes === 1;
+    },
+  };
+}
