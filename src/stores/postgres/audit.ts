@@ -1,0 +1,40 @@
+import type { AuditEvent, AuditLog } from '../../ports.js';
+import type { Db, Row } from './db.js';
+
+const COLS = 'id, at, type, user_id, session_id, ip, user_agent, detail';
+
+function toEvent(r: Row): AuditEvent {
+  return {
+    id: r.id as string,
+    at: r.at as number,
+    type: r.type as AuditEvent['type'],
+    userId: (r.user_id as string | null) ?? null,
+    sessionId: (r.session_id as string | null) ?? null,
+    ip: (r.ip as string | null) ?? null,
+    userAgent: (r.user_agent as string | null) ?? null,
+    detail: (r.detail as AuditEvent['detail']) ?? null,
+  };
+}
+
+export function pgAuditLog(db: Db): AuditLog {
+  return {
+    async appendEvent(e) {
+      await db.query(`INSERT INTO audit_events (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`, [
+        e.id, e.at, e.type, e.userId, e.sessionId, e.ip, e.userAgent, e.detail === null ? null : JSON.stringify(e.detail),
+      ]);
+    },
+    async listEvents({ userId, since, before, limit }) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (userId !== undefined) where.push(`user_id = $${params.push(userId)}`);
+      if (since !== undefined) where.push(`at >= $${params.push(since)}`);
+      if (before !== undefined) where.push(`id < $${params.push(before)}`);
+      const sql = `SELECT ${COLS} FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+                   ORDER BY id DESC LIMIT $${params.push(limit)}`;
+      return (await db.query(sql, params)).rows.map(toEvent);
+    },
+    async deleteEventsBefore(at) {
+      return (await db.query(`DELETE FROM audit_events WHERE at < $1`, [at])).rowCount;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * PostgreSQL stores: every port on one `pg` pool, with versioned migrations.
+ *
+ * @example
+ * const stores = await openPostgresStores({ url: 'postgres://app@db/gatehouse', schema: 'gatehouse' });
+ */
+import type { ChangeFeed, Stores } from '../../ports.js';
+import { StoreUnavailableError } from '../../errors.js';
+import { Db, SCHEMA_RE } from './db.js';
+import { migrate } from './migrations.js';
+import { pgUserStore } from './users.js';
+import { pgSessionStore } from './sessions.js';
+import { pgRefreshTokenStore } from './refresh.js';
+import { pgKeyStore } from './keys.js';
+import { pgAuditLog } from './audit.js';
+import { pgOneTimeTokenStore } from './one-time.js';
+import { createPgFeed } from './feed.js';
+
+export { createPgFeed } from './feed.js';
+export type { PgFeedOptions, PgChangeFeed } from './feed.js';
+export { MIGRATIONS } from './migrations.js';
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** Schema holding Gatehouse's tables (created if missing). Default `gatehouse`. */
+  schema?: string;
+  /** Per-statement and connect timeout; beyond it an operation fails with StoreUnavailableError. Default 5000. */
+  statementTimeoutMs?: number;
+  /** The change feed to use; default: LISTEN/NOTIFY on this database. */
+  feed?: ChangeFeed;
+  /** Pool size. Default 10. */
+  max?: number;
+}
+
+export async function openPostgresStores(opts: PostgresStoreOptions): Promise<Stores & { db: Db }> {
+  const schema = opts.schema ?? 'gatehouse';
+  if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name: ${JSON.stringify(schema)}`);
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 5000;
+  const db = new Db({ url: opts.url, schema, statementTimeoutMs, max: opts.max ?? 10 });
+  try {
+    await migrate((fn) => db.tx(fn), schema);
+  } catch (e) {
+    await db.close().catch(() => {});
+    throw e instanceof StoreUnavailableError ? e : e;
+  }
+  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db }));
+  const ownFeed = !opts.feed;
+  return {
+    db,
+    users: pgUserStore(db),
+    sessions: pgSessionStore(db),
+    refreshTokens: pgRefreshTokenStore(db),
+    keys: pgKeyStore(db),
+    audit: pgAuditLog(db),
+    oneTimeTokens: pgOneTimeTokenStore(db),
+    feed,
+    async ping() {
+      await db.query('SELECT 1');
+    },
+    async close() {
+      if (ownFeed) await feed.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import type { Queryable } from './db.js';
+
+/**
+ * Versioned migrations. Append only: never edit a shipped entry, add a new version instead.
+ * Each runs in the same transaction as its schema_migrations row.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL,
+  email_canonical text NOT NULL UNIQUE,
+  password_hash text NOT NULL,
+  created_at bigint NOT NULL,
+  disabled_at bigint,
+  email_verified_at bigint
+);
+CREATE INDEX users_created_idx ON users (created_at, id);
+
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  secret_hash bytea NOT NULL,
+  mode text NOT NULL,
+  created_at bigint NOT NULL,
+  last_seen_at bigint NOT NULL,
+  idle_expires_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  auth_at bigint NOT NULL,
+  ip text,
+  device_browser text,
+  device_os text,
+  device_type text,
+  data jsonb NOT NULL DEFAULT '{}'::jsonb
+);
+CREATE INDEX sessions_user_idx ON sessions (user_id, created_at, id);
+CREATE INDEX sessions_expiry_idx ON sessions ((LEAST(idle_expires_at, expires_at)));
+
+CREATE TABLE refresh_tokens (
+  id text PRIMARY KEY,
+  session_id text NOT NULL,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  secret_hash bytea NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  spent_at bigint,
+  successor_id text,
+  successor_salt bytea
+);
+CREATE INDEX refresh_tokens_session_idx ON refresh_tokens (session_id);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_expiry_idx ON refresh_tokens (expires_at);
+
+CREATE TABLE signing_keys (
+  kid text PRIMARY KEY,
+  alg text NOT NULL,
+  public_jwk text,
+  private_jwk text NOT NULL,
+  encrypted boolean NOT NULL,
+  created_at bigint NOT NULL,
+  retired_at bigint,
+  verify_until bigint
+);
+
+CREATE TABLE audit_events (
+  id text PRIMARY KEY,
+  at bigint NOT NULL,
+  type text NOT NULL,
+  user_id text,
+  session_id text,
+  ip text,
+  user_agent text,
+  detail jsonb
+);
+CREATE INDEX audit_events_user_idx ON audit_events (user_id, id);
+CREATE INDEX audit_events_at_idx ON audit_events (at);
+
+CREATE TABLE one_time_tokens (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  purpose text NOT NULL,
+  secret_hash bytea NOT NULL,
+  binding text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  used_at bigint
+);
+CREATE INDEX one_time_tokens_user_idx ON one_time_tokens (user_id, purpose);
+CREATE INDEX one_time_tokens_expiry_idx ON one_time_tokens (expires_at);
+
+CREATE TABLE change_log (
+  seq bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  event text NOT NULL -- the published JSON text, byte for byte
+);
+CREATE INDEX change_log_at_idx ON change_log (at);
+`,
+  },
+];
+
+/**
+ * Brings `schema` up to date. A transaction-scoped advisory lock keyed on the schema makes
+ * concurrent instances wait for each other instead of racing on CREATE.
+ */
+export async function migrate(tx: (fn: (q: Queryable) => Promise<void>) => Promise<void>, schema: string): Promise<number[]> {
+  const applied: number[] = [];
+  await tx(async (q) => {
+    await q.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`gatehouse:migrate:${schema}`]);
+    await q.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await q.query(`SET LOCAL search_path = "${schema}"`);
+    await q.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await q.query<{ version: number }>(`SELECT version FROM schema_migrations`);
+    const done = new Set(rows.map((r) => Number(r.version)));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      await q.query(m.sql);
+      await q.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+      applied.push(m.version);
+    }
+  });
+  return applied;
+}

@@ -1,0 +1,68 @@
+import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
+import type { Db, Row } from './db.js';
+
+const COLS = 'id, session_id, user_id, secret_hash, created_at, expires_at, spent_at, successor_id, successor_salt';
+
+function toToken(r: Row): RefreshTokenRecord {
+  return {
+    id: r.id as string,
+    sessionId: r.session_id as string,
+    userId: r.user_id as string,
+    secretHash: r.secret_hash as Buffer,
+    createdAt: r.created_at as number,
+    expiresAt: r.expires_at as number,
+    spentAt: (r.spent_at as number | null) ?? null,
+    successorId: (r.successor_id as string | null) ?? null,
+    successorSalt: (r.successor_salt as Buffer | null) ?? null,
+  };
+}
+
+const bytes = (u: Uint8Array | null) => (u ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : null);
+
+const insertParams = (t: RefreshTokenRecord) => [
+  t.id, t.sessionId, t.userId, bytes(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, bytes(t.successorSalt),
+];
+const INSERT = `INSERT INTO refresh_tokens (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+
+export function pgRefreshTokenStore(db: Db): RefreshTokenStore {
+  return {
+    async createRefreshToken(t) {
+      await db.query(INSERT, insertParams(t));
+    },
+    async getRefreshToken(id) {
+      const r = await db.query(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
+      return r.rows[0] ? toToken(r.rows[0]) : null;
+    },
+    async rotateRefreshToken(id, successor, now, graceMs, successorSalt) {
+      return db.tx(async (q) => {
+        // The conditional UPDATE is the decision: of concurrent rotations, the first takes the row
+        // lock and spends the token; the others re-check `spent_at IS NULL` after it commits and
+        // match nothing, so only one successor is ever inserted.
+        const spent = await q.query(
+          `UPDATE refresh_tokens SET spent_at = $2, successor_id = $3, successor_salt = $4
+            WHERE id = $1 AND spent_at IS NULL AND expires_at > $2
+            RETURNING ${COLS}`,
+          [id, now, successor.id, bytes(successorSalt ?? null)],
+        );
+        if (spent.rows[0]) {
+          await q.query(INSERT, insertParams(successor));
+          return { kind: 'rotated', token: toToken(spent.rows[0]) } as const;
+        }
+        const r = await q.query(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
+        if (!r.rows[0]) return { kind: 'missing' } as const;
+        const token = toToken(r.rows[0]);
+        if (token.spentAt === null) return { kind: 'missing' } as const; // unspent but expired
+        return now - token.spentAt <= graceMs ? ({ kind: 'grace', token } as const) : ({ kind: 'reused', token } as const);
+      });
+    },
+    async deleteRefreshTokensBySession(sessionId) {
+      return (await db.query(`DELETE FROM refresh_tokens WHERE session_id = $1`, [sessionId])).rowCount;
+    },
+    async deleteRefreshTokensByUser(userId) {
+      return (await db.query(`DELETE FROM refresh_tokens WHERE user_id = $1`, [userId])).rowCount;
+    },
+    async deleteExpiredRefreshTokens(now) {
+      return (await db.query(`DELETE FROM refresh_tokens WHERE expires_at <= $1`, [now])).rowCount;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
+import type { Db, Row } from './db.js';
+
+const COLS =
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, ip, device_browser, device_os, device_type';
+
+export function toSession(r: Row): SessionRecord {
+  return {
+    id: r.id as string,
+    userId: r.user_id as string,
+    secretHash: r.secret_hash as Buffer,
+    mode: r.mode as SessionRecord['mode'],
+    createdAt: r.created_at as number,
+    lastSeenAt: r.last_seen_at as number,
+    idleExpiresAt: r.idle_expires_at as number,
+    expiresAt: r.expires_at as number,
+    authAt: r.auth_at as number,
+    ip: (r.ip as string | null) ?? null,
+    device: {
+      browser: (r.device_browser as string | null) ?? null,
+      os: (r.device_os as string | null) ?? null,
+      type: (r.device_type as string | null) ?? null,
+    },
+  };
+}
+
+const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** Live at `now`: neither the idle nor the absolute expiry has been reached. */
+const LIVE = `idle_expires_at > $2 AND expires_at > $2`;
+
+export function pgSessionStore(db: Db): SessionStore {
+  return {
+    async createSession(s, { maxPerUser }) {
+      return db.tx(async (q) => {
+        // Serialise session creation per user: concurrent logins of one user queue here, so the
+        // limit is applied to a consistent set of rows.
+        await q.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [s.userId]);
+        await q.query(
+          `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
+            s.authAt, s.ip, s.device.browser, s.device.os, s.device.type],
+        );
+        const r = await q.query(
+          `DELETE FROM sessions WHERE id IN (
+             SELECT id FROM sessions
+              WHERE user_id = $1 AND mode = $3 AND id <> $4 AND ${LIVE}
+              ORDER BY created_at DESC, id DESC
+              OFFSET GREATEST($5::int - 1, 0)
+              FOR UPDATE)
+           RETURNING ${COLS}`,
+          [s.userId, s.createdAt, s.mode, s.id, maxPerUser],
+        );
+        return r.rows.map(toSession).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      });
+    },
+    async getSession(id, now) {
+      const r = await db.query(`SELECT ${COLS} FROM sessions WHERE id = $1 AND ${LIVE}`, [id, now]);
+      return r.rows[0] ? toSession(r.rows[0]) : null;
+    },
+    async touchSession(id, lastSeenAt, idleExpiresAt) {
+      const r = await db.query(
+        `UPDATE sessions
+            SET last_seen_at = GREATEST(last_seen_at, $2),
+                idle_expires_at = LEAST(GREATEST(idle_expires_at, $3), expires_at)
+          WHERE id = $1`,
+        [id, lastSeenAt, idleExpiresAt],
+      );
+      return r.rowCount === 1;
+    },
+    async setSessionAuthAt(id, authAt) {
+      return (await db.query(`UPDATE sessions SET auth_at = $2 WHERE id = $1`, [id, authAt])).rowCount === 1;
+    },
+    async listSessionsByUser(userId, now) {
+      const r = await db.query(
+        `SELECT ${COLS} FROM sessions WHERE user_id = $1 AND ${LIVE} ORDER BY created_at, id`,
+        [userId, now],
+      );
+      return r.rows.map(toSession);
+    },
+    async deleteSession(id) {
+      const r = await db.query(`DELETE FROM sessions WHERE id = $1 RETURNING ${COLS}`, [id]);
+      return r.rows[0] ? toSession(r.rows[0]) : null;
+    },
+    async deleteUserSessions(userId, exceptId) {
+      const r = await db.query<{ id: string }>(
+        `DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2) RETURNING id`,
+        [userId, exceptId ?? null],
+      );
+      return r.rows.map((x) => x.id);
+    },
+    async deleteExpiredSessions(now) {
+      return (await db.query(`DELETE FROM sessions WHERE LEAST(idle_expires_at, expires_at) <= $1`, [now])).rowCount;
+    },
+    async getSessionData(id) {
+      const r = await db.query<{ data: SessionData }>(`SELECT data FROM sessions WHERE id = $1`, [id]);
+      return r.rows[0] ? r.rows[0].data : null;
+    },
+    async patchSessionData(id, patch, maxBytes) {
+      return db.tx(async (q) => {
+        // Row lock, merge, measure, write: the size is the UTF-8 length of the JSON text the
+        // application would see, which jsonb's own text form does not reproduce.
+        const r = await q.query<{ data: SessionData }>(`SELECT data FROM sessions WHERE id = $1 FOR UPDATE`, [id]);
+        if (!r.rows[0]) return 'missing';
+        const data: SessionData = { ...r.rows[0].data, ...patch.set };
+        for (const k of patch.unset) delete data[k];
+        const text = JSON.stringify(data);
+        if (Buffer.byteLength(text, 'utf8') > maxBytes) return 'too_large';
+        await q.query(`UPDATE sessions SET data = $2::jsonb WHERE id = $1`, [id, text]);
+        return 'ok';
+      });
+    },
+  };
+}

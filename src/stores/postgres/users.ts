@@ -1,0 +1,74 @@
+import type { UserRecord, UserStore } from '../../ports.js';
+import type { Db, Row } from './db.js';
+
+const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at';
+
+function toUser(r: Row): UserRecord {
+  return {
+    id: r.id as string,
+    email: r.email as string,
+    emailCanonical: r.email_canonical as string,
+    passwordHash: r.password_hash as string,
+    createdAt: r.created_at as number,
+    disabledAt: (r.disabled_at as number | null) ?? null,
+    emailVerifiedAt: (r.email_verified_at as number | null) ?? null,
+  };
+}
+
+const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === '23505';
+
+export function pgUserStore(db: Db): UserStore {
+  return {
+    async createUser(u) {
+      const r = await db.query(
+        `INSERT INTO users (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt],
+      );
+      return r.rowCount === 1;
+    },
+    async getUserById(id) {
+      const r = await db.query(`SELECT ${COLS} FROM users WHERE id = $1`, [id]);
+      return r.rows[0] ? toUser(r.rows[0]) : null;
+    },
+    async getUserByEmail(emailCanonical) {
+      const r = await db.query(`SELECT ${COLS} FROM users WHERE email_canonical = $1`, [emailCanonical]);
+      return r.rows[0] ? toUser(r.rows[0]) : null;
+    },
+    async listUsers({ limit, after }) {
+      const r = after === undefined
+        ? await db.query(`SELECT ${COLS} FROM users ORDER BY created_at, id LIMIT $1`, [limit])
+        : await db.query(
+            `SELECT ${COLS} FROM users
+              WHERE (created_at, id) > (SELECT created_at, id FROM users WHERE id = $2)
+              ORDER BY created_at, id LIMIT $1`,
+            [limit, after],
+          );
+      return r.rows.map(toUser);
+    },
+    async setPasswordHash(id, passwordHash) {
+      return (await db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [id, passwordHash])).rowCount === 1;
+    },
+    async setDisabled(id, disabledAt) {
+      return (await db.query(`UPDATE users SET disabled_at = $2 WHERE id = $1`, [id, disabledAt])).rowCount === 1;
+    },
+    async markEmailVerified(id, at) {
+      return (await db.query(`UPDATE users SET email_verified_at = $2 WHERE id = $1`, [id, at])).rowCount === 1;
+    },
+    async changeEmail(id, email, emailCanonical, verifiedAt) {
+      try {
+        const r = await db.query(
+          `UPDATE users SET email = $2, email_canonical = $3, email_verified_at = $4 WHERE id = $1`,
+          [id, email, emailCanonical, verifiedAt],
+        );
+        return r.rowCount === 1 ? 'ok' : 'missing';
+      } catch (e) {
+        if (isUniqueViolation(e)) return 'taken';
+        throw e;
+      }
+    },
+    async deleteUser(id) {
+      // Sessions, refresh tokens and one-time tokens go with the user (ON DELETE CASCADE); audit stays.
+      return (await db.query(`DELETE FROM users WHERE id = $1`, [id])).rowCount === 1;
+    },
+  };
+}

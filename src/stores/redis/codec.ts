@@ -1,0 +1,87 @@
+/**
+ * Compact record encoding for Redis values, readable by the Lua scripts.
+ *
+ * A value is: one byte holding the length n of the secret hash, the n raw hash bytes, then text
+ * fields joined by `|`. Times are base-36 epoch milliseconds (8 characters until the year 2059).
+ * Strings escape `%` and `|`; null is the empty field and the empty string is a lone `%`.
+ * A session with realistic device metadata encodes to about 90 bytes, against about 400 as JSON.
+ */
+import type { RefreshTokenRecord, SessionRecord } from '../../ports.js';
+
+export const t36 = (n: number) => Math.trunc(n).toString(36);
+const f36 = (s: string | undefined) => parseInt(s ?? '', 36);
+
+export function esc(s: string | null): string {
+  if (s === null) return '';
+  if (s === '') return '%';
+  return s.replace(/[%|]/g, (c) => (c === '%' ? '%25' : '%7C'));
+}
+export function unesc(s: string | undefined): string | null {
+  if (s === undefined || s === '') return null;
+  if (s === '%') return '';
+  return s.replace(/%(25|7C)/g, (_, c: string) => (c === '25' ? '%' : '|'));
+}
+
+function head(hash: Uint8Array): Buffer {
+  if (hash.byteLength > 255) throw new TypeError('secret hash too long');
+  const b = Buffer.allocUnsafe(1 + hash.byteLength);
+  b[0] = hash.byteLength;
+  b.set(hash, 1);
+  return b;
+}
+
+function split(v: Buffer): { hash: Buffer; f: string[] } {
+  const n = v[0]!;
+  return { hash: Buffer.from(v.subarray(1, 1 + n)), f: v.subarray(1 + n).toString('utf8').split('|') };
+}
+
+export function encodeSession(s: SessionRecord): Buffer {
+  const text = [
+    s.mode === 'token' ? 't' : 's',
+    t36(s.createdAt), t36(s.lastSeenAt), t36(s.idleExpiresAt), t36(s.expiresAt), t36(s.authAt),
+    esc(s.ip), esc(s.device.browser), esc(s.device.os), esc(s.device.type),
+  ].join('|');
+  return Buffer.concat([head(s.secretHash), Buffer.from(text, 'utf8')]);
+}
+
+export function decodeSession(id: string, userId: string, v: Buffer): SessionRecord {
+  const { hash, f } = split(v);
+  return {
+    id,
+    userId,
+    secretHash: hash,
+    mode: f[0] === 't' ? 'token' : 'session',
+    createdAt: f36(f[1]),
+    lastSeenAt: f36(f[2]),
+    idleExpiresAt: f36(f[3]),
+    expiresAt: f36(f[4]),
+    authAt: f36(f[5]),
+    ip: unesc(f[6]),
+    device: { browser: unesc(f[7]), os: unesc(f[8]), type: unesc(f[9]) },
+  };
+}
+
+export const encodeSalt = (s: Uint8Array | null) => (s ? Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString('base64url') : '');
+
+export function encodeRefresh(t: RefreshTokenRecord): Buffer {
+  const text = [
+    esc(t.sessionId), t36(t.createdAt), t36(t.expiresAt), t.spentAt === null ? '' : t36(t.spentAt),
+    esc(t.successorId), encodeSalt(t.successorSalt),
+  ].join('|');
+  return Buffer.concat([head(t.secretHash), Buffer.from(text, 'utf8')]);
+}
+
+export function decodeRefresh(id: string, userId: string, v: Buffer): RefreshTokenRecord {
+  const { hash, f } = split(v);
+  return {
+    id,
+    sessionId: unesc(f[0]) ?? '',
+    userId,
+    secretHash: hash,
+    createdAt: f36(f[1]),
+    expiresAt: f36(f[2]),
+    spentAt: f[3] ? f36(f[3]) : null,
+    successorId: unesc(f[4]),
+    successorSalt: f[5] ? Buffer.from(f[5], 'base64url') : null,
+  };
+}

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from '../../ports.js';
+import { guard, type RedisClient } from './client.js';
+import type { Keys } from './keys.js';
+
+export interface RedisFeedOptions {
+  /** Events stay replayable at least this long (default and minimum: 2 h). */
+  retentionMs?: number;
+}
+
+const TWO_HOURS = 2 * 3_600_000;
+
+/**
+ * Change feed over Redis: publish appends to a sorted-set log (score = event time) for replay and
+ * PUBLISHes for live delivery. A dedicated subscriber connection (ioredis re-subscribes by itself
+ * after a reconnect) reports status(false) when it drops and status(true) once it is back.
+ */
+export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOptions = {}): Promise<ChangeFeed & { subscriber: RedisClient }> {
+  const retentionMs = Math.max(opts.retentionMs ?? TWO_HOURS, TWO_HOURS);
+  const sub = r.duplicate();
+  sub.on('error', () => {});
+  const subscribers = new Set<ChangeFeedHandlers>();
+  let connected = false;
+  let closed = false;
+  const setStatus = (up: boolean) => {
+    if (connected === up || (closed && up)) return;
+    connected = up;
+    for (const h of subscribers) h.status(up);
+  };
+  sub.on('message', (channel: string, payload: string) => {
+    if (channel !== k.channel) return;
+    let e: ChangeEvent;
+    try {
+      e = (JSON.parse(payload) as { e: ChangeEvent }).e;
+    } catch {
+      return;
+    }
+    for (const h of subscribers) h.event(e);
+  });
+  sub.on('close', () => setStatus(false));
+  sub.on('end', () => setStatus(false));
+  // 'ready' fires after every (re)connect; ioredis has re-issued SUBSCRIBE by then on a single node.
+  // Confirm the subscription before reporting up, so "connected" really means "delivering".
+  sub.on('ready', () => {
+    sub.subscribe(k.channel).then(() => setStatus(true), () => {});
+  });
+  try {
+    await guard(sub.subscribe(k.channel));
+    setStatus(true);
+  } catch {
+    // Not reachable yet: the subscriber keeps retrying and reports status(true) when it gets there.
+  }
+
+  return {
+    subscriber: sub,
+    get connected() {
+      return connected;
+    },
+    publish: (e) =>
+      guard(async () => {
+        // A random tag keeps identical events distinct in the log.
+        const payload = JSON.stringify({ n: randomBytes(6).toString('base64url'), e });
+        await r.zadd(k.feedLog, e.at, payload);
+        await r.zremrangebyscore(k.feedLog, '-inf', `(${e.at - retentionMs}`);
+        await r.publish(k.channel, payload);
+      }),
+    subscribe(h) {
+      subscribers.add(h);
+      return () => {
+        subscribers.delete(h);
+      };
+    },
+    replay: (since) =>
+      guard(async () => {
+        const rows = await r.zrangebyscore(k.feedLog, since, '+inf');
+        return rows.map((p) => (JSON.parse(p) as { e: ChangeEvent }).e);
+      }),
+    async close() {
+      closed = true;
+      connected = false;
+      sub.disconnect();
+    },
+  };
+}
