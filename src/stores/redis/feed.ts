@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from '../../ports.js';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
@@ -58,8 +57,10 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
     },
     publish: (e) =>
       guard(async () => {
-        // A random tag keeps identical events distinct in the log.
-        const payload = JSON.stringify({ n: randomBytes(6).toString('base64url'), e });
+        // A sequence number keeps identical events distinct in the log and orders events of the
+        // same millisecond (equal scores sort by member) in publish order.
+        const seq = await r.incr(k.feedSeq);
+        const payload = JSON.stringify({ n: seq.toString(36).padStart(12, '0'), e });
         await r.zadd(k.feedLog, e.at, payload);
         await r.zremrangebyscore(k.feedLog, '-inf', `(${e.at - retentionMs}`);
         await r.publish(k.channel, payload);

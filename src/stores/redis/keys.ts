@@ -4,7 +4,7 @@
  *   <p>d:{uid}:<sid>      hash  JSON key -> JSON value (session data, only when non-empty)
  *   <p>t:{uid}            hash  refresh token id -> encoded token
  *   <p>x:<id>             string uid: pointer from a session or refresh-token id to its user
- *   <p>feed, <p>changes   change-feed log (sorted set) and pub/sub channel
+ *   <p>feed, <p>feed:seq, <p>changes   change-feed log (sorted set), its sequence, pub/sub channel
  */
 export interface Keys {
   user(uid: string): string;
@@ -13,6 +13,7 @@ export interface Keys {
   tokens(uid: string): string;
   ptr(id: string): string;
   feedLog: string;
+  feedSeq: string;
   channel: string;
 }
 
@@ -24,6 +25,7 @@ export function keys(prefix: string): Keys {
     tokens: (uid) => `${prefix}t:{${uid}}`,
     ptr: (id) => `${prefix}x:${id}`,
     feedLog: `${prefix}feed`,
+    feedSeq: `${prefix}feed:seq`,
     channel: `${prefix}changes`,
   };
 }

@@ -149,4 +149,15 @@ export function sessionsContract(get: () => SessionStore): void {
     assert.equal(await get().getSession(old.id, t + 50_000), null);
     assert.ok(await get().getSession(live.id, t + 50_000));
   });
+
+  it('concurrent createSession calls of one user keep the per-user limit exact', async () => {
+    const userId = rid('u_');
+    const t = Date.now();
+    const made = Array.from({ length: 12 }, (_, i) => makeSession({ userId, createdAt: t + i }));
+    const evicted = (await Promise.all(made.map((s) => get().createSession(s, { maxPerUser: 3 })))).flat();
+    const live = await get().listSessionsByUser(userId, t + 100);
+    assert.equal(live.length, 3, 'exactly maxPerUser sessions survive');
+    assert.equal(new Set(ids(evicted)).size, evicted.length, 'no session is evicted twice');
+    assert.deepEqual([...ids(live), ...ids(evicted)].sort(), ids(made).sort(), 'every session is either live or evicted');
+  });
 }
