@@ -62,4 +62,16 @@ export function sessionDataContract(get: () => SessionStore): void {
     assert.equal(await get().getSessionData(s.id), null);
     assert.equal(await get().patchSessionData(s.id, { set: { a: 1 }, unset: [] }, BIG), 'missing');
   });
+
+  it('an evicted session loses its data with it', async () => {
+    const t = Date.now();
+    const first = makeSession({ createdAt: t });
+    await get().createSession(first, MANY);
+    await get().patchSessionData(first.id, { set: { a: 1 }, unset: [] }, BIG);
+    const second = makeSession({ userId: first.userId, createdAt: t + 1 });
+    const evicted = await get().createSession(second, { maxPerUser: 1 });
+    assert.deepEqual(evicted.map((s) => s.id), [first.id]);
+    assert.equal(await get().getSessionData(first.id), null);
+    assert.deepEqual(await get().getSessionData(second.id), {});
+  });
 }
