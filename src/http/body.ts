@@ -3,7 +3,7 @@
  * multipart — the content types a cross-site form can send — never reach a handler), at most
  * 16 KiB (413), nesting at most 8 levels, an object at the top, no prototype-polluting keys.
  */
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { GatehouseError } from '../errors.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -12,12 +12,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type JsonObject = Record<string, unknown>;
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    /** The parsed JSON body ({} when the request had none). */
-    json?: JsonObject;
-  }
-}
+const parsed = new WeakMap<IncomingMessage, JsonObject>();
 
 function isJsonType(ct: string): boolean {
   const base = ct.split(';', 1)[0]!.trim().toLowerCase();
@@ -37,7 +32,7 @@ function check(value: unknown, depth: number): void {
   }
 }
 
-function readRaw(req: Request): Promise<Buffer> {
+function readRaw(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -66,16 +61,17 @@ function readRaw(req: Request): Promise<Buffer> {
   });
 }
 
-/** Parses the JSON body into `req.json`. A request without a body gets `{}`. */
-export async function parseJsonBody(req: Request): Promise<JsonObject> {
-  if (req.json) return req.json;
+/** Parses the JSON body (once per request). A request without a body gets `{}`. */
+export async function parseJsonBody(req: IncomingMessage): Promise<JsonObject> {
+  const done = parsed.get(req);
+  if (done) return done;
   const len = req.headers['content-length'];
   const hasBody = (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
   const ct = req.headers['content-type'];
   if (!hasBody) {
     if (ct && !isJsonType(ct)) throw new GatehouseError('unsupported_media_type', 'unsupported content type');
-    req.json = {};
-    return req.json;
+    parsed.set(req, {});
+    return {};
   }
   if (!ct || !isJsonType(ct)) throw new GatehouseError('unsupported_media_type', 'unsupported content type');
   if (len !== undefined && Number(len) > MAX_BODY_BYTES) throw new GatehouseError('payload_too_large', 'body too large');
@@ -90,13 +86,6 @@ export async function parseJsonBody(req: Request): Promise<JsonObject> {
     throw new GatehouseError('invalid_json', 'body must be a JSON object', { detail: 'The body must be a JSON object.' });
   }
   check(value, 1);
-  req.json = value as JsonObject;
-  return req.json;
-}
-
-/** Express middleware form of parseJsonBody. */
-export function jsonBody() {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    parseJsonBody(req).then(() => next(), next);
-  };
+  parsed.set(req, value as JsonObject);
+  return value as JsonObject;
 }

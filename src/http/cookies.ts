@@ -1,5 +1,5 @@
 /** Cookie parsing and the attributes of Gatehouse's cookies. */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const MAX_COOKIE_HEADER = 8192;
 
@@ -7,7 +7,7 @@ const MAX_COOKIE_HEADER = 8192;
  * All values of cookie `name` in the request. More than one value (cookie tossing, a stale duplicate)
  * is treated by callers as no credential at all: which one is ours cannot be told.
  */
-export function readCookie(req: Request, name: string): string[] {
+export function readCookie(req: IncomingMessage, name: string): string[] {
   const raw = req.headers.cookie;
   if (typeof raw !== 'string' || raw.length > MAX_COOKIE_HEADER) return [];
   const out: string[] = [];
@@ -22,7 +22,7 @@ export function readCookie(req: Request, name: string): string[] {
   return out;
 }
 
-export function singleCookie(req: Request, name: string): string | undefined {
+export function singleCookie(req: IncomingMessage, name: string): string | undefined {
   const all = readCookie(req, name);
   return all.length === 1 ? all[0] : undefined;
 }
@@ -39,11 +39,11 @@ function serialize(name: string, value: string, a: CookieAttrs): string {
   return s;
 }
 
-export function setCookie(res: Response, name: string, value: string, a: CookieAttrs): void {
-  res.append('Set-Cookie', serialize(name, value, a));
+export function setCookie(res: ServerResponse, name: string, value: string, a: CookieAttrs): void {
+  res.appendHeader('Set-Cookie', serialize(name, value, a));
 }
 
 /** Clears a cookie with the same attributes it was set with. */
-export function clearCookie(res: Response, name: string, a: Omit<CookieAttrs, 'maxAgeSeconds'>): void {
-  res.append('Set-Cookie', serialize(name, '', { ...a, maxAgeSeconds: 0 }));
+export function clearCookie(res: ServerResponse, name: string, a: Omit<CookieAttrs, 'maxAgeSeconds'>): void {
+  res.appendHeader('Set-Cookie', serialize(name, '', { ...a, maxAgeSeconds: 0 }));
 }

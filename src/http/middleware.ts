@@ -1,12 +1,12 @@
 /**
- * `authenticate` (sets req.auth from a bearer token or the session cookie, or leaves it undefined)
- * and `requireAuth()` (401 in the form that fits the credential that was presented).
+ * Authentication of a request from a bearer token or the session cookie, framework-neutral (node:http
+ * request and response), plus the 401 answer in the form that fits the credential presented.
  */
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthContext, AuthCore } from '../core/auth.js';
+import { SessionDataHandle } from '../core/session-data.js';
 import { clearCookie, readCookie } from './cookies.js';
 import { sendProblem } from './problem.js';
-import { SessionDataHandle } from '../core/session-data.js';
 
 /** Declare your session data's shape by merging into this interface. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
@@ -17,8 +17,8 @@ export interface RequestAuth extends AuthContext {
   data<T extends object = GatehouseSessionData>(): Promise<SessionDataHandle<T>>;
 }
 
-declare module 'express-serve-static-core' {
-  interface Request {
+declare module 'node:http' {
+  interface IncomingMessage {
     /** Set by `authenticate` when the request carries a valid session cookie or bearer token. */
     auth?: RequestAuth;
     /** Why authentication failed, when a credential was presented. */
@@ -28,58 +28,59 @@ declare module 'express-serve-static-core' {
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-export function bearerToken(req: Request): string | null | undefined {
+/** undefined: no Authorization header; null: present but not a well-formed bearer credential. */
+export function bearerToken(req: IncomingMessage): string | null | undefined {
   const h = req.headers.authorization;
-  if (h === undefined) return undefined; // no header: not a bearer request
+  if (h === undefined) return undefined;
   const m = BEARER.exec(h);
-  return m ? m[1]! : null; // present but malformed: a failed bearer request
+  return m ? m[1]! : null;
 }
 
-export function makeAuthenticate(core: AuthCore, dataMaxBytes: number): RequestHandler {
-  const cookieName = core.config.session.cookieName;
-  const withData = (ctx: AuthContext): RequestAuth => ({
-    ...ctx,
-    data: async <T extends object>() => {
-      const data = await core.sessions.getData(ctx.sessionId);
-      return new SessionDataHandle<T>(core.sessions, ctx.sessionId, data ?? {}, dataMaxBytes);
-    },
-  });
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (req.auth !== undefined) return next();
+export class Authenticator {
+  private readonly cookieName: string;
+
+  constructor(
+    private readonly core: AuthCore,
+    private readonly dataMaxBytes: number,
+  ) {
+    this.cookieName = core.config.session.cookieName;
+  }
+
+  private withData(ctx: AuthContext): RequestAuth {
+    const { core, dataMaxBytes } = this;
+    return {
+      ...ctx,
+      data: async <T extends object>() => {
+        const data = await core.sessions.getData(ctx.sessionId);
+        return new SessionDataHandle<T>(core.sessions, ctx.sessionId, data ?? {}, dataMaxBytes);
+      },
+    };
+  }
+
+  /**
+   * Sets `req.auth` (or `req.authFailure`). An Authorization header, when present, is the credential:
+   * a bad bearer token is not rescued by a cookie. Two session cookies of our name are no credential.
+   */
+  async authenticate(req: IncomingMessage): Promise<void> {
+    if (req.auth !== undefined || req.authFailure !== undefined) return;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
-      if (bearer === null) {
-        req.authFailure = 'invalid_token';
-        return next();
-      }
-      core.authenticateBearer(bearer).then((ctx) => {
-        if (ctx) req.auth = withData(ctx);
-        else req.authFailure = 'invalid_token';
-        next();
-      }, next);
+      const ctx = bearer === null ? null : await this.core.authenticateBearer(bearer);
+      if (ctx) req.auth = this.withData(ctx);
+      else req.authFailure = 'invalid_token';
       return;
     }
-    const values = readCookie(req, cookieName);
-    if (values.length === 0) return next();
-    if (values.length > 1) {
-      req.authFailure = 'invalid_session';
-      return next();
-    }
-    core.authenticateCookie(values[0]).then((ctx) => {
-      if (ctx) req.auth = withData(ctx);
-      else req.authFailure = 'invalid_session';
-      next();
-    }, next);
-  };
-}
+    const values = readCookie(req, this.cookieName);
+    if (values.length === 0) return;
+    const ctx = values.length === 1 ? await this.core.authenticateCookie(values[0]) : null;
+    if (ctx) req.auth = this.withData(ctx);
+    else req.authFailure = 'invalid_session';
+  }
 
-/** 401 unless `authenticate` accepted a credential: `invalid_token` + WWW-Authenticate for bearer, `unauthenticated` otherwise. */
-export function makeRequireAuth(core: AuthCore): () => RequestHandler {
-  const cookieName = core.config.session.cookieName;
-  return () => (req: Request, res: Response, next: NextFunction) => {
-    if (req.auth) return next();
+  /** The 401: `invalid_token` + WWW-Authenticate for bearer requests, `unauthenticated` otherwise. */
+  reject(req: IncomingMessage, res: ServerResponse): void {
     if (req.authFailure === 'invalid_token') return sendProblem(res, 'invalid_token');
-    if (req.authFailure === 'invalid_session') clearCookie(res, cookieName, { path: '/', sameSite: 'Lax' });
+    if (req.authFailure === 'invalid_session') clearCookie(res, this.cookieName, { path: '/', sameSite: 'Lax' });
     sendProblem(res, 'unauthenticated');
-  };
+  }
 }

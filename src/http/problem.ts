@@ -2,7 +2,7 @@
  * RFC 9457 problem details from one registry: every error code has one status and one title.
  * A 5xx body never carries internals: only the registry's title and a stable code.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { ERROR_CODES, GatehouseError, type ErrorCode } from '../errors.js';
 
 export interface ProblemSpec {
@@ -60,15 +60,30 @@ export function problemBody(code: ErrorCode, extra: { detail?: string; field?: s
   return body;
 }
 
-export function sendProblem(res: Response, code: ErrorCode, extra: { detail?: string; field?: string; retryAfter?: number } = {}): void {
+export function sendProblem(res: ServerResponse, code: ErrorCode, extra: { detail?: string; field?: string; retryAfter?: number } = {}): void {
   const body = problemBody(code, extra);
   if (extra.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfter))));
   if (code === 'invalid_token') res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-  res.setHeader('Cache-Control', 'no-store');
-  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  sendJson(res, body.status, body, 'application/problem+json');
 }
 
-export function sendError(res: Response, err: GatehouseError): void {
+/** Writes a JSON response with `Cache-Control: no-store` (every auth response carries it). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
+}
+
+export function sendNoContent(res: ServerResponse): void {
+  res.statusCode = 204;
+  if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
+  res.end();
+}
+
+export function sendError(res: ServerResponse, err: GatehouseError): void {
   const extra: { detail?: string; field?: string; retryAfter?: number } = {};
   if (err.detail) extra.detail = err.detail;
   if (err.field) extra.field = err.field;

@@ -1,27 +1,27 @@
 /** Devices (sessions in both modes), re-authentication, password change, account deletion, own events. */
-import type { Router } from 'express';
+import type { ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie } from '../cookies.js';
 import { requiredString } from '../input.js';
 import { requestMeta } from '../meta.js';
-import { sendProblem } from '../problem.js';
-import { iso, route, wrap, type RouteContext } from './kit.js';
+import { sendJson, sendNoContent, sendProblem } from '../problem.js';
+import type { Router } from '../router.js';
+import { iso, type RouteContext } from './kit.js';
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function accountRoutes(router: Router, ctx: RouteContext): void {
-  const { core, account } = ctx;
-  const auth = ctx.requireAuth();
-  const clearSession = (res: Parameters<Parameters<typeof wrap>[0]>[1]) =>
-    clearCookie(res, core.config.session.cookieName, { path: '/', sameSite: 'Lax' });
+  const { core, account, trust } = ctx;
+  const clearSession = (res: ServerResponse) => clearCookie(res, core.config.session.cookieName, { path: '/', sameSite: 'Lax' });
 
-  route(router, '/sessions', {
-    get: [
-      auth,
-      wrap(async (req, res) => {
-        const list = await account.listSessions(req.auth!);
-        res.json({
+  router.add({
+    method: 'GET',
+    path: '/sessions',
+    auth: true,
+    handler: async ({ res, auth }) => {
+        const list = await account.listSessions(auth!);
+        sendJson(res, 200, {
           sessions: list.map((s) => ({
             id: s.id,
             current: s.current,
@@ -33,95 +33,94 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
             expires_at: iso(s.expiresAt),
           })),
         });
-      }),
-    ],
+    },
   });
 
-  route(router, '/sessions/:id', {
-    delete: [
-      auth,
-      wrap(async (req, res) => {
-        const id = String(req.params.id);
+  router.add({
+    method: 'DELETE',
+    path: '/sessions/:id',
+    auth: true,
+    handler: async ({ req, res, auth, params }) => {
+        const id = String(params.id);
         if (!HANDLE.test(id)) throw new GatehouseError('not_found', 'no such session');
-        await account.revokeSession(req.auth!, id, requestMeta(req));
-        if (id === req.auth!.sessionId) clearSession(res);
-        res.status(204).end();
-      }),
-    ],
+        await account.revokeSession(auth!, id, requestMeta(req, trust));
+        if (id === auth!.sessionId) clearSession(res);
+        sendNoContent(res);
+    },
   });
 
-  route(router, '/logout-others', {
-    post: [
-      auth,
-      wrap(async (req, res) => {
-        const n = await account.logoutOthers(req.auth!, requestMeta(req));
-        res.json({ revoked: n });
-      }),
-    ],
+  router.add({
+    method: 'POST',
+    path: '/logout-others',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
+        const n = await account.logoutOthers(auth!, requestMeta(req, trust));
+        sendJson(res, 200, { revoked: n });
+    },
   });
 
-  route(router, '/logout-all', {
-    post: [
-      auth,
-      wrap(async (req, res) => {
-        await account.logoutAll(req.auth!, requestMeta(req));
+  router.add({
+    method: 'POST',
+    path: '/logout-all',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
+        await account.logoutAll(auth!, requestMeta(req, trust));
         clearSession(res);
-        res.status(204).end();
-      }),
-    ],
+        sendNoContent(res);
+    },
   });
 
-  route(router, '/reauth', {
-    post: [
-      auth,
-      wrap(async (req, res) => {
+  router.add({
+    method: 'POST',
+    path: '/reauth',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
         const body = await parseJsonBody(req);
         const password = requiredString(body, 'password', 16 * 1024);
-        if (!(await account.reauth(req.auth!, password, requestMeta(req)))) return sendProblem(res, 'invalid_credentials');
-        res.json({ reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
-      }),
-    ],
+        if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) return sendProblem(res, 'invalid_credentials');
+        sendJson(res, 200, { reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
+    },
   });
 
-  route(router, '/password', {
-    post: [
-      auth,
-      wrap(async (req, res) => {
+  router.add({
+    method: 'POST',
+    path: '/password',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
         const body = await parseJsonBody(req);
         const current = requiredString(body, 'current_password', 16 * 1024);
         const next = requiredString(body, 'new_password', 16 * 1024);
-        await account.changePassword(req.auth!, current, next, requestMeta(req));
-        res.status(204).end();
-      }),
-    ],
+        await account.changePassword(auth!, current, next, requestMeta(req, trust));
+        sendNoContent(res);
+    },
   });
 
-  route(router, '/account', {
-    delete: [
-      auth,
-      wrap(async (req, res) => {
-        await account.deleteAccount(req.auth!, requestMeta(req));
+  router.add({
+    method: 'DELETE',
+    path: '/account',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
+        await account.deleteAccount(auth!, requestMeta(req, trust));
         clearSession(res);
-        res.status(204).end();
-      }),
-    ],
+        sendNoContent(res);
+    },
   });
 
-  route(router, '/events', {
-    get: [
-      auth,
-      wrap(async (req, res) => {
-        const q = req.query;
-        const limitRaw = typeof q.limit === 'string' ? Number(q.limit) : 20;
+  router.add({
+    method: 'GET',
+    path: '/events',
+    auth: true,
+    handler: async ({ res, auth, query }) => {
+                const limitRaw = query.has('limit') ? Number(query.get('limit')) : 20;
         if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 100) {
           throw new GatehouseError('invalid_field', 'limit', { field: 'limit', detail: '"limit" must be an integer from 1 to 100.' });
         }
-        const before = q.cursor === undefined ? undefined : String(q.cursor);
+        const before = query.get('cursor') ?? undefined;
         if (before !== undefined && !/^[0-9a-v]{20}$/.test(before)) {
           throw new GatehouseError('invalid_field', 'cursor', { field: 'cursor', detail: '"cursor" is not valid.' });
         }
-        const page = await account.events(req.auth!, { limit: limitRaw, ...(before ? { before } : {}) });
-        res.json({
+        const page = await account.events(auth!, { limit: limitRaw, ...(before ? { before } : {}) });
+        sendJson(res, 200, {
           events: page.events.map((e) => ({
             id: e.id,
             type: e.type,
@@ -133,7 +132,6 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
           })),
           next_cursor: page.next,
         });
-      }),
-    ],
+    },
   });
 }

@@ -1,0 +1,57 @@
+/**
+ * The plain node:http adapter: no framework, the fastest path.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createGatehouseNode } from 'gatehouse/node';
+ *
+ * const gh = await createGatehouseNode();
+ * createServer(async (req, res) => {
+ *   if (gh.handle(req, res)) return;                  // /auth/* and /.well-known/*
+ *   const auth = await gh.authenticate(req);          // your own routes
+ *   if (!auth) return gh.reject(req, res);
+ *   res.end(JSON.stringify({ hello: auth.user.email }));
+ * }).listen(3000);
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
+import type { RequestAuth } from './middleware.js';
+import { sendProblem } from './problem.js';
+
+export interface GatehouseNode extends GatehouseCoreHandle {
+  /** Serves Gatehouse's own routes; returns false (without answering) for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Authenticates a request to one of your routes; resolves its auth or undefined. */
+  authenticate(req: IncomingMessage): Promise<RequestAuth | undefined>;
+  /** Answers 401 in the form that fits the credential presented. */
+  reject(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export async function createGatehouseNode(options: GatehouseOptions = {}): Promise<GatehouseNode> {
+  const gh = await createGatehouseCore(options);
+  const base = gh.basePath;
+  return {
+    ...gh,
+    handle(req, res) {
+      const url = req.url ?? '/';
+      if (url === base || url.startsWith(base + '/') || url.startsWith(base + '?')) {
+        gh.prefixedAuthHandler(req, res, () => sendProblem(res, 'not_found'));
+        return true;
+      }
+      if (url.startsWith('/.well-known/')) {
+        gh.wellKnownHandler(req, res, () => sendProblem(res, 'not_found'));
+        return true;
+      }
+      return false;
+    },
+    async authenticate(req) {
+      await gh.authenticator.authenticate(req);
+      return req.auth;
+    },
+    reject(req, res) {
+      gh.authenticator.reject(req, res);
+    },
+  };
+}
