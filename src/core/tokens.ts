@@ -37,6 +37,7 @@ export const RESERVED_CLAIMS = new Set([
 ]);
 
 const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'];
+const B64URL = /^[A-Za-z0-9_-]+$/;
 /** Anything longer is refused before parsing. */
 const MAX_TOKEN_CHARS = 8192;
 
@@ -144,6 +145,9 @@ function parseHeader(token: string): { alg: string; kid: string } | null {
   if (dot <= 0 || dot > 2048) return null;
   const parts = token.split('.');
   if (parts.length !== 3 || !parts[1] || !parts[2]) return null;
+  // Compact JWS is unpadded base64url (RFC 7515 §2); decoders that tolerate '=' or '+/' would make one
+  // signature accept several spellings of a token, so anything else is malformed.
+  for (const p of parts) if (!B64URL.test(p)) return null;
   let h: unknown;
   try {
     h = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
