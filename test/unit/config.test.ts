@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, ENV, OWASP_ARGON2, loadConfigFromEnv, parseDuration, resolveConfig } from '../../src/config.js';
+
+describe('config defaults', () => {
+  test('an empty environment gives a working config that needs no secret', () => {
+    const c = loadConfigFromEnv({});
+    assert.equal(c.port, 3000);
+    assert.equal(c.databaseUrl, 'sqlite:./data/gatehouse.db');
+    assert.equal(c.publicUrl, 'http://localhost:3000');
+    assert.equal(c.secret, null);
+    assert.equal(c.session.idleTtl, 30 * 60_000);
+    assert.equal(c.session.absoluteTtl, 12 * 3_600_000);
+    assert.equal(c.session.cookieName, '__Host-gatehouse');
+    assert.equal(c.session.dataMaxBytes, 4096);
+  });
+
+  test('production password hashing defaults are the OWASP argon2id minimum: m=19456 KiB, t=2, p=1', () => {
+    const c = loadConfigFromEnv({});
+    assert.deepEqual(
+      { memoryCost: c.passwordHashing.memoryCost, timeCost: c.passwordHashing.timeCost, parallelism: c.passwordHashing.parallelism },
+      { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    );
+    assert.equal(c.passwordHashing.unsafeAllowWeak, false);
+    assert.deepEqual({ ...OWASP_ARGON2 }, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  });
+
+  test('every documented variable is prefixed GATEHOUSE_ (except PORT) and listed once', () => {
+    const names = ENV.map((v) => v.name);
+    assert.equal(new Set(names).size, names.length);
+    for (const n of names) assert.ok(n === 'PORT' || n.startsWith('GATEHOUSE_'), n);
+    for (const required of ['PORT', 'GATEHOUSE_DATABASE_URL', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_SESSION_IDLE_TTL', 'GATEHOUSE_SESSION_ABSOLUTE_TTL']) {
+      assert.ok(names.includes(required), required);
+    }
+  });
+});
+
+describe('durations', () => {
+  test('30m, 12h, 5s, 250ms and 30d parse to milliseconds', () => {
+    assert.equal(parseDuration('30m'), 1_800_000);
+    assert.equal(parseDuration('12h'), 43_200_000);
+    assert.equal(parseDuration('5s'), 5000);
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('30d'), 2_592_000_000);
+    assert.equal(parseDuration(1500), 1500);
+  });
+
+  test('duration variables reach the config', () => {
+    const c = loadConfigFromEnv({ GATEHOUSE_SESSION_IDLE_TTL: '5s', GATEHOUSE_SESSION_ABSOLUTE_TTL: '2h' });
+    assert.equal(c.session.idleTtl, 5000);
+    assert.equal(c.session.absoluteTtl, 7_200_000);
+  });
+
+  test('a malformed duration is rejected', () => {
+    for (const bad of ['30', 'abc', '5 minutes', '-5s', '']) assert.throws(() => parseDuration(bad), /not a duration/, bad);
+  });
+});
+
+describe('bad values stop start-up with a ConfigError naming the variable', () => {
+  const cases: Array<[string, string]> = [
+    ['GATEHOUSE_SESSION_IDLE_TTL', 'soon'],
+    ['GATEHOUSE_SESSION_ABSOLUTE_TTL', '12 hours'],
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['GATEHOUSE_PUBLIC_URL', 'not a url'],
+    ['GATEHOUSE_SECRET', 'short'],
+    ['GATEHOUSE_LOG_LEVEL', 'loud'],
+    ['GATEHOUSE_TOKEN_ALG', 'none'],
+    ['GATEHOUSE_SESSION_SINGLE', 'maybe'],
+    ['GATEHOUSE_SESSION_MAX_PER_USER', '0'],
+    ['GATEHOUSE_PASSWORD_HASH_PARALLELISM', '99'],
+  ];
+  for (const [name, value] of cases) {
+    test(`${name}=${JSON.stringify(value)}`, () => {
+      assert.throws(
+        () => loadConfigFromEnv({ [name]: value }),
+        (e: unknown) => e instanceof ConfigError && e.message.includes(name),
+      );
+    });
+  }
+
+  test('an unknown option passed to the library is refused', () => {
+    assert.throws(() => resolveConfig({ sesion: {} }), ConfigError);
+  });
+});
+
+describe('weak password hashing', () => {
+  test('parameters below the OWASP minimum are refused without the unsafe flag, naming the flag', () => {
+    assert.throws(
+      () => loadConfigFromEnv({ GATEHOUSE_PASSWORD_HASH_MEMORY: '1024', GATEHOUSE_PASSWORD_HASH_TIME: '1' }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes('GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING'),
+    );
+    assert.throws(() => resolveConfig({ passwordHashing: { memoryCost: 19456, timeCost: 1 } }), ConfigError);
+  });
+
+  test('the unsafe flag allows them (for test suites)', () => {
+    const c = loadConfigFromEnv({ GATEHOUSE_PASSWORD_HASH_MEMORY: '1024', GATEHOUSE_PASSWORD_HASH_TIME: '1', GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING: 'true' });
+    assert.equal(c.passwordHashing.memoryCost, 1024);
+    assert.equal(c.passwordHashing.unsafeAllowWeak, true);
+  });
+
+  test('stronger than the minimum is always allowed', () => {
+    assert.equal(loadConfigFromEnv({ GATEHOUSE_PASSWORD_HASH_MEMORY: '65536', GATEHOUSE_PASSWORD_HASH_TIME: '3' }).passwordHashing.memoryCost, 65536);
+  });
+});
