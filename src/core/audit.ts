@@ -7,7 +7,29 @@ export interface RequestMeta {
   userAgent: string | null;
 }
 
+const ALPHABET = '0123456789abcdefghijklmnopqrstuv';
+
+/** The next id after `id` in the same 20-character base-32 alphabet (increments the random tail). */
+function successor(id: string): string {
+  const chars = id.split('');
+  for (let i = chars.length - 1; i >= 0; i--) {
+    const v = ALPHABET.indexOf(chars[i]!);
+    if (v < 31) {
+      chars[i] = ALPHABET[v + 1]!;
+      return chars.join('');
+    }
+    chars[i] = '0';
+  }
+  return chars.join('');
+}
+
 export class Audit {
+  /**
+   * Ids order events (they are the cursor, newest first). Two events in the same millisecond would
+   * otherwise order by their random tails, so within one process each id is forced above the last.
+   */
+  private lastId = '';
+
   constructor(
     private readonly log: AuditLog,
     private readonly clock: Clock,
@@ -21,8 +43,11 @@ export class Audit {
     detail: AuditEvent['detail'] = null,
   ): Promise<void> {
     const at = this.clock.now();
+    let id = timeOrderedId(at, this.random);
+    if (id <= this.lastId) id = successor(this.lastId);
+    this.lastId = id;
     await this.log.appendEvent({
-      id: timeOrderedId(at, this.random),
+      id,
       at,
       type,
       userId: who.userId,
