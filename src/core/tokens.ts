@@ -53,7 +53,8 @@ export interface TokenOptions {
 }
 
 export class AccessTokens {
-  private readonly cache: ExpiringCache<string, AccessClaims>;
+  /** Verified tokens with the kid that verified them: a hit is honoured only while that key still verifies. */
+  private readonly cache: ExpiringCache<string, { claims: AccessClaims; kid: string }>;
 
   constructor(
     private readonly ring: KeyRing,
@@ -98,7 +99,8 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessClaims | null> {
     const now = this.clock.now();
     const hit = this.cache.get(token, now);
-    if (hit) return hit;
+    // A key retired at once (compromise) must cut off tokens already verified with it.
+    if (hit) return this.ring.get(hit.kid) ? hit.claims : null;
     if (token.length > MAX_TOKEN_CHARS) return null;
     const header = parseHeader(token);
     if (!header) return null;
@@ -122,7 +124,7 @@ export class AccessTokens {
       if (c.exp - c.iat > Math.ceil((this.opts.accessTtlMs + this.opts.clockSkewMs) / 1000)) return null;
       if (c.iat * 1000 > now + this.opts.clockSkewMs) return null;
       const until = Math.min(c.exp * 1000, c.iat * 1000 + this.opts.maxAgeMs);
-      this.cache.set(token, c, until);
+      this.cache.set(token, { claims: c, kid: key.kid }, until);
       return c;
     } catch (e) {
       if (e instanceof joseErrors.JOSEError || e instanceof TypeError || e instanceof SyntaxError) return null;
@@ -132,7 +134,7 @@ export class AccessTokens {
 
   /** Drops cached tokens of the given sessions (revocation also blocks them by sid; this frees memory). */
   forgetSessions(ids: ReadonlySet<string>): void {
-    this.cache.deleteWhere((c) => ids.has(c.sid));
+    this.cache.deleteWhere((c) => ids.has(c.claims.sid));
   }
 
   get cacheSize(): number {
