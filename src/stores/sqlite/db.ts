@@ -20,7 +20,8 @@ export function openDatabase(path: string): Database.Database {
     if (!inMemory) db.pragma('journal_mode = WAL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
-    db.pragma('synchronous = NORMAL');
+    // FULL: a committed login or revocation survives a power loss, not only a process crash.
+    db.pragma('synchronous = FULL');
   } catch (err) {
     db.close();
     throw err;

@@ -1,15 +1,15 @@
 /**
- * The embedded default: every port in one SQLite file (better-sqlite3, WAL). One process owns
- * revocation delivery through the in-process feed; run one instance per database file.
+ * The embedded default: every port in one SQLite file (better-sqlite3, WAL). Processes sharing the
+ * file (server, CLI, workers) hear of each other's revocations through the `change_log` feed.
  *
  * @example
  *   import { openSqliteStores } from 'gatehouse/stores/sqlite';
  *   const stores = openSqliteStores({ path: './data/gatehouse.db' });
  */
 import type { ChangeFeed, Stores } from '../../ports.js';
-import { createLocalFeed } from '../memory/feed.js';
 import { createSqliteAuditLog } from './audit.js';
 import { openDatabase } from './db.js';
+import { createSqliteFeed } from './feed.js';
 import { createSqliteKeyStore } from './keys.js';
 import { applyMigrations } from './migrations.js';
 import { createSqliteOneTimeStore } from './one-time.js';
@@ -22,8 +22,10 @@ export { migrateSqlite, MIGRATIONS, type Migration } from './migrations.js';
 export interface SqliteStoresOptions {
   /** Database file, created 0600 in a 0700 directory if missing; ':memory:' for a throwaway database. */
   path: string;
-  /** Defaults to an in-process feed (createLocalFeed()). */
+  /** Defaults to the `change_log` feed shared by every process on this file. */
   feed?: ChangeFeed;
+  /** Poll interval of the default feed (ms). */
+  feedPollMs?: number;
 }
 
 export function openSqliteStores(opts: SqliteStoresOptions): Stores {
@@ -34,7 +36,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     db.close();
     throw err;
   }
-  const feed = opts.feed ?? createLocalFeed();
+  const feed = opts.feed ?? createSqliteFeed(db, opts.feedPollMs === undefined ? {} : { pollMs: opts.feedPollMs });
   const ping = db.prepare('SELECT 1');
   let closed = false;
   return {

@@ -105,6 +105,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX one_time_by_expiry ON one_time_tokens (expires_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- The change feed between processes sharing one file (server, CLI, workers): revocations and
+      -- key changes, polled by every process and replayed after a gap.
+      CREATE TABLE change_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        event TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX change_log_by_time ON change_log (at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version. Resolves the versions applied. */
