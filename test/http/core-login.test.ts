@@ -118,7 +118,11 @@ describe('session login', () => {
 
 describe('failed login', () => {
   function comparable(r: { status: number; headers: Headers; text: string }) {
-    const headers = [...r.headers].filter(([k]) => k !== 'date').sort();
+    const headers: string[] = [];
+    r.headers.forEach((v, k) => {
+      if (k !== 'date') headers.push(`${k}: ${v}`);
+    });
+    headers.sort();
     return { status: r.status, text: r.text, headers };
   }
 
