@@ -46,6 +46,8 @@ export interface DbOptions {
   schema: string;
   statementTimeoutMs: number;
   max?: number;
+  /** Shown in pg_stat_activity. Default `gatehouse`. */
+  applicationName?: string;
 }
 
 export function poolConfig(opts: DbOptions): pg.PoolConfig {
@@ -58,6 +60,7 @@ export function poolConfig(opts: DbOptions): pg.PoolConfig {
     options: `-c search_path=${opts.schema} -c statement_timeout=${opts.statementTimeoutMs} -c lock_timeout=${opts.statementTimeoutMs}`,
     query_timeout: opts.statementTimeoutMs + 1000,
     keepAlive: true,
+    application_name: opts.applicationName ?? 'gatehouse',
     idleTimeoutMillis: 30_000,
     types,
   } as pg.PoolConfig;

@@ -14,6 +14,7 @@ export interface PgFeedOptions {
   clock?: Clock;
   /** Reuse an existing pool (the store's); otherwise the feed opens its own small one. */
   db?: Db;
+  applicationName?: string;
 }
 
 export interface PgChangeFeed extends ChangeFeed {
@@ -37,7 +38,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
   const clock = opts.clock ?? { now: () => Date.now() };
   const baseDelay = opts.reconnectDelayMs ?? 200;
   const ownDb = !opts.db;
-  const db = opts.db ?? new Db({ url: opts.url, schema, statementTimeoutMs: timeout, max: 2 });
+  const db = opts.db ?? new Db({ url: opts.url, schema, statementTimeoutMs: timeout, max: 2, applicationName: opts.applicationName });
   if (ownDb) await migrate((fn) => db.tx(fn), schema);
   const channel = `gatehouse_${schema}`.slice(0, 63);
 
@@ -68,7 +69,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
 
   const connect = async (): Promise<void> => {
     if (closed) return;
-    const c = new pg.Client({ ...poolConfig({ url: opts.url, schema, statementTimeoutMs: timeout }), keepAliveInitialDelayMillis: 1000 } as pg.ClientConfig);
+    const c = new pg.Client({ ...poolConfig({ url: opts.url, schema, statementTimeoutMs: timeout, applicationName: `${opts.applicationName ?? 'gatehouse'}:listen` }), keepAliveInitialDelayMillis: 1000 } as pg.ClientConfig);
     const lost = () => {
       if (client !== c) return;
       client = null;
@@ -147,7 +148,8 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
       client = null;
       pid = null;
       connected = false;
-      if (c) await c.end().catch(() => {});
+      // end() waits for the server's goodbye; a half-open socket must not hold up shutdown.
+      if (c) await Promise.race([c.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
       if (ownDb) await db.close();
     },
   };

@@ -5,7 +5,6 @@
  * const stores = await openPostgresStores({ url: 'postgres://app@db/gatehouse', schema: 'gatehouse' });
  */
 import type { ChangeFeed, Stores } from '../../ports.js';
-import { StoreUnavailableError } from '../../errors.js';
 import { Db, SCHEMA_RE } from './db.js';
 import { migrate } from './migrations.js';
 import { pgUserStore } from './users.js';
@@ -30,20 +29,22 @@ export interface PostgresStoreOptions {
   feed?: ChangeFeed;
   /** Pool size. Default 10. */
   max?: number;
+  /** Shown in pg_stat_activity (the feed's LISTEN connection adds `:listen`). Default `gatehouse`. */
+  applicationName?: string;
 }
 
 export async function openPostgresStores(opts: PostgresStoreOptions): Promise<Stores & { db: Db }> {
   const schema = opts.schema ?? 'gatehouse';
   if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name: ${JSON.stringify(schema)}`);
   const statementTimeoutMs = opts.statementTimeoutMs ?? 5000;
-  const db = new Db({ url: opts.url, schema, statementTimeoutMs, max: opts.max ?? 10 });
+  const db = new Db({ url: opts.url, schema, statementTimeoutMs, max: opts.max ?? 10, applicationName: opts.applicationName });
   try {
     await migrate((fn) => db.tx(fn), schema);
   } catch (e) {
     await db.close().catch(() => {});
-    throw e instanceof StoreUnavailableError ? e : e;
+    throw e;
   }
-  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db }));
+  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db, applicationName: opts.applicationName }));
   const ownFeed = !opts.feed;
   return {
     db,
