@@ -175,7 +175,6 @@ describe('gatehouse CLI on a SQLite file', () => {
 
   test(
     "user disable through the CLI makes a running server (same SQLite file) refuse that user's live session within a second",
-    { todo: 'see bugs.md: SQLite stores use an in-process feed, so a CLI disable does not reach a running server' },
     async () => {
       const email = 'carol@example.com';
       assert.equal((await cli(['user', 'add', email], { stdin: `${GOOD_PASSWORD}\n` })).code, 0);
