@@ -1,0 +1,72 @@
+/**
+ * Browser test support: Debian's Chromium through playwright-core (never a downloaded browser),
+ * a real-time server clock for token expiry, screenshots under test-results/screenshots.
+ */
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { TestClock } from '../support/clock.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const MISSING = `Chromium not found at ${CHROMIUM}; install it with: apt-get update && apt-get install -y chromium`;
+
+/**
+ * `skip` option for a browser suite: outside CI a missing Chromium skips with a message; under
+ * CI=true the suite runs and `launchBrowser` fails with that message.
+ */
+export function browserSkip(): string | false {
+  if (existsSync(CHROMIUM) || process.env.CI === 'true') return false;
+  return MISSING;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(MISSING);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+}
+
+/** Follows the wall clock: token expiry in the browser and on the server agree. */
+export class RealClock extends TestClock {
+  override now(): number {
+    return Date.now();
+  }
+}
+
+const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
+
+/** Saves a full-page screenshot; with GATEHOUSE_UPDATE_DOC_IMAGES=1 also refreshes docs/img/<doc>.png. */
+export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  if (doc && process.env.GATEHOUSE_UPDATE_DOC_IMAGES === '1') {
+    mkdirSync(join(process.cwd(), 'docs', 'img'), { recursive: true });
+    copyFileSync(file, join(process.cwd(), 'docs', 'img', `${doc}.png`));
+  }
+}
+
+/** Collects CSP violations and uncaught page errors, which every test asserts stay empty. */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return problems;
+}
+
+/** Waits until the single-page app has rendered `path`. */
+export async function onPage(page: Page, path: string): Promise<void> {
+  await page.waitForSelector(`main[data-page="${path}"]`, { timeout: 10_000 });
+}
+
+/** No `data-i18n` element may show its raw key: every text comes from the message files. */
+export async function untranslated(page: Page): Promise<string[]> {
+  return page.$$eval('[data-i18n]', (els) => els.filter((e) => e.textContent === (e as HTMLElement).dataset.i18n || e.textContent === '').map((e) => (e as HTMLElement).dataset.i18n!));
+}
+
+export async function storageIsEmpty(page: Page): Promise<boolean> {
+  return page.evaluate(() => localStorage.length === 0 && sessionStorage.length === 0);
+}
+
+export const FIREFOX_WINDOWS_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
