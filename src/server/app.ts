@@ -12,6 +12,7 @@ import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { sendProblem } from '../http/problem.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { startMaintenance } from './maintenance.js';
+import { webRoutes } from './web.js';
 
 export interface ServerAppOptions {
   config: GatehouseConfig;
@@ -63,6 +64,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     }, next);
   });
   app.use(gatehouse.wellKnown);
+  app.use(webRoutes());
   app.use('/auth', gatehouse.router);
   app.use((_req, res) => sendProblem(res, 'not_found'));
   app.use(gatehouse.errorHandler);
