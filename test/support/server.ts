@@ -31,7 +31,7 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   return out;
 }
 
-export async function startTestServer(opts: { config?: GatehouseConfigInput; stores?: Stores; clock?: TestClock; claims?: ClaimsHook } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { config?: GatehouseConfigInput; stores?: Stores; clock?: TestClock; claims?: ClaimsHook; port?: number } = {}): Promise<TestServer> {
   const clock = opts.clock ?? new TestClock();
   const stores = opts.stores ?? createMemoryStores();
   const logs: string[] = [];
@@ -44,7 +44,8 @@ export async function startTestServer(opts: { config?: GatehouseConfigInput; sto
   const base = { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING, logLevel: 'info', session: { renewInterval: 60_000 } };
   const config = resolveConfig(deepMerge(base, (opts.config ?? {}) as Record<string, unknown>));
   const srv = await createServerApp({ config, logger: createLogger(config.logLevel, sink), stores, clock, ...(opts.claims ? { claims: opts.claims } : {}) });
-  const port = await srv.listen(0, '127.0.0.1');
+  // A fixed port lets a test set publicUrl (the token issuer) to the server's own address.
+  const port = await srv.listen(opts.port ?? 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
