@@ -1,0 +1,60 @@
+/**
+ * The Fastify adapter: a plugin that serves Gatehouse's routes through the same node:http handler
+ * as every other adapter, and decorates requests with `auth`.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createGatehouseFastify } from 'gatehouse/fastify';
+ *
+ * const app = Fastify();
+ * const gh = await createGatehouseFastify();
+ * await app.register(gh.plugin);
+ * app.get('/api/profile', { preHandler: gh.requireAuth }, async (req) => ({ id: req.raw.auth!.user.id }));
+ * ```
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
+import { sendProblem } from './problem.js';
+
+export interface GatehouseFastify extends GatehouseCoreHandle {
+  /** Register with `app.register(gh.plugin)`; routes under `basePath` and `/.well-known/`. */
+  plugin: (app: FastifyInstance) => Promise<void>;
+  /** preHandler: authenticates (sets `request.raw.auth`) and answers 401 when there is no valid credential. */
+  requireAuth: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** preHandler: authenticates if a credential is present, never answers. */
+  authenticate: (req: FastifyRequest) => Promise<void>;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+export async function createGatehouseFastify(options: GatehouseOptions = {}): Promise<GatehouseFastify> {
+  const gh = await createGatehouseCore(options);
+  const plugin = async (app: FastifyInstance) => {
+    // Gatehouse reads and bounds the body itself (16 KiB, JSON only); leave the stream unread here.
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+      const serve = (handler: typeof gh.prefixedAuthHandler) => async (req: FastifyRequest, reply: FastifyReply) => {
+        reply.hijack();
+        handler(req.raw, reply.raw, () => sendProblem(reply.raw, 'not_found'));
+      };
+      scope.route({ method: [...METHODS], url: gh.basePath, handler: serve(gh.prefixedAuthHandler) });
+      scope.route({ method: [...METHODS], url: `${gh.basePath}/*`, handler: serve(gh.prefixedAuthHandler) });
+      scope.route({ method: [...METHODS], url: '/.well-known/*', handler: serve(gh.wellKnownHandler) });
+    });
+  };
+  return {
+    ...gh,
+    plugin,
+    async authenticate(req) {
+      await gh.authenticator.authenticate(req.raw);
+    },
+    async requireAuth(req, reply) {
+      await gh.authenticator.authenticate(req.raw);
+      if (req.raw.auth) return;
+      reply.hijack();
+      gh.authenticator.reject(req.raw, reply.raw);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The Hono adapter (Hono on Node through @hono/node-server): Gatehouse's routes served by the same
+ * node:http handler as every other adapter, and a middleware that puts `auth` on the context.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { serve } from '@hono/node-server';
+ * import { createGatehouseHono } from 'gatehouse/hono';
+ *
+ * const gh = await createGatehouseHono();
+ * const app = new Hono();
+ * app.route('/', gh.app);
+ * app.get('/api/profile', gh.requireAuth, (c) => c.json({ id: c.get('auth').user.id }));
+ * serve({ fetch: app.fetch, port: 3000 });
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
+import type { RequestAuth } from './middleware.js';
+import { sendProblem } from './problem.js';
+
+export type GatehouseHonoEnv = { Bindings: HttpBindings; Variables: { auth: RequestAuth } };
+
+export interface GatehouseHono extends GatehouseCoreHandle {
+  /** Mount with `app.route('/', gh.app)`: routes under `basePath` and `/.well-known/`. */
+  app: Hono<GatehouseHonoEnv>;
+  /** Sets `c.get('auth')` when a valid credential is present. */
+  authenticate: MiddlewareHandler<GatehouseHonoEnv>;
+  /** Like `authenticate`, and answers 401 when there is no valid credential. */
+  requireAuth: MiddlewareHandler<GatehouseHonoEnv>;
+}
+
+function raw(c: { env: HttpBindings }): { req: IncomingMessage; res: ServerResponse } {
+  if (!c.env?.incoming || !c.env?.outgoing) throw new TypeError('gatehouse/hono needs @hono/node-server (c.env.incoming/outgoing)');
+  return { req: c.env.incoming, res: c.env.outgoing };
+}
+
+export async function createGatehouseHono(options: GatehouseOptions = {}): Promise<GatehouseHono> {
+  const gh = await createGatehouseCore(options);
+  const app = new Hono<GatehouseHonoEnv>();
+  const serve = (handler: typeof gh.prefixedAuthHandler) => (c: { env: HttpBindings }) => {
+    const { req, res } = raw(c);
+    handler(req, res, () => sendProblem(res, 'not_found'));
+    return RESPONSE_ALREADY_SENT;
+  };
+  app.all(gh.basePath, serve(gh.prefixedAuthHandler));
+  app.all(`${gh.basePath}/*`, serve(gh.prefixedAuthHandler));
+  app.all('/.well-known/*', serve(gh.wellKnownHandler));
+
+  const authenticate: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
+    const { req } = raw(c);
+    await gh.authenticator.authenticate(req);
+    if (req.auth) c.set('auth', req.auth);
+    await next();
+  };
+  const requireAuth: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
+    const { req, res } = raw(c);
+    await gh.authenticator.authenticate(req);
+    if (!req.auth) {
+      gh.authenticator.reject(req, res);
+      return RESPONSE_ALREADY_SENT;
+    }
+    c.set('auth', req.auth);
+    await next();
+  };
+  return { ...gh, app, authenticate, requireAuth };
+}
