@@ -92,11 +92,13 @@ export async function withReauth(call) {
   return res;
 }
 
-function adoptGrant(body) {
+/** Takes a new access token; `announce` logs its arrival before the next refresh is scheduled. */
+function adoptGrant(body, announce = () => {}) {
   auth.accessToken = body.access_token;
   auth.jwt = decodeJwt(body.access_token);
   auth.user = body.user ?? auth.user;
   auth.mode = 'token';
+  announce();
   scheduleRefresh();
 }
 
@@ -123,8 +125,7 @@ export function refresh(reason = 'scheduled') {
       const body = await readBody(res);
       if (res.ok && body && body.access_token) {
         const old = auth.jwt?.claims?.jti;
-        adoptGrant(body);
-        if (reason !== 'restore') log('log.refreshed', { old: short(old), jti: short(auth.jwt?.claims?.jti), status: res.status });
+        adoptGrant(body, () => log(reason === 'restore' ? 'log.restored' : 'log.refreshed', { old: short(old), jti: short(auth.jwt?.claims?.jti), status: res.status }));
         return true;
       }
       if (reason !== 'restore') log('log.refreshFailed', { status: res.status, code: body?.code ?? body?.error ?? '' });
@@ -151,7 +152,6 @@ export async function restore() {
     return true;
   }
   if (await refresh('restore')) {
-    log('log.restored', { jti: short(auth.jwt?.claims?.jti) });
     const again = await fetchMe(auth.accessToken);
     if (again) {
       auth.user = again.user;
@@ -181,8 +181,7 @@ export async function login(email, password, mode) {
   if (!res.ok) return res;
   clearTimeout(refreshTimer);
   if (mode === 'token') {
-    adoptGrant(res.body);
-    log('log.login', { jti: short(auth.jwt?.claims?.jti) });
+    adoptGrant(res.body, () => log('log.login', { jti: short(auth.jwt?.claims?.jti) }));
   } else {
     auth.mode = 'session';
     auth.accessToken = null;

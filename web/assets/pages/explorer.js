@@ -71,7 +71,9 @@ export async function render(main, { announce, updateChrome }) {
     const [me, list] = await Promise.all([request('GET', '/auth/me'), request('GET', '/auth/sessions')]);
     if (!me.ok || !auth.mode) return;
     const current = list.ok ? list.body.sessions.find((s) => s.current) : null;
-    const record = { ...me.body.session, ...(current ? { device: current.device, ip: current.ip, last_seen_at: current.last_seen_at } : {}) };
+    // GET /auth/sessions describes the session itself; /auth/me's expiry is the access token's in token mode.
+    const record = current ? { ...current } : { ...me.body.session };
+    delete record.current;
     main.querySelector('#session-record').textContent = JSON.stringify(record, null, 2);
     if (auth.mode === 'session') kv(main.querySelector('#cookie-attrs'), cookieRows(SESSION_COOKIE, me.body.session.expires_at));
   }
