@@ -31,6 +31,19 @@ const duration = (min = 1) =>
     }
   });
 
+/** A web origin (`scheme://host[:port]`), normalised; a path, query, credentials or `null` are refused. */
+const origin = z.string().transform((v, ctx) => {
+  try {
+    const u = new URL(v.trim());
+    const bare = u.pathname === '/' && !u.search && !u.hash && !u.username && !u.password && !/\/./.test(v.trim().replace(/^[a-z]+:\/\//i, ''));
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && bare) return u.origin;
+  } catch {
+    // not a URL: reported below
+  }
+  ctx.addIssue({ code: 'custom', message: `"${v}" is not an origin (use e.g. https://app.example.com)` });
+  return z.NEVER;
+});
+
 /** OWASP's minimum for argon2id (m=19 MiB, t=2, p=1). Weaker needs the loudly named escape hatch. */
 export const OWASP_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -107,6 +120,67 @@ export const configSchema = z
     cacheMaxEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     /** Per-operation store timeout; beyond it a request gets 503. */
     storeTimeout: duration(50).default(2000),
+    csrf: z
+      .object({
+        /** Origins besides GATEHOUSE_PUBLIC_URL's that may send cookie-authenticated unsafe requests. */
+        allowedOrigins: z.array(origin).default([]),
+      })
+      .prefault({}),
+    cors: z
+      .object({
+        /** Origins allowed to call the API from a browser with credentials (CORS). Empty: none. */
+        origins: z.array(origin).default([]),
+      })
+      .prefault({}),
+    rateLimits: z
+      .object({
+        /** Off only for load tests on a developer's machine; the server warns loudly at start. */
+        enabled: z.boolean().default(true),
+        /** Password attempts per account (login, reauth, password change) in `accountWindow`; a success resets them. */
+        accountAttempts: z.coerce.number().int().min(1).max(1000).default(10),
+        accountWindow: duration(1000).default(15 * 60_000),
+        /** How long an account stays throttled once its attempts are spent. */
+        accountBlock: duration(1000).default(15 * 60_000),
+        /** Failed credential checks (wrong password, invalid refresh token) per client IP in `ipFailureWindow`. */
+        ipFailures: z.coerce.number().int().min(1).max(1_000_000).default(100),
+        ipFailureWindow: duration(1000).default(60 * 60_000),
+        /** All requests to login, register, refresh, reauth and password change per client IP in `ipWindow`. */
+        ipRequests: z.coerce.number().int().min(1).max(10_000_000).default(1000),
+        ipWindow: duration(1000).default(15 * 60_000),
+        /** Key prefix of the counters (in Redis when GATEHOUSE_REDIS_URL is set, else in process memory). */
+        keyPrefix: z.string().min(1).max(64).default('gh:rl:'),
+      })
+      .prefault({}),
+    /** Outgoing mail (verification, password reset, email change). */
+    mail: z
+      .object({
+        /** `smtp://user:pass@host:587` or `smtps://…`; null: the development mailer (log), localhost only. */
+        smtpUrl: z.string().nullable().default(null),
+        /** The From header; default `Gatehouse <no-reply@HOST>` from the public URL. */
+        from: z.string().min(3).nullable().default(null),
+        /** Delivery attempts per message before it is given up (each failure is audited). */
+        maxAttempts: z.coerce.number().int().min(1).max(20).default(6),
+        /** First retry delay; doubles on each further failure (with jitter), capped at 15 minutes. */
+        retryBase: duration(1).default(2000),
+      })
+      .prefault({}),
+    /** Email verification, password reset and email change. */
+    lifecycle: z
+      .object({
+        passwordResetTtl: duration(60_000).default(30 * 60_000),
+        emailVerificationTtl: duration(60_000).default(24 * 3_600_000),
+        emailChangeTtl: duration(60_000).default(3_600_000),
+        /** Refuse login (403 email_unverified) until the address is verified. */
+        requireVerifiedEmail: z.boolean().default(false),
+        /** Reset requests per client IP per `limitWindow` (beyond: 429). */
+        resetPerIp: z.coerce.number().int().min(1).default(10),
+        /** Reset mails per address per `limitWindow` (beyond: still 202, no mail). */
+        resetPerEmail: z.coerce.number().int().min(1).default(3),
+        /** Verification resends per account per `limitWindow` (beyond: 429). */
+        resendPerAccount: z.coerce.number().int().min(1).default(3),
+        limitWindow: duration(1000).default(3_600_000),
+      })
+      .prefault({}),
   })
   .strict();
 
@@ -120,7 +194,7 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string';
+type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string' | 'list';
 interface EnvVar {
   name: string;
   path: string[];
@@ -163,6 +237,25 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_CLEANUP_INTERVAL', path: ['cleanupInterval'], kind: 'duration', doc: 'How often expired rows are swept.' },
   { name: 'GATEHOUSE_CACHE_MAX_ENTRIES', path: ['cacheMaxEntries'], kind: 'int', doc: 'Bound of the in-process session/token cache.' },
   { name: 'GATEHOUSE_STORE_TIMEOUT', path: ['storeTimeout'], kind: 'duration', doc: 'Per-operation store timeout; past it requests get 503.' },
+  { name: 'GATEHOUSE_ALLOWED_ORIGINS', path: ['csrf', 'allowedOrigins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, allowed to send cookie-authenticated POST/PUT/PATCH/DELETE requests (CSRF check).' },
+  { name: 'GATEHOUSE_CORS_ORIGINS', path: ['cors', 'origins'], kind: 'list', doc: 'Comma-separated origins allowed to call the API from a browser with credentials (CORS). Empty by default: no cross-origin access.' },
+  { name: 'GATEHOUSE_RATE_LIMITS', path: ['rateLimits', 'enabled'], kind: 'bool', doc: '`off` disables every brute-force limit (load tests on a developer machine only; the server warns at start). Default on.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_ATTEMPTS', path: ['rateLimits', 'accountAttempts'], kind: 'int', doc: 'Password attempts per account (login, reauth, password change) per window; a success resets the count. Default 10.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_WINDOW', path: ['rateLimits', 'accountWindow'], kind: 'duration', doc: 'Window of the per-account attempts. Default 15m.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_BLOCK', path: ['rateLimits', 'accountBlock'], kind: 'duration', doc: 'How long an account is throttled (429, even for the right password) once its attempts are spent. Default 15m.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURES', path: ['rateLimits', 'ipFailures'], kind: 'int', doc: 'Failed credential checks per client IP per window before the IP is throttled. Default 100.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURE_WINDOW', path: ['rateLimits', 'ipFailureWindow'], kind: 'duration', doc: 'Window (and block time) of the per-IP failures. Default 1h.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_REQUESTS', path: ['rateLimits', 'ipRequests'], kind: 'int', doc: 'Requests to login, register, refresh, reauth and password change per client IP per window. Default 1000.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_WINDOW', path: ['rateLimits', 'ipWindow'], kind: 'duration', doc: 'Window of the per-IP request budget. Default 15m.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_PREFIX', path: ['rateLimits', 'keyPrefix'], kind: 'string', doc: 'Key prefix of the rate-limit counters in Redis.' },
+  { name: 'GATEHOUSE_SMTP_URL', path: ['mail', 'smtpUrl'], kind: 'nullable-string', doc: 'SMTP server for outgoing mail, e.g. `smtp://user:pass@host:587`. Required unless the public URL is localhost (then mail goes to the log).' },
+  { name: 'GATEHOUSE_MAIL_FROM', path: ['mail', 'from'], kind: 'nullable-string', doc: 'From address of outgoing mail, e.g. `Example <no-reply@example.com>`.' },
+  { name: 'GATEHOUSE_MAIL_MAX_ATTEMPTS', path: ['mail', 'maxAttempts'], kind: 'int', doc: 'Delivery attempts per message before it is given up.' },
+  { name: 'GATEHOUSE_MAIL_RETRY_BASE', path: ['mail', 'retryBase'], kind: 'duration', doc: 'First retry delay of a failed send; doubles per attempt.' },
+  { name: 'GATEHOUSE_PASSWORD_RESET_TTL', path: ['lifecycle', 'passwordResetTtl'], kind: 'duration', doc: 'Lifetime of a password-reset link.' },
+  { name: 'GATEHOUSE_EMAIL_VERIFICATION_TTL', path: ['lifecycle', 'emailVerificationTtl'], kind: 'duration', doc: 'Lifetime of an email-verification link.' },
+  { name: 'GATEHOUSE_EMAIL_CHANGE_TTL', path: ['lifecycle', 'emailChangeTtl'], kind: 'duration', doc: 'Lifetime of an email-change confirmation link.' },
+  { name: 'GATEHOUSE_REQUIRE_VERIFIED_EMAIL', path: ['lifecycle', 'requireVerifiedEmail'], kind: 'bool', doc: 'Refuse login (403 `email_unverified`) until the address is verified.' },
 ];
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
@@ -185,6 +278,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
     if (v.kind === 'bool') value = parseBool(v.name, raw);
+    else if (v.kind === 'list') value = raw.split(',').map((x) => x.trim()).filter(Boolean);
     else if (v.kind === 'int') value = raw; // coerced and range-checked by the schema
     else if (v.name === 'GATEHOUSE_TRUST_PROXY') value = /^(true|false)$/i.test(raw) ? parseBool(v.name, raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
     setPath(input, v.path, value);

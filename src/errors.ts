@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'reauth_required',
   'email_unverified',
   'session_data_too_large',
+  'invalid_link',
   // hardening
   'csrf_rejected',
   'rate_limited',

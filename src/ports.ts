@@ -281,6 +281,22 @@ export interface OneTimeTokenStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Mail: verification, password reset and email-change messages
+// ---------------------------------------------------------------------------------------------
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Delivers one message or rejects; retries and backoff are the caller's (see mail/outbox.ts). */
+export interface Mailer {
+  send(msg: MailMessage): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Change feed: how every instance hears of revocations and key changes
 // ---------------------------------------------------------------------------------------------
 

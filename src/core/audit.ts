@@ -5,6 +5,8 @@ import { timeOrderedId } from './crypto.js';
 export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
+  /** The Accept-Language header, for mail sent on behalf of the request (never stored in the trail). */
+  acceptLanguage?: string | null;
 }
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuv';

@@ -26,5 +26,6 @@ export function clientIp(req: IncomingMessage, trust: TrustFn): string | null {
 
 export function requestMeta(req: IncomingMessage, trust: TrustFn): RequestMeta {
   const ua = req.headers['user-agent'];
-  return { ip: clientIp(req, trust), userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null };
+  const lang = req.headers['accept-language'];
+  return { ip: clientIp(req, trust), userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null, acceptLanguage: typeof lang === 'string' ? lang.slice(0, 256) : null };
 }

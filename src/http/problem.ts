@@ -30,6 +30,7 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   reauth_required: { status: 403, title: 'Confirm your password to continue.' },
   email_unverified: { status: 403, title: 'Verify your email address to sign in.' },
   session_data_too_large: { status: 413, title: 'The session data would exceed its size limit.' },
+  invalid_link: { status: 400, title: 'This link is invalid, expired or already used.' },
   csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },
