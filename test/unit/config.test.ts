@@ -103,3 +103,22 @@ describe('weak password hashing', () => {
     assert.equal(loadConfigFromEnv({ GATEHOUSE_PASSWORD_HASH_MEMORY: '65536', GATEHOUSE_PASSWORD_HASH_TIME: '3' }).passwordHashing.memoryCost, 65536);
   });
 });
+
+describe('configuration docs', () => {
+  test('docs/config.md and the README table are generated from ENV and up to date (regenerate: node --import tsx scripts/gen-config-docs.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const gen = await import('../../scripts/gen-config-docs.js');
+    assert.equal(readFileSync(gen.CONFIG_DOC, 'utf8'), gen.renderConfigDoc(), 'docs/config.md is stale');
+    const readme = readFileSync(gen.README, 'utf8');
+    assert.equal(readme, gen.renderReadme(readme), 'the README configuration table is stale');
+    for (const v of ENV) assert.ok(readme.includes(`| \`${v.name}\` |`), `README documents ${v.name}`);
+  });
+
+  test('the docs show defaults in the units people write them in', async () => {
+    const gen = await import('../../scripts/gen-config-docs.js');
+    const table = gen.renderConfigTable();
+    assert.match(table, /\| `GATEHOUSE_SESSION_IDLE_TTL` \| duration \| `30m` \|/);
+    assert.match(table, /\| `GATEHOUSE_SESSION_ABSOLUTE_TTL` \| duration \| `12h` \|/);
+    assert.match(table, /\| `GATEHOUSE_PASSWORD_HASH_MEMORY` \| integer \| `19456` \|/);
+  });
+});
