@@ -6,6 +6,8 @@
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_ONLY (regex on variant names; a filtered run
  * writes only results/<date>-only.json), BENCH_STORM=0 (skip login storms), BENCH_STORM_RATE
  * (logins/s, default 20), BENCH_METRICS=0 (skip extra figures), BENCH_PIN=0 (no taskset).
+ * Before each measurement it waits (at most 10 s) for the shared machine to be quiet and
+ * records how busy it was.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
@@ -18,6 +20,8 @@ import { evaluateGoals } from './goals.js';
 import { markdown, type Machine } from './lib/report.js';
 import { svgChart } from './lib/svg.js';
 import type { LoadSpec } from './load.js';
+import { waitForQuiet } from './lib/quiet.js';
+import { median } from './lib/stats.js';
 
 function intEnv(name: string, fallback: number, lo: number, hi: number): number {
   const raw = process.env[name];
@@ -53,6 +57,8 @@ const loadTimeoutMs = (config.warmupS + config.durationS) * 1000 + 30_000;
 
 async function measure(v: VariantDef, round: number, position: number): Promise<RoundRecord> {
   const record: RoundRecord = { round, variant: v.name, position };
+  const busy = await waitForQuiet();
+  if (busy !== undefined) record.cpuBusyBefore = busy;
   const runId = `${v.name}-${process.pid}-r${round}`;
   let server;
   try {
@@ -78,7 +84,7 @@ async function measure(v: VariantDef, round: number, position: number): Promise<
       throw new Error(`${sample.non2xx} non-2xx responses, ${sample.errors} errors of ${sample.requests}`);
     }
     record.sample = sample;
-    log(`  ${v.name.padEnd(34)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.latency.p99} ms`);
+    log(`  ${v.name.padEnd(34)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.latency.p99} ms  (other load before: ${busy ?? '?'}%)`);
     if (config.storm && v.storm !== undefined) {
       const storm = await runLoad<LoadSample>(
         { ...spec, warmupS: 0, storm: { variant: v.name, ratePerSec: config.stormRate, baseUrl, runId } },
@@ -125,8 +131,12 @@ const machine: Machine = {
   pinning: config.pinned ? 'server pinned to core 1, load generator to core 0 (taskset)' : 'no pinning',
 };
 const date = started.toISOString().slice(0, 10);
+const busyFigures = records.flatMap((r) => (r.cpuBusyBefore === undefined ? [] : [r.cpuBusyBefore]));
 const method =
-  'Each variant runs as its own server process, started fresh every round; rounds interleave all variants; figures are medians over rounds (p99: median of the rounds\' p99).';
+  'Each variant runs as its own server process, started fresh every round; rounds interleave all variants; figures are medians over rounds (p99: median of the rounds\' p99).' +
+  (busyFigures.length === 0
+    ? ''
+    : ` CPU busy with other work just before a measurement: median ${median(busyFigures)}%, max ${Math.max(...busyFigures)}% (the machine is shared).`);
 const full = {
   date,
   started_at: started.toISOString(),

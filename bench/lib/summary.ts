@@ -7,6 +7,8 @@ export interface RoundRecord {
   variant: string;
   /** Position of the variant within its round (the order rotates every round). */
   position: number;
+  /** % of all CPUs busy with other work just before this measurement (undefined off Linux). */
+  cpuBusyBefore?: number;
   sample?: LoadSample;
   storm?: LoadSample;
   metrics?: Metrics;

@@ -12,6 +12,13 @@ function colour(name: string): string {
   return '#3b6ea8';
 }
 
+/** Axis end: the largest value, unless it dwarfs the rest (> 2.5× the next), then the next + 25 %. */
+function axisMax(values: number[]): number {
+  const sorted = [...values].sort((a, b) => b - a);
+  const [first = 1e-9, second] = sorted;
+  return second !== undefined && second > 0 && first > 2.5 * second ? second * 1.25 : Math.max(first, 1e-9);
+}
+
 interface Panel {
   title: string;
   value(v: VariantSummary): number;
@@ -36,7 +43,11 @@ export function svgChart(title: string, variants: VariantSummary[]): string {
       whisker: (v) => [v.rps.min, v.rps.max],
       format: (x) => Math.round(x).toLocaleString('en-US'),
     },
-    { title: 'p99 latency, ms (median; lower is better)', value: (v) => v.p99_ms.median, format: (x) => x.toFixed(2) },
+    {
+      title: 'p99 latency, ms (median; lower is better)',
+      value: (v) => v.p99_ms.median,
+      format: (x) => (Number.isInteger(x) ? String(x) : x.toFixed(2)),
+    },
   ];
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -45,8 +56,9 @@ export function svgChart(title: string, variants: VariantSummary[]): string {
   ];
   panels.forEach((p, i) => {
     const x0 = 10 + i * (panelW + 10);
-    const scaleMax = Math.max(...rows.map((v) => Math.max(p.value(v), p.whisker?.(v)[1] ?? 0)), 1e-9);
-    const sx = (x: number): number => x0 + labelW + (x / scaleMax) * barW;
+    const scaleMax = axisMax(rows.map((v) => Math.max(p.value(v), p.whisker?.(v)[1] ?? 0)));
+    // Values beyond the axis (bare-http is ~8× everything else) are drawn clipped, with a break mark.
+    const sx = (x: number): number => x0 + labelW + (Math.min(x, scaleMax * 1.08) / scaleMax) * barW;
     out.push(`<text x="${x0 + labelW}" y="${top - 14}" font-weight="600">${esc(p.title)}</text>`);
     out.push(`<line x1="${x0 + labelW}" y1="${top - 6}" x2="${x0 + labelW}" y2="${top + rows.length * rowH}" stroke="#444"/>`);
     rows.forEach((v, j) => {
@@ -54,6 +66,10 @@ export function svgChart(title: string, variants: VariantSummary[]): string {
       const val = p.value(v);
       out.push(`<text x="${x0 + labelW - 6}" y="${y + 15}" text-anchor="end">${esc(v.name)}</text>`);
       out.push(`<rect x="${x0 + labelW}" y="${y + 4}" width="${Math.max(1, sx(val) - x0 - labelW).toFixed(1)}" height="${rowH - 8}" fill="${colour(v.name)}"><title>${esc(v.name)}: ${p.format(val)}</title></rect>`);
+      if (val > scaleMax * 1.08) {
+        const bx = x0 + labelW + barW * 0.9;
+        out.push(`<path d="M${bx} ${y + 2} l6 ${rowH - 4} M${bx + 6} ${y + 2} l6 ${rowH - 4}" stroke="#ffffff" stroke-width="3"/>`);
+      }
       let end = sx(val);
       if (p.whisker !== undefined) {
         const [lo, hi] = p.whisker(v);
