@@ -1,0 +1,29 @@
+/** The shared HTTP suite through the Express adapter (`gatehouse/express`). */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { createGatehouse } from '../../src/http/express.js';
+import { runAdapterSuite } from './shared-suite.js';
+
+runAdapterSuite('Express', async (opts) => {
+  const gh = await createGatehouse(opts);
+  const app = express();
+  app.use(gh.wellKnown);
+  app.use('/auth', gh.router);
+  app.get('/api/profile', gh.authenticate, gh.requireAuth(), (req, res) => {
+    const a = req.auth!;
+    res.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
+  });
+  app.get('/api/public', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(gh.errorHandler);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await new Promise((r) => server.close(r));
+      await gh.close();
+    },
+  };
+});
