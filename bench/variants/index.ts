@@ -30,6 +30,7 @@ import { redisUrl, sessionPrefix } from './_redis.js';
 
 const sessionLogin = { path: '/login' };
 const tokenLogin = { path: '/login' };
+const GATEHOUSE_CREDS = { email: 'bench@example.com', password: 'correct horse battery staple' };
 
 export const variants: VariantDef[] = [
   {
@@ -89,6 +90,18 @@ export const variants: VariantDef[] = [
     description: 'fast-jwt createVerifier, HS256, with its verification cache',
     file: 'fast-jwt-hs256-cache.ts',
     setup: bearerLogin(tokenLogin),
+  },
+  {
+    name: 'gatehouse-bearer-eddsa',
+    description: 'Gatehouse bearer token (EdDSA), memory stores, authenticate + requireAuth()',
+    file: 'gatehouse-bearer-eddsa.ts',
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
+    name: 'gatehouse-bearer-hs256',
+    description: 'Gatehouse bearer token (HS256), memory stores, authenticate + requireAuth()',
+    file: 'gatehouse-bearer-hs256.ts',
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
   // Gatehouse variants go here (see the comment at the top): gatehouse-session-memory,
   // gatehouse-session-sqlite, gatehouse-session-postgres, gatehouse-session-redis,
