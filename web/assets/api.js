@@ -1,5 +1,5 @@
 // The public HTTP API, as a browser client: a session cookie, or an access token held in memory
-// with the refresh token in an HttpOnly cookie. Nothing is written to localStorage or sessionStorage.
+// with the refresh token in an HttpOnly cookie. Nothing is written to web storage.
 import { decodeJwt } from './jwt.js';
 
 export const auth = { mode: null, user: null, session: null, accessToken: null, jwt: null };

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pickLanguage, WEB_CSP } from '../../src/server/web.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const WEB = join(process.cwd(), 'web');
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+
+describe('serving the web UI', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t?.close());
+
+  test('every page is HTML with the strict CSP, the security headers and no caching', async () => {
+    for (const path of ['/', '/signin', '/signup', '/account', '/explorer']) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      assert.equal(res.headers.get('content-security-policy'), WEB_CSP);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      await res.text();
+    }
+    assert.equal(
+      WEB_CSP,
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+  });
+
+  test('scripts, styles and messages are served with their types; the shell and other paths are not', async () => {
+    const js = await fetch(t.url + '/assets/app.js');
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('content-type') ?? '', /javascript/);
+    assert.equal(js.headers.get('x-content-type-options'), 'nosniff');
+    await js.text();
+    const css = await fetch(t.url + '/assets/style.css');
+    assert.match(css.headers.get('content-type') ?? '', /text\/css/);
+    await css.text();
+    const ko = await fetch(t.url + '/i18n/ko.json');
+    assert.equal((await ko.json())['signin.heading'], '로그인');
+    for (const path of ['/index.html', '/assets/../index.html', '/assets/%2e%2e/index.html', '/web/index.html', '/Account', '/account/']) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 404, path);
+      await res.text();
+    }
+  });
+
+  test('the API under /auth is not shadowed by the pages', async () => {
+    const res = await fetch(t.url + '/auth/me');
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+    await res.text();
+  });
+
+  test('the language comes from ?lang, then the lang cookie, then Accept-Language', async () => {
+    const langOf = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(t.url + path, { headers });
+      const html = await res.text();
+      return { lang: /<html lang="(\w+)">/.exec(html)?.[1], setCookie: res.headers.get('set-cookie') };
+    };
+    assert.equal((await langOf('/')).lang, 'en');
+    assert.equal((await langOf('/', { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.8' })).lang, 'ko');
+    assert.equal((await langOf('/', { 'accept-language': 'ko;q=0.2, en;q=0.9' })).lang, 'en');
+    assert.equal((await langOf('/', { 'accept-language': 'ko', cookie: 'lang=en' })).lang, 'en');
+    const q = await langOf('/signin?lang=ko', { cookie: 'lang=en' });
+    assert.equal(q.lang, 'ko');
+    assert.match(q.setCookie ?? '', /^lang=ko; Path=\/; Max-Age=\d+; SameSite=Lax$/);
+    assert.equal((await langOf('/?lang=xx')).lang, 'en');
+    assert.equal(pickLanguage('fr-CH, fr;q=0.9, ko;q=0.5, *;q=0.1'), 'ko');
+    assert.equal(pickLanguage('de'), null);
+  });
+});
+
+describe('the web UI sources', () => {
+  const en = JSON.parse(readFileSync(join(WEB, 'i18n', 'en.json'), 'utf8')) as Record<string, string>;
+  const ko = JSON.parse(readFileSync(join(WEB, 'i18n', 'ko.json'), 'utf8')) as Record<string, string>;
+  const html = readFileSync(join(WEB, 'index.html'), 'utf8');
+  const scripts = files(join(WEB, 'assets')).filter((f) => f.endsWith('.js'));
+
+  test('English and Korean have the same message keys, none empty', () => {
+    assert.deepEqual(Object.keys(ko).sort(), Object.keys(en).sort());
+    for (const [k, v] of [...Object.entries(en), ...Object.entries(ko)]) assert.ok(v.trim().length > 0, k);
+  });
+
+  test('every key the HTML and the scripts use exists in the messages', () => {
+    const used = new Set<string>();
+    for (const m of html.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]!);
+    for (const f of scripts) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/\b(?:t|announce|result|log)\('([a-z]+\.[A-Za-z.]+)'/g)) used.add(m[1]!);
+    }
+    assert.ok(used.size > 100, `found ${used.size} keys`);
+    for (const k of used) assert.ok(k in en, `missing message ${k}`);
+  });
+
+  test('the HTML holds no text of its own, no inline script or style, and no third-party URL', () => {
+    const text = html
+      .replace(/<script[\s\S]*?<\/script>/g, '')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    // Only the language names in the switch, which are shown in their own language by design.
+    assert.equal(text, 'English 한국어');
+    assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)[^>]*>/, 'inline script');
+    assert.doesNotMatch(html, /\sstyle=|<style/, 'inline style');
+    assert.doesNotMatch(html, /\son[a-z]+=/, 'inline event handler');
+    for (const f of [join(WEB, 'index.html'), ...files(join(WEB, 'assets'))]) assert.doesNotMatch(readFileSync(f, 'utf8'), /https?:\/\//, f);
+  });
+
+  test('tokens are never written to web storage', () => {
+    for (const f of scripts) assert.doesNotMatch(readFileSync(f, 'utf8'), /localStorage|sessionStorage|indexedDB/, f);
+  });
+});
