@@ -20,6 +20,6 @@ for (const r of roots.length ? roots : defaults) collect(r, files);
 if (files.length === 0) { console.error('no test files found'); process.exit(1); }
 
 const res = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...passthrough, ...files,
+  '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...passthrough, ...files,
 ], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } });
 process.exit(res.status ?? 1);
