@@ -116,6 +116,7 @@ describe('access tokens', () => {
     assert.equal(r.body.code, 'internal');
     assert.doesNotMatch(JSON.stringify(r.body), /reserved|claim|sub/i);
     assert.equal(r.headers.getSetCookie().length, 0);
+    assert.ok(t.logs.some((l) => l.includes('reserved claim') && l.includes('"level":50')), 'the operator sees why in the error log');
   });
 
   test('stay within maxBytes: a hook that would exceed it makes the login fail, small tokens pass', async () => {
