@@ -3,6 +3,7 @@
  * a real-time server clock for token expiry, screenshots under test-results/screenshots.
  */
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TestClock } from '../support/clock.js';
@@ -70,3 +71,15 @@ export async function storageIsEmpty(page: Page): Promise<boolean> {
 }
 
 export const FIREFOX_WINDOWS_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
+
+/** A port free right now on 127.0.0.1, so a server can be told its own public URL before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}

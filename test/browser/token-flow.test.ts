@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, FIREFOX_WINDOWS_UA, launchBrowser, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
+import { browserSkip, FIREFOX_WINDOWS_UA, freePort, launchBrowser, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
 
 async function signInWithTokens(page: Page, base: string, email: string): Promise<string> {
   await page.goto(`${base}/signin`);
@@ -25,8 +25,9 @@ describe('web UI with tokens in memory', { skip: browserSkip() }, () => {
   let base: string;
   before(async () => {
     // Real time: the access token lives 2 s and the browser refreshes it on its own.
-    t = await startTestServer({ clock: new RealClock(), config: { token: { accessTtl: '2s', clockSkew: 0 } } });
-    base = `http://localhost:${t.port}`;
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    t = await startTestServer({ port, clock: new RealClock(), config: { publicUrl: base, token: { accessTtl: '2s', clockSkew: 0 } } });
     browser = await launchBrowser();
   });
   after(async () => {
@@ -58,6 +59,7 @@ describe('web UI with tokens in memory', { skip: browserSkip() }, () => {
     assert.equal(typeof header.kid, 'string');
     const claims = await page.locator('#jwt-claims').innerText();
     assert.match(claims, /"sid"/);
+    assert.match(claims, new RegExp(`"iss": "${base}"`));
     assert.match(claims, /"jti"/);
     assert.match(await page.locator('#countdown').innerText(), /^\d+\.\d s$|^expired$/);
 

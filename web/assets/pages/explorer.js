@@ -51,9 +51,12 @@ export async function render(main, { announce, updateChrome }) {
     li.dataset.key = entry.key;
     li.append(time, ' ', t(entry.key, entry.vars));
     logEl.prepend(li);
+    main.querySelector('#explorer-log-empty').hidden = true;
     while (logEl.children.length > 30) logEl.lastElementChild.remove();
   };
   for (const e of logHistory()) addLog(e);
+  const empty = main.querySelector('#explorer-log-empty');
+  empty.hidden = logEl.children.length > 0;
 
   const modeEl = main.querySelector('#explorer-mode');
   const colSession = main.querySelector('#col-session');
