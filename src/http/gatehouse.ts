@@ -9,9 +9,12 @@ import { systemClock, systemRandom } from '../core/crypto.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { openStores } from '../stores/open.js';
+import { corsPolicy } from './cors.js';
+import { csrfGuard } from './csrf.js';
 import { createHandler, type HandlerOptions, type NodeHandler } from './handler.js';
 import { compileTrust, type TrustFn } from './meta.js';
 import { Authenticator } from './middleware.js';
+import { createRateLimits, type RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import type { RouteContext } from './routes/kit.js';
@@ -30,7 +33,7 @@ export interface GatehouseOptions {
   clock?: Clock;
   random?: Random;
   logger?: CoreLogger;
-  /** Request hooks run before every auth route (CSRF, rate limits); one that answered returns true. */
+  /** Request hooks run after Gatehouse's own CSRF check, before every auth route; one that answered returns true. */
   before?: HandlerOptions['before'];
 }
 
@@ -49,6 +52,8 @@ export interface GatehouseCoreHandle {
   wellKnownHandler: NodeHandler;
   /** Every route, for documentation and adapters. */
   routes: Router;
+  /** The brute-force limits the credential routes use (a no-op when `rateLimits.enabled` is false). */
+  rateLimits: RateLimits;
   close(): Promise<void>;
 }
 
@@ -76,11 +81,33 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   const trust = compileTrust(config.trustProxy);
   const authenticator = new Authenticator(core, config.session.dataMaxBytes);
 
-  const ctx: RouteContext = { core, account, basePath, trust };
+  let rateLimits: RateLimits;
+  let rateLimitRedis: { quit(): Promise<unknown>; disconnect(): void } | null = null;
+  try {
+    if (config.rateLimits.enabled && config.redisUrl) {
+      // Its own connection: the limits work the same whether the stores were opened here or injected.
+      const { connect } = await import('../stores/redis/client.js');
+      rateLimitRedis = connect({ url: config.redisUrl, commandTimeoutMs: config.storeTimeout });
+    }
+    rateLimits = createRateLimits(config.rateLimits, rateLimitRedis ? { redis: rateLimitRedis } : {});
+  } catch (e) {
+    await core.stop();
+    if (ownStores) await stores.close();
+    throw e;
+  }
+
+  const ctx: RouteContext = { core, account, basePath, trust, rateLimits };
   const routes = new Router();
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
-  const common = { router: routes, authenticator, ...(options.logger ? { logger: options.logger } : {}), ...(options.before ? { before: options.before } : {}) };
+  const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
+  const common = {
+    router: routes,
+    authenticator,
+    cors: corsPolicy(config.cors.origins),
+    before: [csrf, ...(options.before ?? [])],
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
   const authHandler = createHandler(common);
   const prefixedAuthHandler = createHandler({ ...common, prefix: basePath, fallthrough: true });
 
@@ -99,7 +126,10 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     prefixedAuthHandler,
     wellKnownHandler,
     routes,
+    rateLimits,
     async close() {
+      await rateLimits.close();
+      if (rateLimitRedis) await rateLimitRedis.quit().catch(() => rateLimitRedis!.disconnect());
       await core.stop();
       if (ownStores) await stores.close();
     },

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthCore, CoreLogger } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
+import type { CorsPolicy } from './cors.js';
 import type { Authenticator } from './middleware.js';
 import { sendError, sendProblem } from './problem.js';
 import type { Router } from './router.js';
@@ -22,6 +23,8 @@ export interface HandlerOptions {
   logger?: CoreLogger;
   /** Hooks run before the route (CSRF, rate limits…); one that answered returns true. */
   before?: Array<(req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>>;
+  /** CORS for allowed origins, applied before routing so that preflights (OPTIONS) are answered. */
+  cors?: CorsPolicy;
 }
 
 /** Maps anything thrown by a route to a problem response; a 5xx never carries internals. */
@@ -54,6 +57,10 @@ export function createHandler(opts: HandlerOptions): NodeHandler {
       if (opts.fallthrough && next) return next();
       return sendProblem(res, 'not_found');
     }
+    // Every Gatehouse answer is data, never a page to sniff or a URL to leak in a Referer.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    if (opts.cors?.handle(req, res)) return;
     if (m.kind === 'method') {
       res.setHeader('Allow', m.allow.join(', '));
       return sendProblem(res, 'method_not_allowed');

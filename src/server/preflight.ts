@@ -14,6 +14,14 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
   if (!config.publicUrl.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(config.publicUrl)) {
     warnings.push(`GATEHOUSE_PUBLIC_URL (${config.publicUrl}) is not https: browsers will not send the Secure session cookie to it.`);
   }
+  if (!config.rateLimits.enabled) {
+    warnings.push('GATEHOUSE_RATE_LIMITS=off: login, registration, refresh and reauth have NO brute-force limits. Only for load tests on a developer machine; never in production.');
+  } else {
+    const r = config.rateLimits;
+    // Worst case per hour: a full window of attempts, then a block, repeated.
+    const perHour = r.accountAttempts * Math.ceil(3_600_000 / Math.max(r.accountWindow, r.accountBlock, 1));
+    if (perHour > 100) warnings.push(`GATEHOUSE_RATE_LIMIT_ACCOUNT_*: up to ${perHour} password attempts an hour per account; ASVS allows at most 100.`);
+  }
   if (config.databaseUrl === 'memory:') warnings.push('GATEHOUSE_DATABASE_URL=memory: nothing survives a restart.');
   return warnings;
 }

@@ -4,15 +4,16 @@ import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie } from '../cookies.js';
 import { requiredString } from '../input.js';
-import { requestMeta } from '../meta.js';
+import { clientIp, requestMeta } from '../meta.js';
 import { sendJson, sendNoContent, sendProblem } from '../problem.js';
+import { accountKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { iso, type RouteContext } from './kit.js';
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function accountRoutes(router: Router, ctx: RouteContext): void {
-  const { core, account, trust } = ctx;
+  const { core, account, trust, rateLimits } = ctx;
   const clearSession = (res: ServerResponse) => clearCookie(res, core.config.session.cookieName, { path: '/', sameSite: 'Lax' });
 
   router.add({
@@ -77,7 +78,13 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     handler: async ({ req, res, auth }) => {
         const body = await parseJsonBody(req);
         const password = requiredString(body, 'password', 16 * 1024);
-        if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) return sendProblem(res, 'invalid_credentials');
+        // Shares the account's login budget: both are guesses at the same password.
+        const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
+        if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) {
+          await attempt.failed();
+          return sendProblem(res, 'invalid_credentials');
+        }
+        await attempt.succeeded();
         sendJson(res, 200, { reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
     },
   });
@@ -90,7 +97,14 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
         const body = await parseJsonBody(req);
         const current = requiredString(body, 'current_password', 16 * 1024);
         const next = requiredString(body, 'new_password', 16 * 1024);
-        await account.changePassword(auth!, current, next, requestMeta(req, trust));
+        const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
+        try {
+          await account.changePassword(auth!, current, next, requestMeta(req, trust));
+        } catch (e) {
+          if (e instanceof GatehouseError && e.code === 'invalid_credentials') await attempt.failed();
+          throw e;
+        }
+        await attempt.succeeded();
         sendNoContent(res);
     },
   });

@@ -5,8 +5,9 @@ import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie, readCookie, setCookie } from '../cookies.js';
 import { optionalEnum, requiredString } from '../input.js';
-import { requestMeta } from '../meta.js';
+import { clientIp, requestMeta } from '../meta.js';
 import { problemBody, sendJson, sendNoContent, sendProblem } from '../problem.js';
+import { accountKey, refreshKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { sessionJson, userJson, type RouteContext } from './kit.js';
 
@@ -14,7 +15,7 @@ import { sessionJson, userJson, type RouteContext } from './kit.js';
 const PASSWORD_FIELD_MAX = 16 * 1024;
 
 export function authRoutes(router: Router, ctx: RouteContext): void {
-  const { core, trust } = ctx;
+  const { core, trust, rateLimits } = ctx;
   const cfg = core.config;
   const sessionCookie = { path: '/', sameSite: 'Lax' as const };
   const refreshCookie = { path: `${ctx.basePath}/refresh`, sameSite: 'Strict' as const };
@@ -43,6 +44,8 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const body = await parseJsonBody(req);
       const email = requiredString(body, 'email', 1024);
       const password = requiredString(body, 'password', PASSWORD_FIELD_MAX);
+      // Attempts per address count whether or not it exists, so the limit tells nothing either.
+      await rateLimits.admit(clientIp(req, trust), accountKey('register', email), { countAttempt: true });
       const user = await core.register(email, password, requestMeta(req, trust));
       sendJson(res, 201, { user: userJson(user) });
     },
@@ -57,9 +60,15 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const password = requiredString(body, 'password', PASSWORD_FIELD_MAX);
       const mode = optionalEnum(body, 'mode', ['session', 'token'] as const) ?? 'session';
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
+      // Counted before the password is checked: while the account is throttled even the right password gets 429.
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', email), { countAttempt: true });
       const result = await core.login(email, password, mode, requestMeta(req, trust));
       // Every failure (unknown email, wrong password, disabled user) is the same answer.
-      if (!result.ok) return sendProblem(res, 'invalid_credentials');
+      if (!result.ok) {
+        await attempt.failed();
+        return sendProblem(res, 'invalid_credentials');
+      }
+      await attempt.succeeded();
       if (result.mode === 'session') {
         const maxAge = (result.session.expiresAt - core.clock.now()) / 1000;
         setCookie(res, cfg.session.cookieName, result.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
@@ -112,13 +121,16 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       if (presented === undefined) {
         throw new GatehouseError('invalid_field', 'refresh_token required', { field: 'refresh_token', detail: '"refresh_token" is required.' });
       }
+      const attempt = await rateLimits.admit(clientIp(req, trust), refreshKey(presented));
       const grant = await core.refreshTokens(presented, requestMeta(req, trust));
       if (!grant) {
+        await attempt.failed();
         if (viaCookie) clearCookie(res, refreshCookieName, refreshCookie);
         // RFC 6749 §5.2 (`error`) inside an RFC 9457 problem body.
         const p = problemBody('invalid_grant');
         return sendJson(res, 400, { ...p, error: 'invalid_grant', error_description: p.title }, 'application/problem+json');
       }
+      await attempt.succeeded();
       sendGrant(res, grant, viaCookie);
     },
   });

@@ -4,6 +4,7 @@ import type { AuthCore } from '../../core/auth.js';
 import type { PublicUser } from '../../core/users.js';
 import type { SessionRecord } from '../../ports.js';
 import type { TrustFn } from '../meta.js';
+import type { RateLimits } from '../rate-limit.js';
 
 export interface RouteContext {
   core: AuthCore;
@@ -11,6 +12,8 @@ export interface RouteContext {
   /** Where the auth routes are mounted, e.g. `/auth` (the refresh cookie is scoped under it). */
   basePath: string;
   trust: TrustFn;
+  /** Brute-force limits of the credential routes. */
+  rateLimits: RateLimits;
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
