@@ -72,6 +72,8 @@ export class AuthCore {
   readonly refresh: RefreshTokens;
   readonly users: UserCache;
   private readonly logger: CoreLogger;
+  /** Run after a new account is stored (the lifecycle sends its verification link from here). */
+  readonly onRegistered: Array<(user: UserRecord, meta: RequestMeta) => Promise<void>> = [];
 
   constructor(deps: CoreDeps) {
     const { config, stores, clock, random } = deps;
@@ -143,7 +145,10 @@ export class AuthCore {
       emailVerifiedAt: null,
     };
     const created = await this.stores.users.createUser(user);
-    if (created) await this.audit.record('user.registered', { userId: user.id }, meta);
+    if (created) {
+      await this.audit.record('user.registered', { userId: user.id }, meta);
+      for (const hook of this.onRegistered) await hook(user, meta);
+    }
     return toPublicUser(user);
   }
 
@@ -172,6 +177,11 @@ export class AuthCore {
     if (!cred.ok) {
       await this.audit.record('login.failed', { userId: cred.userId ?? null }, meta, { reason: cred.reason, mode });
       return { ok: false, reason: cred.reason };
+    }
+    // Checked only after the password, so the answer says nothing to someone without it.
+    if (this.config.lifecycle.requireVerifiedEmail && cred.user.emailVerifiedAt === null) {
+      await this.audit.record('login.failed', { userId: cred.user.id }, meta, { reason: 'email_unverified', mode });
+      throw new GatehouseError('email_unverified', 'email address not verified');
     }
     const user = toPublicUser(cred.user);
     const created = await this.sessions.create(user.id, mode, { ip: meta.ip, device: parseDevice(meta.userAgent) });

@@ -6,8 +6,10 @@ import { resolveConfig, type GatehouseConfig, type GatehouseConfigInput } from '
 import { Account } from '../core/account.js';
 import { AuthCore, type CoreLogger } from '../core/auth.js';
 import { systemClock, systemRandom } from '../core/crypto.js';
+import type { Lifecycle } from '../core/lifecycle.js';
 import type { ClaimsHook } from '../core/tokens.js';
-import type { Clock, Random, Stores } from '../ports.js';
+import { createLifecycle, type Outbox } from '../mail/index.js';
+import type { Clock, Mailer, Random, Stores } from '../ports.js';
 import { openStores } from '../stores/open.js';
 import { corsPolicy } from './cors.js';
 import { csrfGuard } from './csrf.js';
@@ -17,6 +19,7 @@ import { Authenticator } from './middleware.js';
 import { createRateLimits, type RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
@@ -33,6 +36,8 @@ export interface GatehouseOptions {
   clock?: Clock;
   random?: Random;
   logger?: CoreLogger;
+  /** Delivers verification, password-reset and email-change mail (default: SMTP from `mail.smtpUrl`, else none). */
+  mailer?: Mailer;
   /** Request hooks run after Gatehouse's own CSRF check, before every auth route; one that answered returns true. */
   before?: HandlerOptions['before'];
 }
@@ -40,6 +45,10 @@ export interface GatehouseOptions {
 export interface GatehouseCoreHandle {
   core: AuthCore;
   account: Account;
+  /** Email verification, password reset and email change. */
+  lifecycle: Lifecycle;
+  /** The queue their mail goes through (`idle()` resolves when it is empty). */
+  outbox: Outbox;
   config: GatehouseConfig;
   basePath: string;
   trust: TrustFn;
@@ -100,6 +109,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   const routes = new Router();
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
+  const mail = createLifecycle(core, account, options.mailer, options.logger);
+  lifecycleRoutes(routes, ctx, mail.lifecycle);
   const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
   const common = {
     router: routes,
@@ -127,7 +138,10 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     wellKnownHandler,
     routes,
     rateLimits,
+    lifecycle: mail.lifecycle,
+    outbox: mail.outbox,
     async close() {
+      await mail.close();
       await rateLimits.close();
       if (rateLimitRedis) await rateLimitRedis.quit().catch(() => rateLimitRedis!.disconnect());
       await core.stop();

@@ -1,5 +1,6 @@
 /** Start-up checks on a validated config: refuse unsafe combinations, warn loudly about test-only ones. */
 import type { GatehouseConfig } from '../config.js';
+import { checkMailConfig } from '../mail/index.js';
 
 /** Throws on a config that must not serve; returns warnings to log. */
 export function checkProductionConfig(config: GatehouseConfig): string[] {
@@ -8,6 +9,7 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
   if (sharedDb && !config.secret) {
     throw new Error('GATEHOUSE_SECRET is required with a shared database: private signing keys are sealed with it');
   }
+  checkMailConfig(config);
   if (config.passwordHashing.unsafeAllowWeak) {
     warnings.push('GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING is set: password hashes are below OWASP minimums. Never use this in production.');
   }

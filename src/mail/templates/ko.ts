@@ -1,0 +1,42 @@
+import type { Catalogue } from './types.js';
+
+const duration = (m = 0) => (m >= 60 && m % 60 === 0 ? `${m / 60}시간` : `${m}분`);
+const footer = (site: string) => `${site}에서 보낸 메일입니다. 요청하지 않으셨다면 무시하셔도 됩니다.`;
+
+export const ko: Catalogue = {
+  verify_email: (v) => ({
+    subject: `${v.site} 이메일 주소를 인증해 주세요`,
+    paragraphs: [`아래 링크를 열어 이 주소가 ${v.site} 계정의 주소임을 확인해 주세요.`, `링크는 한 번만 사용할 수 있으며 ${duration(v.ttlMinutes)} 후에 만료됩니다.`],
+    button: '이메일 주소 인증',
+    footer: footer(v.site),
+  }),
+  password_reset: (v) => ({
+    subject: `${v.site} 비밀번호 재설정`,
+    paragraphs: [
+      `${v.site} 계정의 비밀번호 재설정이 요청되었습니다. 아래 링크를 열어 새 비밀번호를 정해 주세요.`,
+      `링크는 한 번만 사용할 수 있으며 ${duration(v.ttlMinutes)} 후에 만료됩니다. 재설정하면 모든 기기에서 로그아웃됩니다.`,
+      '요청하지 않으셨다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.',
+    ],
+    button: '새 비밀번호 정하기',
+    footer: footer(v.site),
+  }),
+  email_change_confirm: (v) => ({
+    subject: `${v.site} 새 이메일 주소를 확인해 주세요`,
+    paragraphs: [`아래 링크를 열면 이 주소가 ${v.site} 계정의 이메일 주소가 됩니다.`, `확인하기 전에는 아무것도 바뀌지 않습니다. 링크는 한 번만 사용할 수 있으며 ${duration(v.ttlMinutes)} 후에 만료됩니다.`],
+    button: '새 주소 확인',
+    footer: footer(v.site),
+  }),
+  email_change_notice: (v) => ({
+    subject: `${v.site} 이메일 주소 변경 요청`,
+    paragraphs: [
+      `계정의 이메일 주소를 ${v.newEmailMasked ?? '새 주소'}(으)로 바꾸는 요청이 있었습니다. 새 주소가 확인되어야 변경됩니다.`,
+      '본인이 요청하지 않았다면 지금 비밀번호를 바꾸고 다른 기기에서 로그아웃하세요.',
+    ],
+    footer: footer(v.site),
+  }),
+  password_changed: (v) => ({
+    subject: `${v.site} 비밀번호가 재설정되었습니다`,
+    paragraphs: ['계정의 비밀번호가 방금 재설정되었고 모든 기기에서 로그아웃되었습니다.', '본인이 아니라면 즉시 비밀번호를 다시 재설정하고 계정을 확인하세요.'],
+    footer: footer(v.site),
+  }),
+};
