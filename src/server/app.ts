@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -87,6 +88,8 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
       res.json({ status: 'ok' });
     }, next);
   });
+  // The API's OpenAPI 3.1 description (openapi/ sits two levels above this file in src/ and dist/).
+  app.get('/openapi.json', (_req, res) => res.type('application/json').sendFile(fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))));
   app.use(gatehouse.wellKnown);
   app.use(webRoutes());
   app.use('/auth', gatehouse.router);

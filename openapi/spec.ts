@@ -1,0 +1,341 @@
+/**
+ * The OpenAPI 3.1 description of Gatehouse's HTTP API, built from TypeScript so that the problem
+ * codes and their statuses come from the one registry (src/errors.ts, src/http/problem.ts) and cannot
+ * drift. `openapi/generate.ts` writes it to openapi/openapi.json; a test checks the file is fresh,
+ * that every registered route is described (and nothing else), and validates real responses.
+ */
+import { ERROR_CODES, type ErrorCode } from '../src/errors.js';
+import { PROBLEMS, PROBLEM_TYPE_BASE } from '../src/http/problem.js';
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const dateTime = { type: 'string', format: 'date-time' };
+const nullable = (type: string) => ({ type: [type, 'null'] });
+const obj = (properties: Json, required: string[] = Object.keys(properties), extra: Json = {}): Json => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+  ...extra,
+});
+const json = (schema: Json, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } } };
+const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"` (RFC 6750).', schema: { type: 'string' } } };
+const SET_COOKIE = (what: string) => ({ 'Set-Cookie': { description: what, schema: { type: 'string' } } });
+
+/** Problem responses for these codes, grouped by status; each narrows `code` to what that status may carry. */
+function problems(...codes: ErrorCode[]): Record<string, Json> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const c of codes) byStatus.set(PROBLEMS[c].status, [...(byStatus.get(PROBLEMS[c].status) ?? []), c]);
+  const out: Record<string, Json> = {};
+  for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
+    const headers: Json = {};
+    if (list.includes('invalid_token')) Object.assign(headers, WWW_AUTHENTICATE);
+    if (list.includes('rate_limited') || list.includes('store_unavailable')) Object.assign(headers, RETRY_AFTER);
+    const narrow: Json = { code: { enum: list } };
+    // RFC 6749 §5.2: a refused refresh also carries `error` (and `error_description`).
+    if (list.includes('invalid_grant')) Object.assign(narrow, { error: { const: 'invalid_grant' }, error_description: { type: 'string' } });
+    const schema = { allOf: [ref('Problem'), { type: 'object', properties: narrow }] };
+    out[String(status)] = {
+      description: list.map((c) => `\`${c}\`: ${PROBLEMS[c].title}`).join(' '),
+      ...(Object.keys(headers).length ? { headers } : {}),
+      content: { 'application/problem+json': { schema } },
+    };
+  }
+  return out;
+}
+
+const OUTAGE: ErrorCode[] = ['store_unavailable', 'internal'];
+const BODY: ErrorCode[] = ['invalid_json', 'invalid_field', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
+const AUTH: ErrorCode[] = ['unauthenticated', 'invalid_token'];
+const CSRF: ErrorCode[] = ['csrf_rejected'];
+
+const COOKIE_OR_BEARER = [{ cookieAuth: [] }, { bearerAuth: [] }];
+const PUBLIC: Json[] = [];
+
+interface Op {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  description?: string;
+  security?: Json[];
+  body?: Json;
+  parameters?: Json[];
+  responses: Record<string, Json>;
+}
+
+const body = (schema: Json) => ({ required: true, content: { 'application/json': { schema } } });
+/** Bodies of routes that take none but accept an empty JSON object (so a JSON POST always works). */
+const emptyBody = { required: false, content: { 'application/json': { schema: obj({}, []) } } };
+const password = { type: 'string', minLength: 1, description: 'At least 8 characters, at most 1024 bytes (UTF-8).' };
+const splitToken = { type: 'string', minLength: 1, maxLength: 128, description: 'The token from the link (its fragment).' };
+
+const OPS: Op[] = [
+  {
+    method: 'post', path: '/auth/register', operationId: 'register', tag: 'auth', summary: 'Create an account',
+    description: 'Answers 201 with the public user for any well-formed new or existing address, so the answer tells nobody whether an address has an account.',
+    body: body(obj({ email: { type: 'string', maxLength: 1024 }, password }, ['email', 'password'])),
+    responses: { '201': json(obj({ user: ref('User') }), 'The account (or an indistinguishable answer for a taken address).'), ...problems(...BODY, 'invalid_email', 'password_too_short', 'password_too_long', 'password_breached', 'email_taken', ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/login', operationId: 'login', tag: 'auth', summary: 'Sign in with a session cookie or tokens',
+    description: '`mode: "session"` (default) sets the `__Host-gatehouse` cookie. `mode: "token"` returns an access token and a refresh token, in the body or (with `refresh_transport: "cookie"`) in an HttpOnly cookie scoped to the refresh path.',
+    body: body(obj({
+      email: { type: 'string', maxLength: 1024 },
+      password,
+      mode: { type: 'string', enum: ['session', 'token'], default: 'session' },
+      refresh_transport: { type: 'string', enum: ['body', 'cookie'], default: 'body' },
+    }, ['email', 'password'])),
+    responses: {
+      '200': {
+        description: 'Signed in. Session mode sets the session cookie; token mode returns a grant.',
+        headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
+        content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
+      },
+      ...problems(...BODY, 'invalid_credentials', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'get', path: '/auth/me', operationId: 'me', tag: 'auth', summary: 'The signed-in user and session', security: COOKIE_OR_BEARER,
+    responses: { '200': json(obj({ user: ref('User'), session: ref('CurrentSession') }), 'The user and the current session.'), ...problems(...AUTH, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/logout', operationId: 'logout', tag: 'auth', summary: 'End the current session', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: { '204': { description: 'Signed out; the session cookie is cleared.' }, ...problems(...BODY, ...AUTH, ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', summary: 'Exchange a refresh token for new tokens',
+    description: 'The refresh token comes from the body or, when the body has none, from the refresh cookie; the new one goes back the same way. Each refresh token is single-use: a reuse after the grace window revokes the whole session.',
+    security: [{}, { refreshCookie: [] }],
+    body: { required: false, content: { 'application/json': { schema: obj({ refresh_token: { type: 'string', maxLength: 512 } }, []) } } },
+    responses: {
+      '200': { description: 'New tokens.', headers: SET_COOKIE('The rotated refresh cookie (cookie transport).'), content: { 'application/json': { schema: ref('TokenGrant') } } },
+      ...problems(...BODY, 'invalid_grant', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'get', path: '/auth/sessions', operationId: 'listSessions', tag: 'devices', summary: "The user's sessions (devices) in both modes", security: COOKIE_OR_BEARER,
+    responses: { '200': json(obj({ sessions: { type: 'array', items: ref('Device') } }), 'Every live session of the user.'), ...problems(...AUTH, ...OUTAGE) },
+  },
+  {
+    method: 'delete', path: '/auth/sessions/{id}', operationId: 'revokeSession', tag: 'devices', summary: 'Revoke one session (its access tokens stop at once)', security: COOKIE_OR_BEARER,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }],
+    responses: { '204': { description: 'Revoked.' }, ...problems(...AUTH, 'not_found', 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/logout-others', operationId: 'logoutOthers', tag: 'devices', summary: 'Revoke every other session', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: { '200': json(obj({ revoked: { type: 'integer', minimum: 0 } }), 'How many sessions were revoked.'), ...problems(...BODY, ...AUTH, 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/logout-all', operationId: 'logoutAll', tag: 'devices', summary: 'Revoke every session, this one included', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: { '204': { description: 'Every session revoked; the session cookie is cleared.' }, ...problems(...BODY, ...AUTH, 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/reauth', operationId: 'reauth', tag: 'devices', summary: 'Confirm the password for sensitive actions', security: COOKIE_OR_BEARER,
+    body: body(obj({ password: { type: 'string' } })),
+    responses: {
+      '200': json(obj({ reauthenticated_at: dateTime, valid_for: { type: 'integer', description: 'Seconds the confirmation lasts.' } }), 'Confirmed.'),
+      ...problems(...BODY, ...AUTH, 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/password', operationId: 'changePassword', tag: 'devices', summary: 'Change the password (other sessions are revoked)', security: COOKIE_OR_BEARER,
+    body: body(obj({ current_password: { type: 'string' }, new_password: password })),
+    responses: {
+      '204': { description: 'Changed.' },
+      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'password_too_short', 'password_too_long', 'password_breached', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'delete', path: '/auth/account', operationId: 'deleteAccount', tag: 'devices', summary: 'Delete the account and every session', security: COOKIE_OR_BEARER,
+    responses: { '204': { description: 'Deleted; the session cookie is cleared.' }, ...problems(...AUTH, 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/auth/events', operationId: 'listEvents', tag: 'devices', summary: "The user's security events, newest first", security: COOKIE_OR_BEARER,
+    parameters: [
+      { name: 'limit', in: 'query', required: false, description: 'Page size.', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+      { name: 'cursor', in: 'query', required: false, description: '`next_cursor` of the previous page.', schema: { type: 'string', pattern: '^[0-9a-v]{20}$' } },
+    ],
+    responses: {
+      '200': json(obj({ events: { type: 'array', items: ref('Event') }, next_cursor: { ...nullable('string'), description: 'Pass as `cursor` for the next page; null on the last.' } }), 'One page of events.'),
+      ...problems('invalid_field', ...AUTH, ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/verify-email', operationId: 'verifyEmail', tag: 'lifecycle', summary: 'Confirm the email address with the token from the mail',
+    body: body(obj({ token: splitToken })),
+    responses: { '204': { description: 'Verified.' }, ...problems(...BODY, 'invalid_link', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/verify-email/resend', operationId: 'resendVerification', tag: 'lifecycle', summary: 'Send the verification mail again', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: {
+      '202': json(obj({ status: { const: 'accepted' }, email_verified: { type: 'boolean', description: 'True when the address was already verified (no mail sent).' } }), 'Accepted.'),
+      ...problems(...BODY, ...AUTH, ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/password-reset', operationId: 'requestPasswordReset', tag: 'lifecycle', summary: 'Mail a password reset link',
+    description: 'The same 202 for every address, with or without an account.',
+    body: body(obj({ email: { type: 'string', maxLength: 1024 } })),
+    responses: { '202': json(ref('Accepted'), 'Accepted.'), ...problems(...BODY, ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag: 'lifecycle', summary: 'Set a new password with the token from the mail',
+    body: body(obj({ token: splitToken, new_password: password })),
+    responses: { '204': { description: 'Password set; every session of the user is revoked.' }, ...problems(...BODY, 'invalid_link', 'password_too_short', 'password_too_long', 'password_breached', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/email', operationId: 'requestEmailChange', tag: 'lifecycle', summary: 'Mail a confirmation link to a new address', security: COOKIE_OR_BEARER,
+    body: body(obj({ new_email: { type: 'string', maxLength: 1024 } })),
+    responses: { '202': json(ref('Accepted'), 'Accepted.'), ...problems(...BODY, ...AUTH, 'invalid_email', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/email/confirm', operationId: 'confirmEmailChange', tag: 'lifecycle', summary: 'Move the account to the new address with the token from the mail',
+    body: body(obj({ token: splitToken })),
+    responses: { '204': { description: 'The address is changed.' }, ...problems(...BODY, 'invalid_link', 'email_taken', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/.well-known/jwks.json', operationId: 'jwks', tag: 'discovery', summary: 'Public keys that verify access tokens (JWKS)',
+    responses: { '200': { description: 'The key set.', content: { 'application/jwk-set+json': { schema: ref('JwkSet') } } } },
+  },
+  {
+    method: 'get', path: '/.well-known/openid-configuration', operationId: 'discovery', tag: 'discovery', summary: 'Discovery document (issuer, JWKS URI)',
+    responses: { '200': json(ref('Discovery'), 'The discovery document.') },
+  },
+  {
+    method: 'get', path: '/healthz', operationId: 'health', tag: 'server', summary: 'Health check of the standalone server and its stores',
+    responses: { '200': json(obj({ status: { const: 'ok' } }), 'Healthy.'), ...problems(...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/openapi.json', operationId: 'openapi', tag: 'server', summary: 'This document',
+    responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.1 document.') },
+  },
+];
+
+const SCHEMAS: Record<string, Json> = {
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details. `code` is the stable, machine-readable error.',
+    properties: {
+      type: { type: 'string', format: 'uri', description: `\`${PROBLEM_TYPE_BASE}{code}\`` },
+      title: { type: 'string' },
+      status: { type: 'integer', minimum: 400, maximum: 599 },
+      code: { type: 'string', enum: [...ERROR_CODES] },
+      detail: { type: 'string' },
+      field: { type: 'string', description: 'The request field at fault, for input errors.' },
+    },
+    required: ['type', 'title', 'status', 'code'],
+  },
+  User: obj({ id: { type: 'string' }, email: { type: 'string' }, created_at: dateTime, email_verified: { type: 'boolean' } }),
+  Session: obj({ id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime }),
+  CurrentSession: obj(
+    { id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime },
+    ['id', 'mode', 'expires_at'],
+    { description: 'A bearer request knows only what the access token carries: id, mode and its expiry.' },
+  ),
+  SessionLogin: obj({ user: ref('User'), session: ref('Session') }),
+  TokenGrant: obj(
+    {
+      access_token: { type: 'string', description: 'A JWT (RFC 9068 profile) with the session id in `sid`.' },
+      token_type: { const: 'Bearer' },
+      expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
+      refresh_token: { type: 'string', description: 'Absent with the cookie transport.' },
+      user: ref('User'),
+      session: ref('Session'),
+    },
+    ['access_token', 'token_type', 'expires_in', 'user', 'session'],
+  ),
+  Device: obj({
+    id: { type: 'string' },
+    current: { type: 'boolean' },
+    mode: { type: 'string', enum: ['session', 'token'] },
+    device: obj({ browser: nullable('string'), os: nullable('string'), type: nullable('string') }),
+    ip: nullable('string'),
+    created_at: dateTime,
+    last_seen_at: dateTime,
+    expires_at: dateTime,
+  }),
+  Event: obj({
+    id: { type: 'string' },
+    type: { type: 'string', description: 'e.g. `login.succeeded`, `session.revoked`.' },
+    at: dateTime,
+    session_id: nullable('string'),
+    ip: nullable('string'),
+    user_agent: nullable('string'),
+    detail: { type: ['object', 'null'], additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+  }),
+  Accepted: obj({ status: { const: 'accepted' } }),
+  JwkSet: {
+    type: 'object',
+    properties: { keys: { type: 'array', items: { type: 'object', properties: { kid: { type: 'string' }, alg: { type: 'string' }, use: { const: 'sig' }, kty: { type: 'string' } }, required: ['kid', 'alg', 'use', 'kty'] } } },
+    required: ['keys'],
+  },
+  Discovery: {
+    type: 'object',
+    properties: {
+      issuer: { type: 'string', format: 'uri' },
+      jwks_uri: { type: 'string', format: 'uri' },
+      token_endpoint: { type: 'string', format: 'uri' },
+      id_token_signing_alg_values_supported: { type: 'array', items: { type: 'string' } },
+      token_endpoint_auth_methods_supported: { type: 'array', items: { type: 'string' } },
+      grant_types_supported: { type: 'array', items: { type: 'string' } },
+      response_types_supported: { type: 'array', items: { type: 'string' } },
+      subject_types_supported: { type: 'array', items: { type: 'string' } },
+    },
+    required: ['issuer', 'jwks_uri'],
+  },
+};
+
+const TAGS = [
+  { name: 'auth', description: 'Registration, sign-in in either mode, the current user, sign-out and token refresh.' },
+  { name: 'devices', description: 'Sessions of the user in both modes, re-authentication, password, account and security events.' },
+  { name: 'lifecycle', description: 'Email verification, password reset and email change by mailed link.' },
+  { name: 'discovery', description: 'Public keys and discovery for services that verify access tokens.' },
+  { name: 'server', description: 'Endpoints of the standalone server only (not mounted by the framework adapters).' },
+];
+
+/** Every documented operation as `METHOD /path` with `:param` segments, as the router registers them. */
+export function documentedRoutes(): string[] {
+  return OPS.map((o) => `${o.method.toUpperCase()} ${o.path.replace(/\{([^}]+)\}/g, ':$1')}`);
+}
+
+export function buildOpenApi(version: string): Json {
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const o of OPS) {
+    const op: Json = { operationId: o.operationId, summary: o.summary, tags: [o.tag] };
+    if (o.description) op.description = o.description;
+    op.security = o.security ?? PUBLIC;
+    if (o.parameters) op.parameters = o.parameters;
+    if (o.body) op.requestBody = o.body;
+    op.responses = o.responses;
+    (paths[o.path] ??= {})[o.method] = op;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Gatehouse',
+      version,
+      summary: 'Server-side sessions and JWTs side by side, on one user and session model.',
+      description:
+        'Every sign-in creates one session. A cookie carries an opaque handle to it (`mode: "session"`); a short-lived JWT carries its id and a refresh token renews it (`mode: "token"`). ' +
+        'Errors are RFC 9457 problems (`application/problem+json`) whose `code` is stable. ' +
+        'The framework adapters mount the `/auth` routes at a base path of your choice and `/.well-known/*` at the root.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: 'http://localhost:3000', description: 'The standalone server with its defaults.' }],
+    tags: TAGS,
+    paths,
+    components: {
+      schemas: SCHEMAS,
+      securitySchemes: {
+        cookieAuth: { type: 'apiKey', in: 'cookie', name: '__Host-gatehouse', description: 'The session cookie set by a session-mode login (HttpOnly, Secure, SameSite=Lax).' },
+        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from a token-mode login or a refresh.' },
+        refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Secure-gatehouse-refresh', description: 'The refresh token with the cookie transport (HttpOnly, SameSite=Strict, Path=/auth/refresh).' },
+      },
+    },
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * The OpenAPI document cannot drift: it is generated fresh from openapi/spec.ts, it describes exactly
+ * the routes the router registers, it is served at /openapi.json, and every endpoint's real answers
+ * (success and the main errors) from the running server match it: status listed, content type,
+ * headers, and body against the schema (JSON Schema 2020-12, ajv).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { renderOpenApi, OPENAPI_FILE } from '../../openapi/generate.js';
+import { documentedRoutes } from '../../openapi/spec.js';
+import { ERROR_CODES } from '../../src/errors.js';
+import { createGatehouseCore } from '../../src/http/gatehouse.js';
+import { Router } from '../../src/http/router.js';
+import { wellKnownRoutes } from '../../src/http/routes/well-known.js';
+import { createMemoryStores } from '../../src/stores/memory/index.js';
+import { CHEAP_HASHING, Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+
+type Json = any;
+const doc: Json = JSON.parse(readFileSync(OPENAPI_FILE, 'utf8'));
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(doc, 'gatehouse-openapi', undefined, false);
+
+/** The routes the standalone server adds beside the framework-neutral ones. */
+const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json'];
+
+const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
+function validatorAt(ptr: string) {
+  let v = validators.get(ptr);
+  if (!v) {
+    v = ajv.compile({ $ref: `gatehouse-openapi#/${ptr}` });
+    validators.set(ptr, v);
+  }
+  return v;
+}
+
+type Res = { status: number; headers: Headers; body: Json; text: string };
+const observed = new Set<string>();
+
+/** Asserts that a real response is one the document describes for `METHOD /path/{template}`. */
+function conforms(method: string, path: string, r: Res): void {
+  const op = doc.paths[path]?.[method.toLowerCase()];
+  assert.ok(op, `${method} ${path} is documented`);
+  const key = String(r.status);
+  const rangeKey = `${key[0]}XX`;
+  const listed = op.responses[key] ? key : op.responses[rangeKey] ? rangeKey : null;
+  assert.ok(listed, `${method} ${path} lists status ${r.status} (got body ${r.text.slice(0, 200)})`);
+  observed.add(`${method} ${path} ${r.status}`);
+  const spec = op.responses[listed!];
+  for (const name of Object.keys(spec.headers ?? {})) {
+    if (name === 'Set-Cookie') continue; // present only in some answers
+    if (r.status === 401 && name === 'WWW-Authenticate' && r.body?.code !== 'invalid_token') continue;
+    assert.ok(r.headers.get(name), `${method} ${path} ${r.status} carries ${name}`);
+  }
+  if (!spec.content) {
+    assert.equal(r.text, '', `${method} ${path} ${r.status} has no body`);
+    return;
+  }
+  const type = (r.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  assert.ok(spec.content[type], `${method} ${path} ${r.status}: content type ${type} is documented (${Object.keys(spec.content).join(', ')})`);
+  const v = validatorAt(pointer('paths', path, method.toLowerCase(), 'responses', listed!, 'content', type, 'schema'));
+  assert.ok(v(r.body), `${method} ${path} ${r.status} body matches the schema: ${ajv.errorsText(v.errors)}\n${r.text.slice(0, 500)}`);
+}
+
+/** Answers outside any operation (unknown path, wrong method) are still documented problems. */
+function isProblem(r: Res, code: string): void {
+  assert.match(r.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const v = validatorAt(pointer('components', 'schemas', 'Problem'));
+  assert.ok(v(r.body), ajv.errorsText(v.errors));
+  assert.equal(r.body.code, code);
+}
+
+describe('the OpenAPI document', () => {
+  test('openapi/openapi.json is exactly what openapi/spec.ts generates (run `npm run openapi`)', () => {
+    assert.equal(readFileSync(OPENAPI_FILE, 'utf8'), renderOpenApi());
+  });
+
+  test('is OpenAPI 3.1 with cookie and bearer security schemes', () => {
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(doc.components.securitySchemes.cookieAuth, { ...doc.components.securitySchemes.cookieAuth, type: 'apiKey', in: 'cookie', name: '__Host-gatehouse' });
+    assert.deepEqual(doc.components.securitySchemes.bearerAuth, { ...doc.components.securitySchemes.bearerAuth, type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  });
+
+  test('the problem code enum is every code of the error registry', () => {
+    assert.deepEqual(doc.components.schemas.Problem.properties.code.enum, [...ERROR_CODES]);
+  });
+
+  test('every route the router registers is documented, and every documented route is registered', async () => {
+    const gh = await createGatehouseCore({ stores: createMemoryStores(), config: { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING } });
+    try {
+      const wk = new Router();
+      wellKnownRoutes(wk, gh.core, gh.basePath);
+      const registered = [
+        ...gh.routes.all().map((r) => `${r.method} ${gh.basePath}${r.path}`),
+        ...wk.all().map((r) => `${r.method} ${r.path}`),
+        ...SERVER_ONLY,
+      ].sort();
+      assert.deepEqual([...documentedRoutes()].sort(), registered);
+    } finally {
+      await gh.close();
+    }
+  });
+
+  test('every operation has a summary, an operationId and documents its problems as application/problem+json', () => {
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      for (const [method, op] of Object.entries<Json>(item)) {
+        assert.ok(op.operationId && op.summary, `${method} ${path}`);
+        for (const [status, resp] of Object.entries<Json>(op.responses)) {
+          if (Number(status) >= 400 || /^[45]XX$/.test(status)) assert.ok(resp.content['application/problem+json'], `${method} ${path} ${status}`);
+        }
+      }
+    }
+  });
+});
+
+describe('real responses conform to the OpenAPI document', () => {
+  let t: TestServer;
+  const email = uniqueEmail('oas');
+  let password = GOOD_PASSWORD;
+
+  before(async () => {
+    t = await startTestServer({ config: { token: { refreshGrace: 0 } } });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  /** The token of the newest mailed link to `to` (the development mailer writes mail to the log). */
+  async function mailedToken(to: string, linkPath: string): Promise<string> {
+    const re = new RegExp(`${linkPath.replace(/[/.]/g, '\\$&')}#token=([A-Za-z0-9._~-]+)`);
+    for (let i = 0; i < 500; i++) {
+      for (const line of [...t.logs].reverse()) {
+        if (!line.includes(to)) continue;
+        const m = re.exec(JSON.parse(line).mail?.body ?? '');
+        if (m) return m[1]!;
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error(`no ${linkPath} mail to ${to} in the log`);
+  }
+
+  const session = async () => {
+    const c = new Client(t.url);
+    const r = await c.req('POST', '/auth/login', { json: { email, password } });
+    conforms('POST', '/auth/login', r);
+    assert.equal(r.status, 200);
+    return c;
+  };
+  const tokens = async (extra: Record<string, unknown> = {}) => {
+    const c = new Client(t.url);
+    const r = await c.req('POST', '/auth/login', { json: { email, password, mode: 'token', ...extra } });
+    conforms('POST', '/auth/login', r);
+    assert.equal(r.status, 200);
+    return { c, grant: r.body };
+  };
+
+  test('GET /openapi.json serves the document', async () => {
+    const r = await new Client(t.url).req('GET', '/openapi.json');
+    conforms('GET', '/openapi.json', r);
+    assert.deepEqual(r.body, doc);
+  });
+
+  test('discovery and health endpoints', async () => {
+    conforms('GET', '/.well-known/jwks.json', await new Client(t.url).req('GET', '/.well-known/jwks.json'));
+    conforms('GET', '/.well-known/openid-configuration', await new Client(t.url).req('GET', '/.well-known/openid-configuration'));
+    conforms('GET', '/healthz', await new Client(t.url).req('GET', '/healthz'));
+  });
+
+  test('register: success and input errors', async () => {
+    const c = new Client(t.url);
+    const ok = await c.req('POST', '/auth/register', { json: { email, password } });
+    conforms('POST', '/auth/register', ok);
+    assert.equal(ok.status, 201);
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ email: 'not-an-email', password }, 'invalid_email'],
+      [{ email: uniqueEmail(), password: 'short' }, 'password_too_short'],
+      [{ email: uniqueEmail(), password: 'x'.repeat(1100) }, 'password_too_long'],
+      [{ email: uniqueEmail() }, 'invalid_field'],
+    ];
+    for (const [json, code] of cases) {
+      const r = await c.req('POST', '/auth/register', { json });
+      conforms('POST', '/auth/register', r);
+      assert.equal(r.body.code, code);
+    }
+    const bad = await c.req('POST', '/auth/register', { body: '{"email":', headers: { 'content-type': 'application/json' } });
+    conforms('POST', '/auth/register', bad);
+    assert.equal(bad.body.code, 'invalid_json');
+    const form = await c.req('POST', '/auth/register', { body: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    conforms('POST', '/auth/register', form);
+    assert.equal(form.status, 415);
+    const big = await c.req('POST', '/auth/register', { json: { email, password: 'x'.repeat(40_000) } });
+    conforms('POST', '/auth/register', big);
+    assert.equal(big.status, 413);
+  });
+
+  test('login in both modes and with both refresh transports; wrong password; CSRF', async () => {
+    await session();
+    const { grant } = await tokens();
+    assert.ok(grant.refresh_token);
+    const { grant: viaCookie } = await tokens({ refresh_transport: 'cookie' });
+    assert.equal(viaCookie.refresh_token, undefined);
+    const wrong = await new Client(t.url).req('POST', '/auth/login', { json: { email, password: 'wrong password here' } });
+    conforms('POST', '/auth/login', wrong);
+    assert.equal(wrong.body.code, 'invalid_credentials');
+    const badMode = await new Client(t.url).req('POST', '/auth/login', { json: { email, password, mode: 'jwt' } });
+    conforms('POST', '/auth/login', badMode);
+    assert.equal(badMode.body.code, 'invalid_field');
+    const cross = await new Client(t.url).req('POST', '/auth/login', { json: { email, password }, headers: { origin: 'https://evil.example' } });
+    conforms('POST', '/auth/login', cross);
+    assert.equal(cross.body.code, 'csrf_rejected');
+  });
+
+  test('me with a cookie, a bearer token, nothing, and a bad token', async () => {
+    const c = await session();
+    conforms('GET', '/auth/me', await c.req('GET', '/auth/me'));
+    const { grant } = await tokens();
+    conforms('GET', '/auth/me', await new Client(t.url).req('GET', '/auth/me', { bearer: grant.access_token }));
+    const none = await new Client(t.url).req('GET', '/auth/me');
+    conforms('GET', '/auth/me', none);
+    assert.equal(none.body.code, 'unauthenticated');
+    const bad = await new Client(t.url).req('GET', '/auth/me', { bearer: 'eyJhbGciOiJub25lIn0.e30.' });
+    conforms('GET', '/auth/me', bad);
+    assert.equal(bad.body.code, 'invalid_token');
+  });
+
+  test('refresh through the body and the cookie; reuse and a missing token fail', async () => {
+    const { grant } = await tokens();
+    const next = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: grant.refresh_token } });
+    conforms('POST', '/auth/refresh', next);
+    assert.equal(next.status, 200);
+    t.clock.advance(1000); // past the (zero) grace window: a second use is reuse
+    const reuse = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: grant.refresh_token } });
+    conforms('POST', '/auth/refresh', reuse);
+    assert.equal(reuse.body.code, 'invalid_grant');
+    const { c } = await tokens({ refresh_transport: 'cookie' });
+    const viaCookie = await c.req('POST', '/auth/refresh', { json: {} });
+    conforms('POST', '/auth/refresh', viaCookie);
+    assert.equal(viaCookie.status, 200);
+    const missing = await new Client(t.url).req('POST', '/auth/refresh', { json: {} });
+    conforms('POST', '/auth/refresh', missing);
+    assert.equal(missing.body.code, 'invalid_field');
+  });
+
+  test('devices: list, revoke (reauth required, unknown, success), logout-others, events', async () => {
+    const c = await session();
+    const { grant } = await tokens();
+    const list = await c.req('GET', '/auth/sessions');
+    conforms('GET', '/auth/sessions', list);
+    const unknown = await c.req('DELETE', '/auth/sessions/nosuchsession');
+    conforms('DELETE', '/auth/sessions/{id}', unknown);
+    assert.equal(unknown.status, 404);
+
+    t.clock.advance(11 * 60_000); // past the re-authentication window, inside the idle timeout
+    const stale = await c.req('DELETE', `/auth/sessions/${grant.session.id}`);
+    conforms('DELETE', '/auth/sessions/{id}', stale);
+    assert.equal(stale.body.code, 'reauth_required');
+    const wrong = await c.req('POST', '/auth/reauth', { json: { password: 'not my password' } });
+    conforms('POST', '/auth/reauth', wrong);
+    assert.equal(wrong.body.code, 'invalid_credentials');
+    const re = await c.req('POST', '/auth/reauth', { json: { password } });
+    conforms('POST', '/auth/reauth', re);
+    assert.equal(re.status, 200);
+    const revoked = await c.req('DELETE', `/auth/sessions/${grant.session.id}`);
+    conforms('DELETE', '/auth/sessions/{id}', revoked);
+    assert.equal(revoked.status, 204);
+
+    const others = await c.req('POST', '/auth/logout-others', { json: {} });
+    conforms('POST', '/auth/logout-others', others);
+    assert.equal(others.status, 200);
+    const events = await c.req('GET', '/auth/events?limit=5');
+    conforms('GET', '/auth/events', events);
+    assert.ok(events.body.events.length > 0);
+    const badLimit = await c.req('GET', '/auth/events?limit=1000');
+    conforms('GET', '/auth/events', badLimit);
+    assert.equal(badLimit.body.code, 'invalid_field');
+  });
+
+  test('password change (wrong current password, then success), logout, logout-all', async () => {
+    const c = await session();
+    const wrong = await c.req('POST', '/auth/password', { json: { current_password: 'nope nope nope', new_password: 'another good passphrase' } });
+    conforms('POST', '/auth/password', wrong);
+    assert.equal(wrong.body.code, 'invalid_credentials');
+    const weak = await c.req('POST', '/auth/password', { json: { current_password: password, new_password: 'short' } });
+    conforms('POST', '/auth/password', weak);
+    assert.equal(weak.body.code, 'password_too_short');
+    const ok = await c.req('POST', '/auth/password', { json: { current_password: password, new_password: 'another good passphrase' } });
+    conforms('POST', '/auth/password', ok);
+    assert.equal(ok.status, 204);
+    password = 'another good passphrase';
+
+    const out = await c.req('POST', '/auth/logout');
+    conforms('POST', '/auth/logout', out);
+    assert.equal(out.status, 204);
+    const outAgain = await new Client(t.url).req('POST', '/auth/logout');
+    conforms('POST', '/auth/logout', outAgain);
+    assert.equal(outAgain.status, 401);
+
+    const d = await session();
+    const all = await d.req('POST', '/auth/logout-all');
+    conforms('POST', '/auth/logout-all', all);
+    assert.equal(all.status, 204);
+  });
+
+  test('email verification, password reset and email change by mailed link', async () => {
+    const c = await session();
+    const resend = await c.req('POST', '/auth/verify-email/resend', { json: {} });
+    conforms('POST', '/auth/verify-email/resend', resend);
+    assert.equal(resend.status, 202);
+    const badLink = await new Client(t.url).req('POST', '/auth/verify-email', { json: { token: 'x'.repeat(66) } });
+    conforms('POST', '/auth/verify-email', badLink);
+    assert.equal(badLink.body.code, 'invalid_link');
+    const verified = await new Client(t.url).req('POST', '/auth/verify-email', { json: { token: await mailedToken(email, '/verify-email') } });
+    conforms('POST', '/auth/verify-email', verified);
+    assert.equal(verified.status, 204);
+
+    const reset = await new Client(t.url).req('POST', '/auth/password-reset', { json: { email } });
+    conforms('POST', '/auth/password-reset', reset);
+    assert.equal(reset.status, 202);
+    const badReset = await new Client(t.url).req('POST', '/auth/password-reset/confirm', { json: { token: 'y'.repeat(66), new_password: 'a third good passphrase' } });
+    conforms('POST', '/auth/password-reset/confirm', badReset);
+    assert.equal(badReset.body.code, 'invalid_link');
+    const resetOk = await new Client(t.url).req('POST', '/auth/password-reset/confirm', {
+      json: { token: await mailedToken(email, '/reset'), new_password: 'a third good passphrase' },
+    });
+    conforms('POST', '/auth/password-reset/confirm', resetOk);
+    assert.equal(resetOk.status, 204);
+    password = 'a third good passphrase';
+
+    const d = await session();
+    const newEmail = uniqueEmail('oasnew');
+    const change = await d.req('POST', '/auth/email', { json: { new_email: newEmail } });
+    conforms('POST', '/auth/email', change);
+    assert.equal(change.status, 202);
+    const badConfirm = await new Client(t.url).req('POST', '/auth/email/confirm', { json: { token: 'z'.repeat(66) } });
+    conforms('POST', '/auth/email/confirm', badConfirm);
+    assert.equal(badConfirm.body.code, 'invalid_link');
+    const confirmed = await new Client(t.url).req('POST', '/auth/email/confirm', { json: { token: await mailedToken(newEmail, '/confirm-email') } });
+    conforms('POST', '/auth/email/confirm', confirmed);
+    assert.equal(confirmed.status, 204);
+  });
+
+  test('account deletion', async () => {
+    const other = uniqueEmail('oasdel');
+    const c = new Client(t.url);
+    conforms('POST', '/auth/register', await c.req('POST', '/auth/register', { json: { email: other, password: GOOD_PASSWORD } }));
+    conforms('POST', '/auth/login', await c.req('POST', '/auth/login', { json: { email: other, password: GOOD_PASSWORD } }));
+    const del = await c.req('DELETE', '/auth/account');
+    conforms('DELETE', '/auth/account', del);
+    assert.equal(del.status, 204);
+  });
+
+  test('unknown paths and wrong methods answer documented problems', async () => {
+    isProblem(await new Client(t.url).req('GET', '/auth/no-such-route'), 'not_found');
+    isProblem(await new Client(t.url).req('GET', '/no-such-page.json'), 'not_found');
+    const wrong = await new Client(t.url).req('GET', '/auth/login');
+    isProblem(wrong, 'method_not_allowed');
+    assert.equal(wrong.status, 405);
+  });
+
+  test('every documented operation was seen answering with a success status', () => {
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries<Json>(doc.paths)) {
+      for (const [method, op] of Object.entries<Json>(item)) {
+        const ok = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+        if (!ok.some((s) => observed.has(`${method.toUpperCase()} ${path} ${s}`))) missing.push(`${method.toUpperCase()} ${path}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+});
