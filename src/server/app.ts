@@ -12,6 +12,7 @@ import type { GatehouseConfig } from '../config.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { sendProblem } from '../http/problem.js';
+import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { startMaintenance } from './maintenance.js';
 import { webRoutes } from './web.js';
@@ -37,8 +38,11 @@ export interface ServerApp {
 
 export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp> {
   const { config, logger } = opts;
+  const mail = mailerFromConfig(config, logger);
+  logger.info({ mailer: mail.describe }, mail.kind === 'smtp' ? `mail is sent through ${mail.describe}` : 'mail is written to this log (development mailer): set GATEHOUSE_SMTP_URL to send it');
   const gatehouse = await createGatehouse({
     config,
+    mailer: mail.mailer,
     ...(opts.stores ? { stores: opts.stores } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.random ? { random: opts.random } : {}),
@@ -119,6 +123,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
           server.closeIdleConnections();
         });
         await gatehouse.close();
+        mail.mailer.close?.();
       })();
       return closing;
     },
