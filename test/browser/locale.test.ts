@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, launchBrowser, onPage, screenshot, untranslated, watchPage } from './support.js';
+import { browserSkip, launchBrowser, lowContrast, onPage, screenshot, untranslated, watchPage } from './support.js';
 
 describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
   let t: TestServer;
@@ -44,6 +44,7 @@ describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
     assert.match(await page.locator('#devices tbody tr').first().innerText(), /이 기기/);
     assert.deepEqual(await untranslated(page), []);
     await screenshot(page, 'account-ko');
+    assert.deepEqual(await lowContrast(page), []);
     await page.getByRole('link', { name: '탐색기' }).click();
     await onPage(page, '/explorer');
     assert.equal(await page.locator('main h1').innerText(), '세션 대 JWT 탐색기');

@@ -83,3 +83,44 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Text whose colour contrast with its effective background is below 4.5:1 (WCAG AA), as
+ * "text (ratio)". Walks every visible element that has its own text. Plain JavaScript in a string,
+ * so the TypeScript loader adds no helpers the page does not have.
+ */
+const CONTRAST_CHECK = `(() => {
+  const parse = (c) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p[3] ?? 1];
+  };
+  const lum = ([r, g, b]) => {
+    const f = (v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0.5) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '')) continue;
+    if (el.getClientRects().length === 0) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden') continue;
+    const fg = lum(parse(st.color));
+    const bg = lum(background(el));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) out.push(el.textContent.trim().slice(0, 40) + ' (' + ratio.toFixed(2) + ')');
+  }
+  return out;
+})()`;
+
+export async function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(CONTRAST_CHECK) as Promise<string[]>;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, FIREFOX_WINDOWS_UA, freePort, launchBrowser, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
+import { browserSkip, FIREFOX_WINDOWS_UA, freePort, launchBrowser, lowContrast, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
 
 async function signInWithTokens(page: Page, base: string, email: string): Promise<string> {
   await page.goto(`${base}/signin`);
@@ -80,6 +80,7 @@ describe('web UI with tokens in memory', { skip: browserSkip() }, () => {
     await page.locator('#explorer-log li[data-key="log.refreshed"]').nth(1).waitFor({ timeout: 8_000 });
     assert.deepEqual(await untranslated(page), []);
     await screenshot(page, 'explorer', 'explorer');
+    assert.deepEqual(await lowContrast(page), []);
 
     // Revoke: the access token in hand and the refresh cookie both stop working at once.
     await page.getByRole('button', { name: 'Revoke current session' }).click();
