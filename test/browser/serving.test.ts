@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ERROR_CODES } from '../../src/errors.js';
 import { pickLanguage, WEB_CSP } from '../../src/server/web.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -97,6 +98,10 @@ describe('the web UI sources', () => {
     }
     assert.ok(used.size > 100, `found ${used.size} keys`);
     for (const k of used) assert.ok(k in en, `missing message ${k}`);
+  });
+
+  test('every API error code has a message of its own', () => {
+    for (const code of ERROR_CODES) assert.ok(`error.${code}` in en, `missing message error.${code}`);
   });
 
   test('the HTML holds no text of its own, no inline script or style, and no third-party URL', () => {

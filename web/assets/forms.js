@@ -16,6 +16,8 @@ export function problemMessage(res) {
   }
   const key = `error.${res.code}`;
   if (res.code && has(key)) return t(key);
+  // A code newer than these message files: the API's own (English) title beats saying nothing.
+  if (typeof res.body?.title === 'string') return res.body.title;
   return t('error.unknown', { status: res.status });
 }
 
