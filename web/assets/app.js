@@ -2,6 +2,7 @@
 // and the re-authentication dialog. Tokens stay in this page's memory, so moving between pages
 // never reloads the document.
 import { auth, restore, setHooks } from './api.js';
+import { problemMessage } from './forms.js';
 import { applyMessages, lang, loadLanguage, rememberLanguage, t } from './i18n.js';
 import * as home from './pages/home.js';
 import * as signin from './pages/signin.js';
@@ -102,7 +103,7 @@ function promptReauth(submit) {
         announce('status.reauthOk', {}, 'success');
         return done(true);
       }
-      err.textContent = r.status === 429 ? t('error.rate_limited', { seconds: r.retryAfter ?? '?' }) : t(`error.${r.code ?? 'unknown'}`);
+      err.textContent = problemMessage(r);
       input.setAttribute('aria-invalid', 'true');
       input.focus();
     };

@@ -12,7 +12,9 @@ export function clearErrors(form) {
 export function problemMessage(res) {
   if (res.status === 429) {
     const seconds = res.retryAfter ?? 60;
-    return t('error.rate_limited', { seconds, time: formatTime(new Date(Date.now() + seconds * 1000).toISOString()) });
+    const time = formatTime(new Date(Date.now() + seconds * 1000).toISOString());
+    if (seconds >= 120) return t('error.rate_limited_minutes', { minutes: Math.ceil(seconds / 60), time });
+    return t('error.rate_limited', { seconds, time });
   }
   const key = `error.${res.code}`;
   if (res.code && has(key)) return t(key);
