@@ -103,7 +103,7 @@ function promptReauth(submit) {
         announce('status.reauthOk', {}, 'success');
         return done(true);
       }
-      err.textContent = problemMessage(r);
+      err.textContent = r.code === 'invalid_credentials' ? t('reauth.wrong') : problemMessage(r);
       input.setAttribute('aria-invalid', 'true');
       input.focus();
     };
