@@ -288,7 +288,8 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
 
 function describePath(path: PropertyKey[]): string {
   const p = path.map(String);
-  const env = ENV.find((v) => v.path.join('.') === p.join('.'));
+  // A list item (`cors.origins.0`) is named by its list's variable.
+  const env = ENV.find((v) => v.path.join('.') === p.join('.')) ?? ENV.find((v) => v.kind === 'list' && p.join('.').startsWith(v.path.join('.') + '.'));
   return env ? `${env.name} (${p.join('.')})` : p.join('.') || '(config)';
 }
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { configInputFromEnv, resolveConfig } from '../../src/config.js';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 
 const PUBLIC = 'https://auth.example.com';
@@ -174,5 +175,19 @@ describe('simple content types are refused on JSON endpoints', () => {
     const r = await c.req('POST', '/auth/logout', { body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(r.status, 415, r.text);
     assert.equal((await c.req('GET', '/auth/me')).status, 200);
+  });
+});
+
+describe('configuration', () => {
+  test('GATEHOUSE_ALLOWED_ORIGINS and GATEHOUSE_CORS_ORIGINS are comma-separated origins, normalised; anything else stops start naming the variable', () => {
+    const c = resolveConfig(configInputFromEnv({ GATEHOUSE_ALLOWED_ORIGINS: 'https://A.example.com, https://b.example.com:8443/', GATEHOUSE_CORS_ORIGINS: 'https://app.example.com' }));
+    assert.deepEqual(c.csrf.allowedOrigins, ['https://a.example.com', 'https://b.example.com:8443']);
+    assert.deepEqual(c.cors.origins, ['https://app.example.com']);
+    assert.deepEqual(resolveConfig({}).csrf.allowedOrigins, []);
+    assert.deepEqual(resolveConfig({}).cors.origins, []);
+    for (const bad of ['*', 'null', 'https://app.example.com/login', 'ftp://x.example.com', 'https://u:p@x.example.com', 'app.example.com']) {
+      assert.throws(() => resolveConfig(configInputFromEnv({ GATEHOUSE_CORS_ORIGINS: bad })), /cors\.origins.*not an origin/s, bad);
+      assert.throws(() => resolveConfig(configInputFromEnv({ GATEHOUSE_ALLOWED_ORIGINS: bad })), /GATEHOUSE_ALLOWED_ORIGINS.*not an origin/s, bad);
+    }
   });
 });

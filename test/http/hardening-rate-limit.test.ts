@@ -202,6 +202,20 @@ describe('turning limits off', () => {
   });
 });
 
+describe('when the counters cannot be reached', () => {
+  test('an unreachable Redis fails closed: 503 with Retry-After, the password is never checked, and the server lives on', async () => {
+    // Port 1 on loopback: nothing listens, so every counter operation fails within the store timeout.
+    const s = await startTestServer({ config: { redisUrl: 'redis://127.0.0.1:1', storeTimeout: '200ms', rateLimits: { enabled: true } } as GatehouseConfigInput });
+    servers.push(s);
+    const r = await login(s, uniqueEmail('down'), GOOD_PASSWORD);
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.body.code, 'store_unavailable');
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    assert.ok(!s.logs.some((l) => l.includes(GOOD_PASSWORD)), 'no password in the logs');
+    assert.equal((await new Client(s.url).req('GET', '/auth/me')).status, 401, 'routes without limits still answer');
+  });
+});
+
 describe('across instances on Redis', async () => {
   const url = await requireRedis();
   test('failures on one instance throttle the account on another', { skip: url ? false : skipReason('Redis', REDIS_URL) }, async () => {
