@@ -186,7 +186,7 @@ describe('configuration', () => {
     assert.deepEqual(resolveConfig({}).csrf.allowedOrigins, []);
     assert.deepEqual(resolveConfig({}).cors.origins, []);
     for (const bad of ['*', 'null', 'https://app.example.com/login', 'ftp://x.example.com', 'https://u:p@x.example.com', 'app.example.com']) {
-      assert.throws(() => resolveConfig(configInputFromEnv({ GATEHOUSE_CORS_ORIGINS: bad })), /cors\.origins.*not an origin/s, bad);
+      assert.throws(() => resolveConfig(configInputFromEnv({ GATEHOUSE_CORS_ORIGINS: bad })), /GATEHOUSE_CORS_ORIGINS \(cors\.origins\.0\).*not an origin/s, bad);
       assert.throws(() => resolveConfig(configInputFromEnv({ GATEHOUSE_ALLOWED_ORIGINS: bad })), /GATEHOUSE_ALLOWED_ORIGINS.*not an origin/s, bad);
     }
   });
