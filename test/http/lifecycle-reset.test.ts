@@ -57,6 +57,10 @@ describe('password reset', () => {
     assert.ok(events.some((e) => e.type === 'password.reset_requested' && e.detail?.sent === true));
     const notice = await s.smtp.waitFor((m) => m.to.includes(email) && /password was reset/.test(m.subject));
     assert.doesNotMatch(notice.text, /#token=/, 'the notice carries no link');
+
+    const secret = token.split('.')[1]!;
+    const seen = [r.text, ok.text, JSON.stringify([...r.headers, ...ok.headers]), s.t.logs.join(''), JSON.stringify(events)].join('\n');
+    assert.ok(!seen.includes(secret) && !seen.includes(token.split('.')[0]!), 'the token is in no response, log line or audit event');
   });
 
   test('a used link is refused the second time', async () => {
