@@ -181,6 +181,25 @@ export const configSchema = z
         limitWindow: duration(1000).default(3_600_000),
       })
       .prefault({}),
+    /** Migration from express-session (connect-redis): an old signed `connect.sid` cookie becomes a Gatehouse session. */
+    legacy: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** express-session's secrets; a cookie signed by any of them is accepted. */
+        secrets: z.array(z.string().min(1)).default([]),
+        cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a cookie name').default('connect.sid'),
+        /** Where connect-redis keeps the old sessions; default `redisUrl`. */
+        redisUrl: z.string().nullable().default(null),
+        prefix: z.string().max(256).default('sess:'),
+        /** Dot path into the old session naming the user: an email is looked up, anything else is a user id. */
+        userField: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dot path such as userId or user.email').default('userId'),
+        /** How long parallel first requests with one old cookie are let in as the session that replaced it. */
+        grace: duration(0).default(10_000),
+      })
+      .prefault({})
+      .superRefine((l, ctx) => {
+        if (l.enabled && l.secrets.length === 0) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'migration is on but no old secret is configured' });
+      }),
   })
   .strict();
 
@@ -256,6 +275,13 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_EMAIL_VERIFICATION_TTL', path: ['lifecycle', 'emailVerificationTtl'], kind: 'duration', doc: 'Lifetime of an email-verification link.' },
   { name: 'GATEHOUSE_EMAIL_CHANGE_TTL', path: ['lifecycle', 'emailChangeTtl'], kind: 'duration', doc: 'Lifetime of an email-change confirmation link.' },
   { name: 'GATEHOUSE_REQUIRE_VERIFIED_EMAIL', path: ['lifecycle', 'requireVerifiedEmail'], kind: 'bool', doc: 'Refuse login (403 `email_unverified`) until the address is verified.' },
+  { name: 'GATEHOUSE_LEGACY_SESSIONS', path: ['legacy', 'enabled'], kind: 'bool', doc: 'Migration from express-session: a valid old signed session cookie is replaced by a Gatehouse session on first use (see docs/migrating-from-express-session.md). Default off.' },
+  { name: 'GATEHOUSE_LEGACY_SECRETS', path: ['legacy', 'secrets'], kind: 'list', doc: 'Comma-separated express-session secrets; a cookie signed by any of them is accepted.' },
+  { name: 'GATEHOUSE_LEGACY_COOKIE', path: ['legacy', 'cookieName'], kind: 'string', doc: 'Name of the old session cookie.' },
+  { name: 'GATEHOUSE_LEGACY_REDIS_URL', path: ['legacy', 'redisUrl'], kind: 'nullable-string', doc: 'Redis holding the old connect-redis sessions (default: GATEHOUSE_REDIS_URL).' },
+  { name: 'GATEHOUSE_LEGACY_PREFIX', path: ['legacy', 'prefix'], kind: 'string', doc: 'connect-redis key prefix of the old sessions.' },
+  { name: 'GATEHOUSE_LEGACY_USER_FIELD', path: ['legacy', 'userField'], kind: 'string', doc: 'Dot path into the old session naming the user, e.g. `userId` or `user.email`: an email is looked up, anything else is a Gatehouse user id.' },
+  { name: 'GATEHOUSE_LEGACY_GRACE', path: ['legacy', 'grace'], kind: 'duration', doc: 'How long parallel first requests with one old cookie are let in as the session that replaced it; after it the old cookie is worth nothing.' },
 ];
 
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {

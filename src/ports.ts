@@ -222,7 +222,8 @@ export type AuditEventType =
   | 'mail.failed'
   | 'user.disabled'
   | 'user.enabled'
-  | 'account.deleted';
+  | 'account.deleted'
+  | 'session.migrated';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
@@ -320,6 +321,38 @@ export interface ChangeFeed {
   replay(since: number): Promise<ChangeEvent[]>;
   /** Whether events are currently being delivered. */
   readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy sessions: another library's session store, read once per old session while moving users over
+// ---------------------------------------------------------------------------------------------
+
+/** What an old session store holds under one session id. */
+export type LegacyEntry =
+  /** A live old session: its data, its own expiry (null: none known), and an opaque version for `claim`. */
+  | { kind: 'session'; data: Record<string, unknown>; expiresAt: number | null; version: string }
+  /** Already claimed by a migration: `sessionId` is null while the new session is being created. */
+  | { kind: 'migrated'; claimId: string; sessionId: string | null; userId: string | null; at: number };
+
+/**
+ * An old session store (connect-redis, connect-pg-simple, connect-mongo…) as migration needs it:
+ * read an entry, claim it atomically, record what replaced it, and count what is left.
+ */
+export interface LegacySessionSource {
+  /** The entry under `sid`, or null when there is none (unknown, expired, or long since migrated). */
+  read(sid: string): Promise<LegacyEntry | null>;
+  /**
+   * Atomically replaces the session, if it is still at `version`, with a marker naming `claimId` that
+   * lives `holdMs`. Exactly one of concurrent callers gets true; the old session is gone from then on.
+   */
+  claim(sid: string, version: string, claimId: string, holdMs: number): Promise<boolean>;
+  /** Records on the marker (if it is still `claimId`'s) the session that replaced it, for `holdMs`. */
+  complete(sid: string, claimId: string, replacement: { sessionId: string; userId: string; at: number }, holdMs: number): Promise<void>;
+  /** Puts the old session back (if the marker is still `claimId`'s): the replacement could not be made. */
+  release(sid: string, claimId: string): Promise<void>;
+  /** How many old sessions are left (markers excluded). */
+  remaining(): Promise<number>;
   close(): Promise<void>;
 }
 

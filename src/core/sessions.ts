@@ -56,7 +56,8 @@ export class SessionManager {
     return mode === 'session' ? this.policy.session : this.policy.token;
   }
 
-  async create(userId: string, mode: SessionMode, meta: { ip: string | null; device: DeviceInfo }): Promise<NewSession> {
+  /** `expiresAtMost` caps the absolute expiry (a session carried over from another system keeps its end). */
+  async create(userId: string, mode: SessionMode, meta: { ip: string | null; device: DeviceInfo }, expiresAtMost?: number): Promise<NewSession> {
     const now = this.clock.now();
     const t = this.times(mode);
     let token: string | null = null;
@@ -70,7 +71,7 @@ export class SessionManager {
       id = randomId(this.random);
       secretHash = NO_SECRET;
     }
-    const expiresAt = now + t.absoluteTtlMs;
+    const expiresAt = Math.min(now + t.absoluteTtlMs, expiresAtMost ?? Infinity);
     const record: SessionRecord = {
       id,
       userId,

@@ -55,8 +55,8 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   const wellKnown = express.Router();
   wellKnown.use((req, res, next) => gh.wellKnownHandler(req, res, next));
 
-  const authenticate: RequestHandler = (req, _res, next) => {
-    gh.authenticator.authenticate(req).then(() => next(), next);
+  const authenticate: RequestHandler = (req, res, next) => {
+    gh.authenticator.authenticate(req, res).then(() => next(), next);
   };
   const requireAuth = (): RequestHandler => (req, res, next) => {
     if (req.auth) return next();

@@ -23,7 +23,7 @@ export interface GatehouseFastify extends GatehouseCoreHandle {
   /** preHandler: authenticates (sets `request.raw.auth`) and answers 401 when there is no valid credential. */
   requireAuth: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** preHandler: authenticates if a credential is present, never answers. */
-  authenticate: (req: FastifyRequest) => Promise<void>;
+  authenticate: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -47,11 +47,11 @@ export async function createGatehouseFastify(options: GatehouseOptions = {}): Pr
   return {
     ...gh,
     plugin,
-    async authenticate(req) {
-      await gh.authenticator.authenticate(req.raw);
+    async authenticate(req, reply) {
+      await gh.authenticator.authenticate(req.raw, reply?.raw);
     },
     async requireAuth(req, reply) {
-      await gh.authenticator.authenticate(req.raw);
+      await gh.authenticator.authenticate(req.raw, reply.raw);
       if (req.raw.auth) return;
       reply.hijack();
       gh.authenticator.reject(req.raw, reply.raw);

@@ -14,6 +14,7 @@ import { openStores } from '../stores/open.js';
 import { corsPolicy } from './cors.js';
 import { csrfGuard } from './csrf.js';
 import { createHandler, type HandlerOptions, type NodeHandler } from './handler.js';
+import { legacyFromConfig, LegacyMigration, type LegacyOptions } from './legacy.js';
 import { compileTrust, type TrustFn } from './meta.js';
 import { Authenticator } from './middleware.js';
 import { createRateLimits, type RateLimits } from './rate-limit.js';
@@ -40,6 +41,12 @@ export interface GatehouseOptions {
   mailer?: Mailer;
   /** Request hooks run after Gatehouse's own CSRF check, before every auth route; one that answered returns true. */
   before?: HandlerOptions['before'];
+  /**
+   * Migration from express-session: a request with a valid old signed session cookie (and no Gatehouse
+   * credential) gets a Gatehouse session in its place. Overrides `config.legacy`. The source is not
+   * closed by `close()`.
+   */
+  legacy?: LegacyOptions;
 }
 
 export interface GatehouseCoreHandle {
@@ -88,7 +95,15 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   }
   const account = new Account(core);
   const trust = compileTrust(config.trustProxy);
-  const authenticator = new Authenticator(core, config.session.dataMaxBytes);
+  let legacy: Awaited<ReturnType<typeof legacyFromConfig>> = null;
+  try {
+    legacy = options.legacy ? { migration: new LegacyMigration(core, trust, options.legacy), close: async () => {} } : await legacyFromConfig(core, trust, config);
+  } catch (e) {
+    await core.stop();
+    if (ownStores) await stores.close();
+    throw e;
+  }
+  const authenticator = new Authenticator(core, config.session.dataMaxBytes, legacy?.migration ?? null);
 
   let rateLimits: RateLimits;
   let rateLimitRedis: { quit(): Promise<unknown>; disconnect(): void } | null = null;
@@ -100,6 +115,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     }
     rateLimits = createRateLimits(config.rateLimits, rateLimitRedis ? { redis: rateLimitRedis } : {});
   } catch (e) {
+    if (legacy) await legacy.close();
     await core.stop();
     if (ownStores) await stores.close();
     throw e;
@@ -143,6 +159,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     async close() {
       await mail.close();
       await rateLimits.close();
+      if (legacy) await legacy.close();
       if (rateLimitRedis) await rateLimitRedis.quit().catch(() => rateLimitRedis!.disconnect());
       await core.stop();
       if (ownStores) await stores.close();

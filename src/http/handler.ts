@@ -68,7 +68,7 @@ export function createHandler(opts: HandlerOptions): NodeHandler {
     const run = async () => {
       for (const hook of opts.before ?? []) if (await hook(req, res)) return;
       if (m.route.auth) {
-        await authenticator.authenticate(req);
+        await authenticator.authenticate(req, res);
         if (!req.auth) return authenticator.reject(req, res);
       }
       await m.route.handler({ req, res, params: m.params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), auth: req.auth });

@@ -52,14 +52,14 @@ export async function createGatehouseHono(options: GatehouseOptions = {}): Promi
   app.all('/.well-known/*', serve(gh.wellKnownHandler));
 
   const authenticate: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
-    const { req } = raw(c);
-    await gh.authenticator.authenticate(req);
+    const { req, res } = raw(c);
+    await gh.authenticator.authenticate(req, res);
     if (req.auth) c.set('auth', req.auth);
     await next();
   };
   const requireAuth: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
     const { req, res } = raw(c);
-    await gh.authenticator.authenticate(req);
+    await gh.authenticator.authenticate(req, res);
     if (!req.auth) {
       gh.authenticator.reject(req, res);
       return RESPONSE_ALREADY_SENT;

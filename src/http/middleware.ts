@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthContext, AuthCore } from '../core/auth.js';
 import { SessionDataHandle } from '../core/session-data.js';
 import { clearCookie, readCookie } from './cookies.js';
+import type { LegacyMigration } from './legacy.js';
 import { sendProblem } from './problem.js';
 
 /** Declare your session data's shape by merging into this interface. */
@@ -42,6 +43,8 @@ export class Authenticator {
   constructor(
     private readonly core: AuthCore,
     private readonly dataMaxBytes: number,
+    /** Migration from an old session cookie (express-session), when on. */
+    private readonly legacy: LegacyMigration | null = null,
   ) {
     this.cookieName = core.config.session.cookieName;
   }
@@ -60,8 +63,10 @@ export class Authenticator {
   /**
    * Sets `req.auth` (or `req.authFailure`). An Authorization header, when present, is the credential:
    * a bad bearer token is not rescued by a cookie. Two session cookies of our name are no credential.
+   * With migration on and `res` given, a request with neither but a valid old session cookie gets a
+   * Gatehouse session in its place (cookies set on `res`).
    */
-  async authenticate(req: IncomingMessage): Promise<void> {
+  async authenticate(req: IncomingMessage, res?: ServerResponse): Promise<void> {
     if (req.auth !== undefined || req.authFailure !== undefined) return;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
@@ -71,7 +76,13 @@ export class Authenticator {
       return;
     }
     const values = readCookie(req, this.cookieName);
-    if (values.length === 0) return;
+    if (values.length === 0) {
+      if (this.legacy && res && this.legacy.present(req)) {
+        const ctx = await this.legacy.migrate(req, res);
+        if (ctx) req.auth = this.withData(ctx);
+      }
+      return;
+    }
     const ctx = values.length === 1 ? await this.core.authenticateCookie(values[0]) : null;
     if (ctx) req.auth = this.withData(ctx);
     else req.authFailure = 'invalid_session';

@@ -23,8 +23,8 @@ import { sendProblem } from './problem.js';
 export interface GatehouseNode extends GatehouseCoreHandle {
   /** Serves Gatehouse's own routes; returns false (without answering) for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Authenticates a request to one of your routes; resolves its auth or undefined. */
-  authenticate(req: IncomingMessage): Promise<RequestAuth | undefined>;
+  /** Authenticates a request to one of your routes; resolves its auth or undefined. Pass `res` so a migrated old session can set its cookie. */
+  authenticate(req: IncomingMessage, res?: ServerResponse): Promise<RequestAuth | undefined>;
   /** Answers 401 in the form that fits the credential presented. */
   reject(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -46,8 +46,8 @@ export async function createGatehouseNode(options: GatehouseOptions = {}): Promi
       }
       return false;
     },
-    async authenticate(req) {
-      await gh.authenticator.authenticate(req);
+    async authenticate(req, res) {
+      await gh.authenticator.authenticate(req, res);
       return req.auth;
     },
     reject(req, res) {

@@ -29,6 +29,7 @@ const USAGE = `usage: gatehouse <command>
   keys retire KID [--now]      stop a key signing (--now: stop it verifying at once)
   audit [--user EMAIL] [--since DURATION] [--limit N]
                                print audit events, newest first (JSON lines)
+  legacy report                how many old express-session sessions are left to migrate
 `;
 
 function out(line: string): void {
@@ -97,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
         return await userCommand(config, sub, rest);
       case 'keys':
         return await keysCommand(config, sub, rest);
+      case 'legacy':
+        return await legacyCommand(config, sub);
       case 'audit':
         return await auditCommand(config, [sub, ...rest].filter((x): x is string => x !== undefined));
       case 'help':
@@ -239,3 +242,18 @@ async function auditCommand(config: GatehouseConfig, args: string[]): Promise<nu
   });
 }
 
+
+async function legacyCommand(config: GatehouseConfig, sub: string | undefined): Promise<number> {
+  if (sub !== 'report') throw new Error('usage: gatehouse legacy report');
+  const url = config.legacy.redisUrl ?? config.redisUrl;
+  if (!url) throw new Error('set GATEHOUSE_LEGACY_REDIS_URL (or GATEHOUSE_REDIS_URL): where connect-redis keeps the old sessions');
+  const [{ connect }, { ConnectRedisSource }] = await Promise.all([import('../stores/redis/client.js'), import('../stores/legacy/connect-redis.js')]);
+  const source = new ConnectRedisSource(connect({ url, commandTimeoutMs: config.storeTimeout }), { prefix: config.legacy.prefix });
+  try {
+    const remaining = await source.remaining();
+    out(JSON.stringify({ remaining, prefix: config.legacy.prefix, migration: config.legacy.enabled ? 'on' : 'off' }));
+    return 0;
+  } finally {
+    await source.close();
+  }
+}
