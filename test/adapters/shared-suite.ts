@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMemoryStores } from '../../src/stores/memory/index.js';
 import type { GatehouseOptions } from '../../src/http/gatehouse.js';
+import { TestClock } from '../support/clock.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, uniqueEmail } from '../support/server.js';
 
 export interface AdapterServer {
@@ -22,7 +23,7 @@ export interface AdapterServer {
 /** Options every adapter boots with: memory stores and cheap (explicitly allowed) password hashing. */
 export function adapterOptions(): GatehouseOptions {
   // No refresh grace window, so a reused refresh token is refused at once.
-  return { stores: createMemoryStores(), config: { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING, token: { refreshGrace: 0 } } };
+  return { stores: createMemoryStores(), clock: new TestClock(), config: { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING, token: { refreshGrace: 0 } } };
 }
 
 const SESSION_COOKIE = '__Host-gatehouse';
@@ -41,9 +42,12 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
     let srv: AdapterServer;
     let url: string;
     let email: string;
+    let clock: TestClock;
 
     before(async () => {
-      srv = await start(adapterOptions());
+      const opts = adapterOptions();
+      clock = opts.clock as TestClock;
+      srv = await start(opts);
       url = srv.url;
       email = uniqueEmail(name.replace(/[^a-z]/gi, ''));
     });
@@ -107,6 +111,7 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
       assert.equal(next.body.session.id, r.body.session.id);
       const me = await new Client(url).req('GET', '/auth/me', { bearer: next.body.access_token });
       assert.equal(me.status, 200, me.text);
+      clock.advance(1000); // past the (zero) grace window: a second use is reuse
       const reused = await new Client(url).req('POST', '/auth/refresh', { json: { refresh_token: r.body.refresh_token } });
       assertProblem(reused, 400, 'invalid_grant');
     });
@@ -229,6 +234,14 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
       const r = await new Client(url).req('GET', '/authority');
       assert.equal(r.status, 404);
       assert.doesNotMatch(r.headers.get('content-type') ?? '', /problem\+json/);
+    });
+
+    test('HEAD on a GET route answers like GET without a body', async () => {
+      const r = await new Client(url).req('HEAD', '/.well-known/jwks.json');
+      assert.equal(r.status, 200);
+      assert.equal(r.text, '');
+      const me = await new Client(url).req('HEAD', '/auth/me');
+      assert.equal(me.status, 401);
     });
 
     test('the JWKS and discovery documents are served at the root', async () => {
