@@ -1,6 +1,7 @@
 /** Password reset over real SMTP: same answer for every address, single-use bound links, every session ends. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { openSqliteStores } from '../../src/stores/sqlite/index.js';
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/server.js';
 import { cookieLogin, registerAndVerifyMail, startMailServer, tokenFrom, tokenLogin, type MailTestServer, type ReceivedMail } from '../support/smtp.js';
 
@@ -220,5 +221,26 @@ describe('password reset: rate limits', () => {
     assert.equal(limited.status, 429);
     assert.equal(limited.body.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  });
+});
+
+describe('password reset on the SQLite store', () => {
+  let s: MailTestServer;
+  before(async () => {
+    s = await startMailServer({}, 0, openSqliteStores({ path: ':memory:' }));
+  });
+  after(async () => {
+    await s.close();
+    await s.t.stores.close();
+  });
+
+  test('20 parallel confirmations of one link: exactly one succeeds, and the link then stays dead', async () => {
+    const email = uniqueEmail('sqlite');
+    await registerAndVerifyMail(s, email);
+    await requestReset(s, email);
+    const token = tokenFrom(await resetMail(s, email), '/reset');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => confirm(s, token, `sqlite passphrase number ${i}`)));
+    assert.equal(results.filter((r) => r.status === 204).length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+    assert.equal((await confirm(s, token)).status, 400);
   });
 });

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { GatehouseConfigInput } from '../../src/config.js';
+import type { Stores } from '../../src/ports.js';
 import { Client, GOOD_PASSWORD, startTestServer, type TestServer } from './server.js';
 
 export interface ReceivedMail {
@@ -169,10 +170,10 @@ export interface MailTestServer {
 }
 
 /** A Gatehouse server whose mail goes over SMTP to a test server on loopback (fast retries). */
-export async function startMailServer(config: GatehouseConfigInput = {}, smtpPort = 0): Promise<MailTestServer> {
+export async function startMailServer(config: GatehouseConfigInput = {}, smtpPort = 0, stores?: Stores): Promise<MailTestServer> {
   const smtp = await startSmtp(smtpPort);
   const base: GatehouseConfigInput = { mail: { smtpUrl: smtp.url, retryBase: 50, maxAttempts: 8 } };
-  const t = await startTestServer({ config: mergeConfig(base, config) });
+  const t = await startTestServer({ config: mergeConfig(base, config), ...(stores ? { stores } : {}) });
   return {
     t,
     smtp,
