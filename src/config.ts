@@ -57,6 +57,10 @@ export const configSchema = z
     databaseUrl: z.string().default('sqlite:./data/gatehouse.db'),
     /** Redis for hot state (sessions, refresh tokens, revocations, rate limits). */
     redisUrl: z.string().nullable().default(null),
+    /** PostgreSQL schema holding Gatehouse's tables (created if missing). */
+    databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be a lower-case SQL identifier of at most 48 characters').default('gatehouse'),
+    /** Prepended to every Redis key and channel, so several deployments can share one Redis. */
+    redisPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'must not contain {, } or spaces').default('gh:'),
     /** Encrypts private keys at rest. Required when keys live in a shared database. */
     secret: z.string().min(32, 'must be at least 32 characters').nullable().default(null),
     /** Where keys and the SQLite file live by default. */
@@ -228,6 +232,8 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail.' },
   { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:` or `postgres://…`.' },
   { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis (or `redis+cluster://host:port,host:port`) for sessions, refresh tokens, revocations and rate limits.' },
+  { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same.' },
+  { name: 'GATEHOUSE_REDIS_PREFIX', path: ['redisPrefix'], kind: 'string', doc: 'Prefix of every Redis key and pub/sub channel. Every instance of one deployment uses the same; another deployment on the same Redis uses another.' },
   { name: 'GATEHOUSE_SECRET', path: ['secret'], kind: 'nullable-string', doc: 'At least 32 characters; encrypts private keys at rest. Required with a shared database.' },
   { name: 'GATEHOUSE_DATA_DIR', path: ['dataDir'], kind: 'string', doc: 'Directory for the SQLite file and key files.' },
   { name: 'GATEHOUSE_TRUST_PROXY', path: ['trustProxy'], kind: 'string', doc: 'Trusted proxy setting (Express `trust proxy`): `false`, `loopback`, a CIDR list or a hop count. Only then is X-Forwarded-For used.' },

@@ -78,7 +78,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   const basePath = (options.basePath ?? '/auth').replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new TypeError(`basePath "${basePath}" must be a plain absolute path such as /auth`);
   const ownStores = !options.stores;
-  const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout }));
+  const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix }));
   const core = new AuthCore({
     config,
     stores,

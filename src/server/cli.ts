@@ -49,7 +49,7 @@ async function readPassword(): Promise<string> {
 
 async function withCore<T>(config: GatehouseConfig, fn: (core: AuthCore) => Promise<T>): Promise<T> {
   ensureDataDir(config);
-  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout });
+  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix });
   const core = new AuthCore({ config, stores, clock: systemClock, random: systemRandom });
   try {
     await core.start();

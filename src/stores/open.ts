@@ -10,6 +10,10 @@ export interface OpenStoresOptions {
   redisUrl?: string | null;
   /** Per-operation timeout for network stores. */
   timeoutMs?: number;
+  /** PostgreSQL schema (default `gatehouse`). */
+  schema?: string;
+  /** Redis key and channel prefix (default `gh:`). */
+  redisPrefix?: string;
 }
 
 export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
@@ -17,7 +21,7 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
   if (!opts.redisUrl) return sql;
   const { openRedisStores } = await import('./redis/index.js');
   const cluster = opts.redisUrl.startsWith('redis+cluster://');
-  const redis = await openRedisStores({ url: opts.redisUrl, cluster, commandTimeoutMs: opts.timeoutMs ?? 2000 });
+  const redis = await openRedisStores({ url: opts.redisUrl, cluster, commandTimeoutMs: opts.timeoutMs ?? 2000, ...(opts.redisPrefix ? { prefix: opts.redisPrefix } : {}) });
   await sql.feed.close();
   return {
     ...sql,
@@ -48,7 +52,7 @@ async function openSql(opts: OpenStoresOptions): Promise<Stores> {
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStores } = await import('./postgres/index.js');
-    return openPostgresStores({ url, statementTimeoutMs: opts.timeoutMs ?? 2000 });
+    return openPostgresStores({ url, statementTimeoutMs: opts.timeoutMs ?? 2000, ...(opts.schema ? { schema: opts.schema } : {}) });
   }
   throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}: (use sqlite:, postgres:// or memory:)`);
 }
