@@ -33,6 +33,8 @@ export interface OutboxOptions {
   maxPending?: number;
   onFailure(mail: LifecycleMail, failure: MailFailure): void | Promise<void>;
   onDelivered?(mail: LifecycleMail, attempt: number): void;
+  /** A number in [0, 1) spreading retries apart (default Math.random). */
+  jitter?: () => number;
 }
 
 interface Job {
@@ -139,7 +141,7 @@ export class Outbox implements MailQueue {
       await this.report(job.mail, { kind: job.mail.kind, attempt: job.attempt, category, final });
       if (final) return;
       const exp = Math.min(this.maxDelayMs, this.opts.baseDelayMs * 2 ** (job.attempt - 1));
-      const delay = Math.round(exp * (0.5 + Math.random() * 0.5));
+      const delay = Math.round(exp * (0.5 + (this.opts.jitter ?? Math.random)() * 0.5));
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         this.queue.push(job);
