@@ -15,13 +15,11 @@ import { join } from 'node:path';
 import { variants as registry } from './variants/index.js';
 import type { LoadSample, VariantDef } from './lib/types.js';
 import { killAll, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
-import { summarize, type RoundRecord } from './lib/summary.js';
-import { evaluateGoals } from './goals.js';
+import type { RoundRecord } from './lib/summary.js';
 import { markdown, type Machine } from './lib/report.js';
-import { svgChart } from './lib/svg.js';
+import { evaluate, methodNote, writeResults, type FullResults } from './lib/output.js';
 import type { LoadSpec } from './load.js';
 import { waitForQuiet } from './lib/quiet.js';
-import { median } from './lib/stats.js';
 
 function intEnv(name: string, fallback: number, lo: number, hi: number): number {
   const raw = process.env[name];
@@ -119,8 +117,7 @@ for (let round = 1; round <= config.rounds; round++) {
   for (const [position, v] of order.entries()) records.push(await measure(v, round, position));
 }
 
-const summaries = selected.map((v) => summarize(v.name, v.description, records));
-const goals = evaluateGoals(summaries);
+const { summaries, goals } = evaluate(selected, records);
 const pkg = (name: string): string =>
   (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const machine: Machine = {
@@ -130,15 +127,8 @@ const machine: Machine = {
   load_generator: `autocannon ${pkg('autocannon')}, ${config.connections} connections, ${config.warmupS}s warm-up + ${config.durationS}s × ${config.rounds} rounds`,
   pinning: config.pinned ? 'server pinned to core 1, load generator to core 0 (taskset)' : 'no pinning',
 };
-const date = started.toISOString().slice(0, 10);
-const busyFigures = records.flatMap((r) => (r.cpuBusyBefore === undefined ? [] : [r.cpuBusyBefore]));
-const method =
-  'Each variant runs as its own server process, started fresh every round; rounds interleave all variants; figures are medians over rounds (p99: median of the rounds\' p99).' +
-  (busyFigures.length === 0
-    ? ''
-    : ` CPU busy with other work just before a measurement: median ${median(busyFigures)}%, max ${Math.max(...busyFigures)}% (the machine is shared).`);
-const full = {
-  date,
+const full: FullResults = {
+  date: started.toISOString().slice(0, 10),
   started_at: started.toISOString(),
   finished_at: new Date().toISOString(),
   config,
@@ -149,23 +139,14 @@ const full = {
 };
 
 const dir = join(REPO_ROOT, 'bench/results');
-mkdirSync(dir, { recursive: true });
-const md = markdown(date, machine, summaries, goals, method);
+let md: string;
 if (only !== undefined) {
-  writeFileSync(join(dir, `${date}-only.json`), JSON.stringify(full, null, 2) + '\n');
+  // A filtered run never replaces the latest full results.
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${full.date}-only.json`), JSON.stringify(full, null, 2) + '\n');
+  md = markdown(full.date, machine, summaries, goals, methodNote(records));
 } else {
-  const latest = {
-    date,
-    machine,
-    variants: summaries
-      .filter((s) => s.rounds > 0)
-      .map((s) => ({ name: s.name, rps: { min: s.rps.min, median: s.rps.median, max: s.rps.max }, p99_ms: { median: s.p99_ms.median } })),
-    goals,
-  };
-  writeFileSync(join(dir, `${date}.json`), JSON.stringify(full, null, 2) + '\n');
-  writeFileSync(join(dir, 'latest.json'), JSON.stringify(latest, null, 2) + '\n');
-  writeFileSync(join(dir, 'latest.md'), md);
-  writeFileSync(join(dir, 'latest.svg'), svgChart(`Gatehouse bench ${date}: GET of a tiny authenticated JSON, ${machine.cores} cores, Node ${machine.node}`, summaries));
+  md = writeResults(dir, full);
 }
 process.stdout.write('\n' + md);
 process.exit(summaries.some((s) => s.rounds === 0) ? 1 : 0);
