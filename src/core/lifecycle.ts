@@ -15,9 +15,9 @@
 import { GatehouseError } from '../errors.js';
 import type { OneTimePurpose, OneTimeTokenRecord, UserRecord } from '../ports.js';
 import type { Account } from './account.js';
-import type { AuthContext, AuthCore } from './auth.js';
+import type { AuthContext, AuthCore, CoreLogger } from './auth.js';
 import type { RequestMeta } from './audit.js';
-import { b64url, newSplitToken, parseSplitToken, randomId, safeEqual, secretMatches, sha256 } from './crypto.js';
+import { b64url, newSplitToken, parseSplitToken, safeEqual, secretMatches, sha256 } from './crypto.js';
 import { normalizeEmail } from './email.js';
 import { checkPassword } from './password-policy.js';
 
@@ -57,11 +57,29 @@ interface Redeemed {
 }
 
 export class Lifecycle {
+  /** Work started after a request was answered (reset requests), awaited by `settled()`. */
+  private readonly background = new Set<Promise<void>>();
+
   constructor(
     private readonly core: AuthCore,
     private readonly account: Account,
     private readonly mail: MailQueue,
+    private readonly logger: CoreLogger = { warn() {}, error() {} },
   ) {}
+
+  /** Runs `work` once the current request has been answered; a failure is logged, never surfaced. */
+  private later(work: () => Promise<void>): void {
+    const p: Promise<void> = new Promise<void>((r) => setImmediate(r))
+      .then(work)
+      .catch((e: unknown) => this.logger.error({ err: e }, 'password reset request failed'))
+      .finally(() => this.background.delete(p));
+    this.background.add(p);
+  }
+
+  /** Resolves when no background work is left (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
 
   private get cfg() {
     return this.core.config.lifecycle;
@@ -152,24 +170,24 @@ export class Lifecycle {
   // ------------------------------------------------------------------ password reset
 
   /**
-   * Starts a reset. Known and unknown addresses do the same work — a look-up, a token's worth of
-   * hashing, one store round trip, one audit write — and the caller answers the same either way.
-   * `mayMail` is the per-address limit: over it nothing is sent, and the answer still does not change.
+   * Starts a reset. The caller answers at once and the same way for every address: the look-up,
+   * the token and the mail all happen after the answer has gone out, so neither the response nor
+   * its timing depends on whether the account exists. `mayMail` is the per-address limit: over it
+   * nothing is sent (and the answer still does not change).
    */
-  async requestPasswordReset(emailInput: string, meta: RequestMeta, mayMail: (canonical: string) => Promise<boolean>): Promise<void> {
-    const email = normalizeEmail(emailInput);
-    const user = email ? await this.core.stores.users.getUserByEmail(email.canonical) : null;
-    const allowed = email ? await mayMail(email.canonical) : false;
-    if (user && user.disabledAt === null && allowed) {
-      const { link, ttlMs } = await this.issue(user, 'password_reset');
-      this.mail.enqueue({ kind: 'password_reset', to: user.email, userId: user.id, acceptLanguage: meta.acceptLanguage ?? null, link, ttlMs });
-    } else {
-      // The equivalent of issue(): token generation, binding hash and one store round trip.
-      newSplitToken(this.core.random);
-      b64url(sha256(`password_reset:${emailInput.length}`));
-      await this.core.stores.oneTimeTokens.getOneTimeToken(randomId(this.core.random));
-    }
-    await this.core.audit.record('password.reset_requested', { userId: user?.id ?? null }, meta, { sent: Boolean(user && user.disabledAt === null && allowed) });
+  requestPasswordReset(emailInput: string, meta: RequestMeta, mayMail: (canonical: string) => Promise<boolean>): void {
+    this.later(async () => {
+      const email = normalizeEmail(emailInput);
+      if (!email) return;
+      const user = await this.core.stores.users.getUserByEmail(email.canonical);
+      const allowed = await mayMail(email.canonical);
+      const send = user !== null && user.disabledAt === null && allowed;
+      if (send) {
+        const { link, ttlMs } = await this.issue(user, 'password_reset');
+        this.mail.enqueue({ kind: 'password_reset', to: user.email, userId: user.id, acceptLanguage: meta.acceptLanguage ?? null, link, ttlMs });
+      }
+      await this.core.audit.record('password.reset_requested', { userId: user?.id ?? null }, meta, { sent: send, ...(user && !allowed ? { limited: true } : {}) });
+    });
   }
 
   /**

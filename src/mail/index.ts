@@ -109,12 +109,13 @@ export function createLifecycle(core: AuthCore, account: Account, mailer: Mailer
     },
   };
   const outbox = createOutbox(core, chosen, logger);
-  const lifecycle = new Lifecycle(core, account, outbox);
+  const lifecycle = new Lifecycle(core, account, outbox, logger);
   core.onRegistered.push((user, meta) => lifecycle.sendVerification(user, meta));
   return {
     lifecycle,
     outbox,
     async close() {
+      await Promise.race([lifecycle.settled(), new Promise((r) => setTimeout(r, 5000).unref())]);
       await outbox.close();
       own?.close?.();
     },

@@ -69,7 +69,7 @@ describe('email change', () => {
     const r = await c.req('POST', '/auth/email', { json: { new_email: theirs.toUpperCase() } });
     assert.equal(r.status, 202);
     assert.deepEqual(r.body, { status: 'accepted' });
-    await s.t.srv.gatehouse.outbox.idle();
+    await s.quiet();
     assert.equal(s.inbox(theirs).length, before, 'the other account is not mailed');
     const bad = await c.req('POST', '/auth/email', { json: { new_email: 'nope' } });
     assert.equal(bad.status, 400);

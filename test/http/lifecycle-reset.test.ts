@@ -148,7 +148,7 @@ describe('password reset', () => {
     await s.t.srv.gatehouse.core.setUserDisabled(userId, true);
     const r = await requestReset(s, email);
     assert.equal(r.status, 202);
-    await s.t.srv.gatehouse.outbox.idle();
+    await s.quiet();
     assert.equal(s.inbox(email).filter((m) => /\/reset#token=/.test(m.text)).length, 0);
   });
 });
@@ -182,8 +182,11 @@ describe('password reset: no account-existence oracle', () => {
     const one = async (email: string) => {
       const t0 = process.hrtime.bigint();
       const r = await requestReset(s, email);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       assert.equal(r.status, 202);
-      return Number(process.hrtime.bigint() - t0) / 1e6;
+      // Let the mail of one request go out before the next is timed, so each measures its own answer.
+      await s.quiet();
+      return ms;
     };
     for (let i = 0; i < 5; i++) await one(uniqueEmail('warm')); // JIT warm-up
     for (let i = 0; i < 30; i++) {
@@ -213,7 +216,7 @@ describe('password reset: rate limits', () => {
       const r = await requestReset(s, email);
       assert.equal(r.status, 202, `request ${i + 1}`);
     }
-    await s.t.srv.gatehouse.outbox.idle();
+    await s.quiet();
     assert.equal(s.inbox(email).filter((m) => /\/reset#token=/.test(m.text)).length, 2, 'two reset mails, not four');
     assert.equal((await requestReset(s, uniqueEmail('other'))).status, 202, 'the fifth request from this IP passes');
     assert.equal((await requestReset(s, uniqueEmail('other'))).status, 202, 'the sixth too');

@@ -98,7 +98,7 @@ describe('email verification', () => {
     const reg = await c.req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
     const login = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
     const resend = await c.req('POST', '/auth/verify-email/resend');
-    await s.t.srv.gatehouse.outbox.idle();
+    await s.quiet();
     const tokens = s.inbox(email).map((m) => tokenFrom(m));
     assert.equal(tokens.length, 2);
     const verify = await c.req('POST', '/auth/verify-email', { json: { token: tokens[1] } });

@@ -166,6 +166,8 @@ export interface MailTestServer {
   smtp: TestSmtp;
   /** The messages to one address, in arrival order. */
   inbox(address: string): ReceivedMail[];
+  /** Resolves once the lifecycle's background work and the outbox are both done. */
+  quiet(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -178,6 +180,10 @@ export async function startMailServer(config: GatehouseConfigInput = {}, smtpPor
     t,
     smtp,
     inbox: (address) => smtp.messages.filter((m) => m.to.includes(address)),
+    async quiet() {
+      await t.srv.gatehouse.lifecycle.settled();
+      await t.srv.gatehouse.outbox.idle();
+    },
     async close() {
       await t.close();
       await smtp.close();

@@ -91,7 +91,7 @@ export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Li
       const meta = requestMeta(req, trust);
       const wait = await resetIpLimit.take(ipKey(meta.ip));
       if (wait !== null) throw rateLimited(wait);
-      await lifecycle.requestPasswordReset(email, meta, async (canonical) => (await resetEmailLimit.take(hashKey(canonical))) === null);
+      lifecycle.requestPasswordReset(email, meta, async (canonical) => (await resetEmailLimit.take(hashKey(canonical))) === null);
       sendJson(res, 202, ACCEPTED);
     },
   });
