@@ -68,3 +68,4 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
 
 export type { GatehouseOptions } from './gatehouse.js';
 export type { RequestAuth, GatehouseSessionData } from './middleware.js';
+export type { LegacyOptions } from './legacy.js';

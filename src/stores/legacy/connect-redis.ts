@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
- * import { ConnectRedisSource } from 'gatehouse/stores/legacy/connect-redis';
+ * import { ConnectRedisSource } from 'gatehouse/stores/legacy';
  * const source = new ConnectRedisSource(new Redis('redis://127.0.0.1:6379'), { prefix: 'sess:' });
  * ```
  */
