@@ -15,7 +15,8 @@ export const WEB_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-const PAGES = ['/', '/signin', '/signup', '/account', '/explorer'];
+// The account-lifecycle pages match the links mailed by src/core/lifecycle.ts (LINK_PATHS).
+const PAGES = ['/', '/signin', '/signup', '/account', '/explorer', '/forgot', '/reset', '/verify-email', '/confirm-email'];
 
 // web/ sits two levels above this file both in src/server and in dist/server.
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));

@@ -9,8 +9,22 @@ import * as signin from './pages/signin.js';
 import * as signup from './pages/signup.js';
 import * as account from './pages/account.js';
 import * as explorer from './pages/explorer.js';
+import * as forgot from './pages/forgot.js';
+import * as reset from './pages/reset.js';
+import * as verifyEmail from './pages/verify-email.js';
+import * as confirmEmail from './pages/confirm-email.js';
 
-const routes = { '/': home, '/signin': signin, '/signup': signup, '/account': account, '/explorer': explorer };
+const routes = {
+  '/': home,
+  '/signin': signin,
+  '/signup': signup,
+  '/account': account,
+  '/explorer': explorer,
+  '/forgot': forgot,
+  '/reset': reset,
+  '/verify-email': verifyEmail,
+  '/confirm-email': confirmEmail,
+};
 let cleanup = null;
 
 /** Status messages go to one polite live region. */

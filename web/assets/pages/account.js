@@ -17,6 +17,63 @@ export async function render(main, { navigate, announce }) {
   const who = main.querySelector('#whoami');
   who.textContent = t(auth.mode === 'token' ? 'account.whoami.token' : 'account.whoami.session', { email: auth.user?.email ?? '' });
 
+  const emailState = main.querySelector('#email-state');
+  const unverifiedBox = main.querySelector('#email-unverified');
+  function showEmail() {
+    main.querySelector('#email-current').textContent = t('account.email.current', { email: auth.user?.email ?? '' });
+    const verified = auth.user?.email_verified === true;
+    emailState.textContent = t(verified ? 'account.email.verified' : 'account.email.unverified');
+    emailState.dataset.verified = String(verified);
+    unverifiedBox.hidden = verified;
+  }
+  showEmail();
+  // The address may have been verified or changed in another tab since this page's sign-in began.
+  void request('GET', '/auth/me').then((me) => {
+    if (me.ok && me.body?.user && auth.mode && location.pathname === '/account') {
+      auth.user = me.body.user;
+      showEmail();
+    }
+  });
+
+  const resend = main.querySelector('#resend-verification');
+  resend.addEventListener('click', async () => {
+    resend.disabled = true;
+    try {
+      const res = await request('POST', '/auth/verify-email/resend', { json: {} });
+      if (!auth.mode) return;
+      if (!res.ok) return announce('status.error', { message: problemMessage(res) }, 'error');
+      if (res.body?.email_verified === true) {
+        auth.user = { ...auth.user, email_verified: true };
+        showEmail();
+        announce('status.alreadyVerified', {}, 'success');
+      } else announce('status.verificationSent', { email: auth.user?.email ?? '' }, 'success');
+    } finally {
+      resend.disabled = false;
+    }
+  });
+
+  const emailForm = main.querySelector('#email-form');
+  emailForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(emailForm);
+    const newEmail = String(new FormData(emailForm).get('new_email') ?? '').trim();
+    busy(emailForm, true);
+    try {
+      const res = await withReauth(() => request('POST', '/auth/email', { json: { new_email: newEmail } }));
+      if (!auth.mode) return;
+      if (!res.ok) {
+        showProblem(emailForm, res);
+        // The API refuses the current address as a new one with a generic invalid_field.
+        if (res.code === 'invalid_field' && res.body?.field === 'new_email') emailForm.querySelector('[data-error-for="new_email"]').textContent = t('account.email.same');
+        return;
+      }
+      emailForm.reset();
+      announce('status.emailChangeSent', { email: newEmail }, 'success');
+    } finally {
+      busy(emailForm, false);
+    }
+  });
+
   const tbody = main.querySelector('#devices tbody');
   async function loadDevices() {
     const res = await request('GET', '/auth/sessions');

@@ -1,11 +1,15 @@
 import { auth, login } from '../api.js';
 import { busy, clearErrors, showProblem } from '../forms.js';
+import { t } from '../i18n.js';
+import { prefillEmail } from './forgot.js';
 
 export const template = 'page-signin';
 export const title = 'signin.heading';
 
 export async function render(main, { navigate, announce }) {
   const form = main.querySelector('#signin-form');
+  const emailInput = form.querySelector('[name="email"]');
+  for (const a of main.querySelectorAll('a[href="/forgot"]')) a.addEventListener('click', () => prefillEmail(emailInput.value.trim()));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
@@ -14,11 +18,27 @@ export async function render(main, { navigate, announce }) {
     try {
       const mode = data.get('mode') === 'token' ? 'token' : 'session';
       const res = await login(String(data.get('email')), String(data.get('password')), mode);
-      if (!res.ok) return showProblem(form, res);
+      if (!res.ok) {
+        showProblem(form, res);
+        if (res.code === 'email_unverified') unverified(form);
+        return;
+      }
       announce(mode === 'token' ? 'status.signedInToken' : 'status.signedInSession', { email: auth.user?.email ?? '' }, 'success');
       await navigate('/account', { keepStatus: true });
     } finally {
       busy(form, false);
     }
   });
+}
+
+/** An unverified address: a reset link also proves the mailbox, so the way on is "Forgot password?". */
+function unverified(form) {
+  const slot = form.querySelector('[data-error-for="_form"]');
+  const a = document.createElement('a');
+  a.href = '/forgot';
+  a.dataset.link = '';
+  a.textContent = t('signin.unverifiedReset');
+  a.addEventListener('click', () => prefillEmail(String(new FormData(form).get('email') ?? '').trim()));
+  slot.textContent = t('signin.unverified');
+  slot.append(' ', a);
 }
