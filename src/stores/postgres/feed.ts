@@ -96,8 +96,12 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
       await c.connect();
       await c.query(`LISTEN "${channel}"`);
       const r = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      if (closed || client !== c) {
+        // Closed (or replaced) while connecting: this connection is nobody's now.
+        await c.end().catch(() => {});
+        return;
+      }
       pid = r.rows[0]?.pid ?? null;
-      if (client !== c) return;
       delay = baseDelay;
       setStatus(true);
     } catch {

@@ -16,7 +16,9 @@ const TWO_HOURS = 2 * 3_600_000;
  */
 export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOptions = {}): Promise<ChangeFeed & { subscriber: RedisClient }> {
   const retentionMs = Math.max(opts.retentionMs ?? TWO_HOURS, TWO_HOURS);
-  const sub = r.duplicate();
+  // The 'ready' handler below re-subscribes after every reconnect and confirms it, so the
+  // client's own automatic re-subscription is turned off on a single node.
+  const sub = 'nodes' in r ? r.duplicate() : r.duplicate({ autoResubscribe: false });
   sub.on('error', () => {});
   const subscribers = new Set<ChangeFeedHandlers>();
   let connected = false;
