@@ -188,7 +188,13 @@ export class AuthCore {
     await this.afterEviction(created.evicted, meta);
     await this.audit.record('login.succeeded', { userId: user.id, sessionId: created.record.id }, meta, { mode });
     if (mode === 'session') return { ok: true, mode, user, session: created.record, cookie: created.token! };
-    return { ok: true, mode, grant: await this.grant(user, created.record) };
+    try {
+      return { ok: true, mode, grant: await this.grant(user, created.record) };
+    } catch (e) {
+      // No token could be issued (e.g. a claims hook failed): the session must not outlive the failed login.
+      await this.revokeSession(created.record.id).catch(() => {});
+      throw e;
+    }
   }
 
   private async grant(user: PublicUser, session: SessionRecord): Promise<TokenGrant> {

@@ -150,6 +150,9 @@ function parseHeader(token: string): { alg: string; kid: string } | null {
   // Compact JWS is unpadded base64url (RFC 7515 §2); decoders that tolerate '=' or '+/' would make one
   // signature accept several spellings of a token, so anything else is malformed.
   for (const p of parts) if (!B64URL.test(p)) return null;
+  // And canonical: a last character differing only in unused low bits decodes to the same bytes, which
+  // would give one signature several spellings (and bypass the verified-token cache's identity).
+  for (const p of parts) if (Buffer.from(p, 'base64url').toString('base64url') !== p) return null;
   let h: unknown;
   try {
     h = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));

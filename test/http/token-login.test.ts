@@ -117,6 +117,9 @@ describe('access tokens', () => {
     assert.doesNotMatch(JSON.stringify(r.body), /reserved|claim|sub/i);
     assert.equal(r.headers.getSetCookie().length, 0);
     assert.ok(t.logs.some((l) => l.includes('reserved claim') && l.includes('"level":50')), 'the operator sees why in the error log');
+    const user = await t.stores.users.getUserByEmail(email.toLowerCase());
+    assert.ok(user);
+    assert.deepEqual(await t.stores.sessions.listSessionsByUser(user.id, t.clock.now()), [], 'the failed login leaves no session behind');
   });
 
   test('stay within maxBytes: a hook that would exceed it makes the login fail, small tokens pass', async () => {
