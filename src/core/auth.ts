@@ -262,7 +262,10 @@ export class AuthCore {
     if (ids.length === 0) return;
     const at = this.clock.now();
     this.revocations.add(ids, at);
-    await this.stores.feed.publish({ type: 'sessions.revoked', ids, at });
+    // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: 8000 bytes).
+    for (let i = 0; i < ids.length; i += 100) {
+      await this.stores.feed.publish({ type: 'sessions.revoked', ids: ids.slice(i, i + 100), at });
+    }
   }
 
   /** Ends one session in both modes: record, refresh tokens, cached copies and live access tokens. */
