@@ -16,8 +16,8 @@ export function pinningAvailable(): boolean {
 }
 
 /** `[cmd, ...args]` that runs a TypeScript file with tsx, pinned to `core` when `pin`. */
-function tsxCommand(file: string, core: number, pin: boolean): [string, string[]] {
-  const node = [process.execPath, '--import', 'tsx', file];
+function tsxCommand(file: string, core: number, pin: boolean, nodeArgs: string[] = []): [string, string[]] {
+  const node = [process.execPath, ...nodeArgs, '--import', 'tsx', file];
   return pin ? ['taskset', ['-c', String(core), ...node]] : [node[0]!, node.slice(1)];
 }
 
@@ -34,8 +34,9 @@ export interface RunningServer {
   stderrTail(): string;
 }
 
-export async function startServer(file: string, env: Record<string, string>, pin: boolean, timeoutMs = 20_000): Promise<RunningServer> {
-  const [cmd, args] = tsxCommand(file, 1, pin);
+/** `nodeArgs` go to the server's node before the file (e.g. `--cpu-prof` for bench/profile.ts). */
+export async function startServer(file: string, env: Record<string, string>, pin: boolean, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<RunningServer> {
+  const [cmd, args] = tsxCommand(file, 1, pin, nodeArgs);
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));

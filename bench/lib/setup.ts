@@ -12,12 +12,14 @@ export interface Step {
   body?: unknown;
   /** Accept these statuses besides 2xx (e.g. 409 when a user already exists). */
   allow?: number[];
+  /** Extra request headers (e.g. a browser's User-Agent, so a session carries real device metadata). */
+  headers?: Record<string, string>;
 }
 
 async function send(ctx: VariantContext, step: Step): Promise<Response> {
   const res = await fetch(ctx.baseUrl + step.path, {
     method: step.method ?? 'POST',
-    headers: step.body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(step.body === undefined ? {} : { 'content-type': 'application/json' }), ...step.headers },
     body: step.body === undefined ? null : JSON.stringify(step.body),
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });

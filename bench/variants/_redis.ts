@@ -7,3 +7,8 @@ export function redisUrl(): string {
 export function sessionPrefix(runId: string): string {
   return `bench:${runId}:sess:`;
 }
+
+/** Redis key prefix of a Gatehouse variant's server start (its `redisPrefix`). */
+export function gatehousePrefix(runId: string): string {
+  return `bench:${runId}:gh:`;
+}

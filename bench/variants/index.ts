@@ -26,11 +26,19 @@
 import type { VariantDef } from '../lib/types.js';
 import { bearerLogin, cookieLogin, loginOnce, noCredential } from '../lib/setup.js';
 import { redisBytesPerSession } from '../lib/redis-bytes.js';
-import { redisUrl, sessionPrefix } from './_redis.js';
+import { gatehousePrefix, redisUrl, sessionPrefix } from './_redis.js';
 
 const sessionLogin = { path: '/login' };
 const tokenLogin = { path: '/login' };
 const GATEHOUSE_CREDS = { email: 'bench@example.com', password: 'correct horse battery staple' };
+/** A desktop browser: sessions carry parsed device metadata as they would in production. */
+const BROWSER = { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' };
+const benchUser = (i: number) => ({ email: `bench-${i}@example.com`, password: GATEHOUSE_CREDS.password });
+const GH_REGISTER = { path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] };
+const GH_LOGIN = { path: '/auth/login', body: GATEHOUSE_CREDS, headers: BROWSER };
+const STORM_CREDS = { email: 'storm@example.com', password: GATEHOUSE_CREDS.password };
+const GH_REGISTER_STORM = { path: '/auth/register', body: STORM_CREDS, allow: [409] };
+const GH_LOGIN_STORM = { path: '/auth/login', body: STORM_CREDS, headers: BROWSER };
 
 export const variants: VariantDef[] = [
   {
@@ -103,10 +111,57 @@ export const variants: VariantDef[] = [
     file: 'gatehouse-bearer-hs256.ts',
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
-  // Gatehouse variants go here (see the comment at the top): gatehouse-session-memory,
-  // gatehouse-session-sqlite, gatehouse-session-postgres, gatehouse-session-redis,
-  // gatehouse-bearer-eddsa, gatehouse-bearer-hs256, gatehouse-node-http-session,
-  // gatehouse-node-http-bearer.
+  {
+    name: 'gatehouse-session-memory',
+    description: 'Gatehouse cookie session, memory stores, authenticate + requireAuth(); production argon2id (login storm)',
+    file: 'gatehouse-session-memory.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER, GH_REGISTER_STORM]),
+    // Real argon2id logins of another user (so they never evict the measured session).
+    storm: { login: (ctx) => loginOnce(ctx, GH_LOGIN_STORM) },
+  },
+  {
+    name: 'gatehouse-session-sqlite',
+    description: 'Gatehouse cookie session, SQLite (temporary file), authenticate + requireAuth()',
+    file: 'gatehouse-session-sqlite.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+  },
+  {
+    name: 'gatehouse-session-postgres',
+    description: 'Gatehouse cookie session, PostgreSQL (own schema, dropped after), authenticate + requireAuth()',
+    file: 'gatehouse-session-postgres.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+  },
+  {
+    name: 'gatehouse-session-redis',
+    description: 'Gatehouse cookie session, sessions in Redis (own prefix, deleted after) + users in SQLite',
+    file: 'gatehouse-session-redis.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+    // 1,000 logins spread over 400 users (2.5 sessions each, under the per-user bound), each with a
+    // browser's User-Agent: device metadata and the per-user index are part of the figure.
+    metrics: async (ctx) => {
+      const users = 400;
+      for (let u = 0; u < users; u++) await loginOnce(ctx, { ...GH_REGISTER, body: benchUser(u) });
+      return redisBytesPerSession(ctx, {
+        prefix: gatehousePrefix(ctx.runId),
+        existing: 1,
+        count: 1000,
+        login: (c, seq) => loginOnce(c, { ...GH_LOGIN, body: benchUser(seq % users) }),
+        url: redisUrl(),
+      });
+    },
+  },
+  {
+    name: 'gatehouse-node-http-session',
+    description: 'Gatehouse cookie session, memory stores, bare node:http through createGatehouseNode',
+    file: 'gatehouse-node-http-session.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+  },
+  {
+    name: 'gatehouse-node-http-bearer',
+    description: 'Gatehouse bearer token (EdDSA), memory stores, bare node:http through createGatehouseNode',
+    file: 'gatehouse-node-http-bearer.ts',
+    setup: bearerLogin({ ...GH_LOGIN, body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [GH_REGISTER]),
+  },
 ];
 
 export function findVariant(name: string): VariantDef | undefined {

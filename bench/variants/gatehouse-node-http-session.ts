@@ -1,0 +1,5 @@
+// Gatehouse cookie session on memory stores through the framework-free node:http path (createGatehouseNode).
+import { createMemoryStores } from '../../src/stores/memory/index.js';
+import { benchConfig, serveNode } from './_gatehouse.js';
+
+await serveNode({ stores: createMemoryStores(), config: benchConfig({ databaseUrl: 'memory:' }) });
