@@ -1,4 +1,5 @@
-import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers, Clock } from '../../ports.js';
+import type { ChangeEvent, ChangeFeed, Clock } from '../../ports.js';
+import { Subscribers } from '../subscribers.js';
 
 export interface LocalFeedOptions {
   /** How long published events stay available to replay(). Default 2 hours. */
@@ -22,7 +23,7 @@ export function createLocalFeed(opts: LocalFeedOptions = {}): ChangeFeed {
   const retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_MS;
   if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new TypeError('retentionMs must be a non-negative number');
   const now = () => (opts.clock ? opts.clock.now() : Date.now());
-  const subscribers = new Set<ChangeFeedHandlers>();
+  const subscribers = new Subscribers();
   let log: Array<{ t: number; e: ChangeEvent }> = [];
   let open = true;
 
@@ -40,20 +41,10 @@ export function createLocalFeed(opts: LocalFeedOptions = {}): ChangeFeed {
       const t = now();
       prune(t);
       log.push({ t, e: structuredClone(e) });
-      for (const h of subscribers) {
-        const copy = structuredClone(e);
-        queueMicrotask(() => {
-          if (subscribers.has(h)) h.event(copy);
-        });
-      }
+      subscribers.deliver(e);
     },
     subscribe(handlers) {
-      // Wrapped so that subscribing the same handlers twice yields two independent subscriptions.
-      const h: ChangeFeedHandlers = { event: (e) => handlers.event(e), status: (c) => handlers.status(c) };
-      subscribers.add(h);
-      return () => {
-        subscribers.delete(h);
-      };
+      return subscribers.add(handlers);
     },
     async replay(since) {
       prune(now());
@@ -62,10 +53,8 @@ export function createLocalFeed(opts: LocalFeedOptions = {}): ChangeFeed {
     async close() {
       if (!open) return;
       open = false;
-      const hs = [...subscribers];
-      subscribers.clear();
       log = [];
-      for (const h of hs) h.status(false);
+      subscribers.closeAll();
     },
   };
 }

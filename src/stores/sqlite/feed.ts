@@ -6,7 +6,8 @@
  * retention are pruned.
  */
 import type Database from 'better-sqlite3';
-import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from '../../ports.js';
+import type { ChangeEvent, ChangeFeed } from '../../ports.js';
+import { Subscribers } from '../subscribers.js';
 
 export interface SqliteFeedOptions {
   pollMs?: number;
@@ -23,20 +24,11 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
   const since = db.prepare('SELECT event FROM change_log WHERE at >= ? ORDER BY seq');
   const head = db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM change_log');
   const prune = db.prepare('DELETE FROM change_log WHERE at < ?');
-  const subscribers = new Set<ChangeFeedHandlers>();
+  const subscribers = new Subscribers();
   const own = new Set<number>();
   let lastSeq = (head.get() as { seq: number }).seq;
   let open = true;
   let lastPrune = 0;
-
-  const deliver = (e: ChangeEvent) => {
-    for (const h of subscribers) {
-      const copy = structuredClone(e);
-      queueMicrotask(() => {
-        if (subscribers.has(h)) h.event(copy);
-      });
-    }
-  };
 
   const poll = () => {
     if (!open || subscribers.size === 0) return;
@@ -46,7 +38,7 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
         for (const r of rows) {
           lastSeq = r.seq;
           if (own.delete(r.seq)) continue;
-          deliver(JSON.parse(r.event) as ChangeEvent);
+          subscribers.deliver(JSON.parse(r.event) as ChangeEvent);
         }
         if (rows.length < 1000) break;
       }
@@ -66,18 +58,14 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
       const t = now();
       const r = insert.run(t, JSON.stringify(e));
       own.add(Number(r.lastInsertRowid));
-      deliver(e);
+      subscribers.deliver(e);
       if (t - lastPrune > 60_000) {
         lastPrune = t;
         prune.run(t - retentionMs);
       }
     },
     subscribe(handlers) {
-      const h: ChangeFeedHandlers = { event: (e) => handlers.event(e), status: (c) => handlers.status(c) };
-      subscribers.add(h);
-      return () => {
-        subscribers.delete(h);
-      };
+      return subscribers.add(handlers);
     },
     async replay(from) {
       return (since.all(from) as Array<{ event: string }>).map((r) => JSON.parse(r.event) as ChangeEvent);
@@ -86,9 +74,7 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
       if (!open) return;
       open = false;
       clearInterval(timer);
-      const hs = [...subscribers];
-      subscribers.clear();
-      for (const h of hs) h.status(false);
+      subscribers.closeAll();
     },
   };
 }
