@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, launchBrowser, lowContrast, onPage, screenshot, untranslated, watchPage } from './support.js';
+import { browserSkip, lowContrast, onPage, screenshot, untranslated, watchPage, startBrowserSuite, stopBrowserSuite } from './support.js';
 
 describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
   let t: TestServer;
   let browser: Browser;
   let base: string;
   before(async () => {
-    t = await startTestServer();
-    base = `http://localhost:${t.port}`;
-    browser = await launchBrowser();
+    ({ t, browser, base } = await startBrowserSuite(startTestServer()));
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopBrowserSuite(browser, t));
 
   test('Accept-Language: ko renders Korean on every page, and the switch changes and remembers the language', async () => {
     const email = uniqueEmail('ko');

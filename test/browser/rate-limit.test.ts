@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, launchBrowser, onPage, screenshot } from './support.js';
+import { browserSkip, onPage, screenshot, startBrowserSuite, stopBrowserSuite } from './support.js';
 
 describe('web UI under the brute-force limits', { skip: browserSkip() }, () => {
   let t: TestServer;
   let browser: Browser;
   let base: string;
   before(async () => {
-    t = await startTestServer({ config: { rateLimits: { enabled: true, accountAttempts: 2, accountBlock: '5m' } } });
-    base = `http://localhost:${t.port}`;
-    browser = await launchBrowser();
+    ({ t, browser, base } = await startBrowserSuite(startTestServer({ config: { rateLimits: { enabled: true, accountAttempts: 2, accountBlock: '5m' } } })));
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopBrowserSuite(browser, t));
 
   test('a throttled sign-in says when to try again, from the 429 answer\'s Retry-After', async () => {
     const email = uniqueEmail('throttled');

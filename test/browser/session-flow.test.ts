@@ -2,21 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, FIREFOX_WINDOWS_UA, launchBrowser, lowContrast, onPage, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
+import { browserSkip, FIREFOX_WINDOWS_UA, lowContrast, onPage, screenshot, storageIsEmpty, untranslated, watchPage, startBrowserSuite, stopBrowserSuite } from './support.js';
 
 describe('web UI with a session cookie', { skip: browserSkip() }, () => {
   let t: TestServer;
   let browser: Browser;
   let base: string;
   before(async () => {
-    t = await startTestServer();
-    base = `http://localhost:${t.port}`;
-    browser = await launchBrowser();
+    ({ t, browser, base } = await startBrowserSuite(startTestServer()));
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopBrowserSuite(browser, t));
 
   test('sign up, sign in with a session, see this device; a second device revoked from the first is sent to sign-in', async () => {
     const email = uniqueEmail('web');

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { TestClock } from '../support/clock.js';
+import type { TestServer } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -24,6 +25,30 @@ export function browserSkip(): string | false {
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(MISSING);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+}
+
+/** A browser suite's server, Chromium, and the server's localhost URL the pages open. */
+export interface BrowserSuite {
+  t: TestServer;
+  browser: Browser;
+  base: string;
+}
+
+/** Waits for the server, then launches Chromium; if the launch fails the server is closed again. */
+export async function startBrowserSuite(server: Promise<TestServer>): Promise<BrowserSuite> {
+  const t = await server;
+  try {
+    return { t, browser: await launchBrowser(), base: `http://localhost:${t.port}` };
+  } catch (e) {
+    await t.close();
+    throw e;
+  }
+}
+
+/** Closes what `startBrowserSuite` opened (either may be missing when `before` failed). */
+export async function stopBrowserSuite(browser: Browser | undefined, t: TestServer | undefined): Promise<void> {
+  await browser?.close();
+  await t?.close();
 }
 
 /** Follows the wall clock: token expiry in the browser and on the server agree. */

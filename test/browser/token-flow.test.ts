@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-import { browserSkip, FIREFOX_WINDOWS_UA, freePort, launchBrowser, lowContrast, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
+import { browserSkip, FIREFOX_WINDOWS_UA, freePort, lowContrast, onPage, RealClock, screenshot, storageIsEmpty, untranslated, watchPage, startBrowserSuite, stopBrowserSuite } from './support.js';
 
 async function signInWithTokens(page: Page, base: string, email: string): Promise<string> {
   await page.goto(`${base}/signin`);
@@ -27,13 +27,9 @@ describe('web UI with tokens in memory', { skip: browserSkip() }, () => {
     // Real time: the access token lives 2 s and the browser refreshes it on its own.
     const port = await freePort();
     base = `http://localhost:${port}`;
-    t = await startTestServer({ port, clock: new RealClock(), config: { publicUrl: base, token: { accessTtl: '2s', clockSkew: 0 } } });
-    browser = await launchBrowser();
+    ({ t, browser } = await startBrowserSuite(startTestServer({ port, clock: new RealClock(), config: { publicUrl: base, token: { accessTtl: '2s', clockSkew: 0 } } })));
   });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => stopBrowserSuite(browser, t));
 
   test('token sign-in refreshes silently after the access token expires; the explorer shows the JWT and the refresh', async () => {
     const email = uniqueEmail('webtok');

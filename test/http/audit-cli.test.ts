@@ -3,54 +3,20 @@
  * over HTTP by a server on that file, then the CLI (a separate process) reads them back.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStores } from '../../src/stores/sqlite/index.js';
+import { cliEnv, runCli, type CliRun } from '../support/cli.js';
 import { TestClock } from '../support/clock.js';
 import { Client, GOOD_PASSWORD, startTestServer } from '../support/server.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const HOUR = 3_600_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const cli = (dir: string, args: string[]): Promise<CliRun> => runCli(['audit', ...args], { env: cliEnv(dir, 'silent') });
 
-function cli(dir: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli-main.ts', 'audit', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gh.db')}`,
-        GATEHOUSE_DATA_DIR: dir,
-        GATEHOUSE_LOG_LEVEL: 'silent',
-        GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING: 'true',
-        GATEHOUSE_PASSWORD_HASH_MEMORY: '1024',
-        GATEHOUSE_PASSWORD_HASH_TIME: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const lines = (r: Run) =>
+const lines = (r: CliRun) =>
   r.stdout
     .split('\n')
     .filter(Boolean)

@@ -4,60 +4,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { CLI_ENTRY, CLI_ROOT, cliEnv, runCli, type CliRun } from '../support/cli.js';
 import { Client, GOOD_PASSWORD } from '../support/server.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = 'src/server/cli-main.ts';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
-  env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gh.db')}`,
-    GATEHOUSE_DATA_DIR: dir,
-    GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING: 'true',
-    GATEHOUSE_PASSWORD_HASH_MEMORY: '1024',
-    GATEHOUSE_PASSWORD_HASH_TIME: '1',
-    GATEHOUSE_LOG_LEVEL: 'info',
-  };
+  env = cliEnv(dir, 'info');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { ...env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
+const cli = (args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> =>
+  runCli(args, { env: { ...env, ...opts.env }, stdin: opts.stdin ?? '' });
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
 /** Starts `gatehouse serve` on a free port; resolves its URL once it logs that it listens. */
 function serve(): Promise<{ url: string; child: ChildProcess; stop: () => Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'serve'], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'serve'], {
+      cwd: CLI_ROOT,
       env: { ...env, PORT: '0', GATEHOUSE_HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/ports.js';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { cookieLogin, register, tokenLogin } from '../support/flows.js';
 
 const NEW_PASSWORD = 'a completely different passphrase';
 const WRONG_PASSWORD = 'wrong horse battery staple';
@@ -10,25 +11,8 @@ const UA_LAPTOP = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Fire
 const UA_PHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
 const LOOPBACK = new Set(['127.0.0.1', '::ffff:127.0.0.1']);
 
-async function register(t: TestServer, email: string): Promise<string> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201);
-  return r.body.user.id as string;
-}
-
-async function cookieLogin(t: TestServer, email: string, password = GOOD_PASSWORD) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password }, headers: { 'user-agent': UA_LAPTOP } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, cookie: [...c.jar.values()][0]! };
-}
-
-async function tokenLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' }, headers: { 'user-agent': UA_PHONE } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, access: r.body.access_token as string, refresh: r.body.refresh_token as string };
-}
+const LAPTOP = { headers: { 'user-agent': UA_LAPTOP } };
+const PHONE = { headers: { 'user-agent': UA_PHONE } };
 
 const secretHalf = (token: string) => token.slice(token.indexOf('.') + 1);
 
@@ -66,8 +50,8 @@ describe('audit trail', () => {
     await new Client(t.url).req('POST', '/auth/login', { json: { email: ghost, password: WRONG_PASSWORD } });
 
     const loginAt = at('login');
-    const laptop = await cookieLogin(t, email);
-    const phone = await tokenLogin(t, email);
+    const laptop = await cookieLogin(t, email, LAPTOP);
+    const phone = await tokenLogin(t, email, PHONE);
     secrets.push(laptop.cookie, secretHalf(laptop.cookie), phone.access, phone.refresh, secretHalf(phone.refresh));
 
     // refresh, then reuse of the spent token after the grace window.
@@ -81,7 +65,7 @@ describe('audit trail', () => {
 
     // session.evicted (limit 3 cookie sessions), session.revoked, logout.
     const extra = [];
-    for (let i = 0; i < 3; i++) extra.push(await cookieLogin(t, email));
+    for (let i = 0; i < 3; i++) extra.push(await cookieLogin(t, email, LAPTOP));
     const evictAt = t.clock.now();
     for (const e of extra) secrets.push(e.cookie, secretHalf(e.cookie));
     const revokeAt = at('revoke');
@@ -151,10 +135,10 @@ describe('GET /auth/events', () => {
     const bob = uniqueEmail('bob');
     const aliceId = await register(t, alice);
     await register(t, bob);
-    const a = await cookieLogin(t, alice);
-    const b = await cookieLogin(t, bob);
+    const a = await cookieLogin(t, alice, LAPTOP);
+    const b = await cookieLogin(t, bob, LAPTOP);
     await new Client(t.url).req('POST', '/auth/login', { json: { email: alice, password: WRONG_PASSWORD } });
-    const k = await tokenLogin(t, alice);
+    const k = await tokenLogin(t, alice, PHONE);
     await b.client.req('POST', '/auth/logout');
 
     for (const r of [await a.client.req('GET', '/auth/events'), await new Client(t.url).req('GET', '/auth/events', { bearer: k.access })]) {
@@ -176,7 +160,7 @@ describe('GET /auth/events', () => {
   test('pages by cursor with a bounded limit and no gaps or repeats', async () => {
     const email = uniqueEmail('pages');
     await register(t, email);
-    const me = await cookieLogin(t, email);
+    const me = await cookieLogin(t, email, LAPTOP);
     for (let i = 0; i < 6; i++) {
       if (i % 2) t.clock.advance(10);
       await new Client(t.url).req('POST', '/auth/login', { json: { email, password: WRONG_PASSWORD } });
@@ -205,7 +189,7 @@ describe('GET /auth/events', () => {
   test('limit outside 1..100 and a malformed cursor are 400 problems; anonymous is 401', async () => {
     const email = uniqueEmail('bounds');
     await register(t, email);
-    const me = await cookieLogin(t, email);
+    const me = await cookieLogin(t, email, LAPTOP);
     for (const q of ['limit=0', 'limit=101', 'limit=abc', 'limit=2.5', 'cursor=..%2F', `cursor=${'z'.repeat(20)}`]) {
       const r = await me.client.req('GET', `/auth/events?${q}`);
       assert.equal(r.status, 400, q);
@@ -222,9 +206,9 @@ describe('audit retention', () => {
     try {
       const email = uniqueEmail('prune');
       const userId = await register(t, email);
-      await cookieLogin(t, email);
+      await cookieLogin(t, email, LAPTOP);
       t.clock.advance(2 * 86_400_000);
-      const fresh = await cookieLogin(t, email);
+      const fresh = await cookieLogin(t, email, LAPTOP);
       const removed = await t.srv.gatehouse.core.audit.prune(86_400_000);
       assert.equal(removed, 2, 'user.registered and the first login.succeeded');
       const left = await userEvents(t, userId);

@@ -1,32 +1,14 @@
 /** GET /auth/sessions: every live session of the user, in both modes, as a device list. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { Client, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { cookieLogin, register, tokenLogin } from '../support/flows.js';
 
 const UA = {
   chromeWindows: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
   safariIphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
   firefoxLinux: 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
 };
-
-async function register(t: TestServer, email: string): Promise<void> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201);
-}
-
-async function cookieLogin(t: TestServer, email: string, headers: Record<string, string> = {}) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD }, headers });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, cookie: [...c.jar.values()][0]! };
-}
-
-async function tokenLogin(t: TestServer, email: string, headers: Record<string, string> = {}) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' }, headers });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, access: r.body.access_token as string, refresh: r.body.refresh_token as string };
-}
 
 const LOOPBACK = new Set(['127.0.0.1', '::ffff:127.0.0.1']);
 
@@ -41,9 +23,9 @@ describe('device list', () => {
     const email = uniqueEmail('list');
     await register(t, email);
     const created = t.clock.now();
-    const chrome = await cookieLogin(t, email, { 'user-agent': UA.chromeWindows });
-    const iphone = await tokenLogin(t, email, { 'user-agent': UA.safariIphone });
-    const firefox = await cookieLogin(t, email, { 'user-agent': UA.firefoxLinux });
+    const chrome = await cookieLogin(t, email, { headers: { 'user-agent': UA.chromeWindows } });
+    const iphone = await tokenLogin(t, email, { headers: { 'user-agent': UA.safariIphone } });
+    const firefox = await cookieLogin(t, email, { headers: { 'user-agent': UA.firefoxLinux } });
 
     const r = await chrome.client.req('GET', '/auth/sessions', { headers: { 'user-agent': UA.chromeWindows } });
     assert.equal(r.status, 200);
@@ -135,7 +117,7 @@ describe('device list', () => {
   test('X-Forwarded-For is ignored by default', async () => {
     const email = uniqueEmail('xff');
     await register(t, email);
-    const a = await cookieLogin(t, email, { 'x-forwarded-for': '203.0.113.7' });
+    const a = await cookieLogin(t, email, { headers: { 'x-forwarded-for': '203.0.113.7' } });
     const r = await a.client.req('GET', '/auth/sessions');
     assert.ok(LOOPBACK.has(r.body.sessions[0].ip), `ip ${r.body.sessions[0].ip}`);
   });
@@ -151,8 +133,8 @@ describe('device list behind a trusted proxy', () => {
   test('X-Forwarded-For from a trusted loopback proxy sets the client ip, in both modes', async () => {
     const email = uniqueEmail('proxy');
     await register(t, email);
-    const a = await cookieLogin(t, email, { 'x-forwarded-for': '203.0.113.7' });
-    const b = await tokenLogin(t, email, { 'x-forwarded-for': '198.51.100.9, 127.0.0.1' });
+    const a = await cookieLogin(t, email, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    const b = await tokenLogin(t, email, { headers: { 'x-forwarded-for': '198.51.100.9, 127.0.0.1' } });
     const r = await a.client.req('GET', '/auth/sessions');
     const ips = new Map((r.body.sessions as any[]).map((s) => [s.id, s.ip]));
     assert.equal(ips.get(a.id), '203.0.113.7');

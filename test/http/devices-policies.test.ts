@@ -1,44 +1,12 @@
 /** Concurrent-login policies, per mode: a maximum number of sessions per user, and single-session mode. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-
-async function register(t: TestServer, email: string): Promise<string> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201);
-  return r.body.user.id as string;
-}
-
-async function cookieLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string };
-}
-
-async function tokenLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, access: r.body.access_token as string, refresh: r.body.refresh_token as string };
-}
-
-type CookieSession = Awaited<ReturnType<typeof cookieLogin>>;
-type TokenSession = Awaited<ReturnType<typeof tokenLogin>>;
-const cookieStatus = async (s: CookieSession) => (await s.client.req('GET', '/auth/me')).status;
-const bearerStatus = async (t: TestServer, s: TokenSession) => (await new Client(t.url).req('GET', '/auth/me', { bearer: s.access })).status;
-const refreshStatus = async (t: TestServer, s: TokenSession) =>
-  (await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: s.refresh } })).status;
+import { startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { bearerStatus, cookieLogin, cookieStatus, listIds, refreshStatus, register, tokenLogin, type CookieSession, type TokenSession } from '../support/flows.js';
 
 async function evictions(t: TestServer, userId: string) {
   const events = await t.stores.audit.listEvents({ userId, limit: 1000 });
   return events.filter((e) => e.type === 'session.evicted');
-}
-
-async function listIds(t: TestServer, s: CookieSession): Promise<string[]> {
-  const r = await s.client.req('GET', '/auth/sessions');
-  assert.equal(r.status, 200);
-  return (r.body.sessions as any[]).map((x) => x.id).sort();
 }
 
 describe('policy: at most 3 sessions per user and mode', () => {

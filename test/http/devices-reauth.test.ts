@@ -6,34 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { bearerStatus, cookieLogin, cookieStatus, register, tokenLogin } from '../support/flows.js';
 
 const WINDOW = 5 * 60_000;
 const NEW_PASSWORD = 'a completely different passphrase';
-
-async function register(t: TestServer, email: string): Promise<string> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201);
-  return r.body.user.id as string;
-}
-
-async function cookieLogin(t: TestServer, email: string, password = GOOD_PASSWORD) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string };
-}
-
-async function tokenLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, access: r.body.access_token as string, refresh: r.body.refresh_token as string };
-}
-
-type CookieSession = Awaited<ReturnType<typeof cookieLogin>>;
-type TokenSession = Awaited<ReturnType<typeof tokenLogin>>;
-const cookieStatus = async (s: CookieSession) => (await s.client.req('GET', '/auth/me')).status;
-const bearerStatus = async (t: TestServer, s: TokenSession) => (await new Client(t.url).req('GET', '/auth/me', { bearer: s.access })).status;
 
 /** A caller in one mode: sends requests with its own credential. */
 type Caller = { mode: 'cookie' | 'bearer'; id: string; req: (method: string, path: string, json?: unknown) => ReturnType<Client['req']> };
@@ -178,7 +154,7 @@ for (const mode of ['cookie', 'bearer'] as const) {
       assert.equal((await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: k.refresh } })).status, 400);
       const old = await new Client(t.url).req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
       assert.equal(old.status, 401);
-      assert.equal((await cookieLogin(t, email, NEW_PASSWORD)).id.length > 0, true);
+      assert.equal((await cookieLogin(t, email, { password: NEW_PASSWORD })).id.length > 0, true);
       const list = await me.req('GET', '/auth/sessions');
       assert.equal((list.body.sessions as any[]).length, 2, 'the current session and the new login');
     });

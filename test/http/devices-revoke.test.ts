@@ -1,40 +1,8 @@
 /** Ending sessions: DELETE /auth/sessions/:id, POST /auth/logout-others, POST /auth/logout-all, in both modes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
-
-async function register(t: TestServer, email: string): Promise<void> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201);
-}
-
-async function cookieLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string };
-}
-
-async function tokenLogin(t: TestServer, email: string) {
-  const c = new Client(t.url);
-  const r = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' } });
-  assert.equal(r.status, 200, r.text);
-  return { client: c, id: r.body.session.id as string, access: r.body.access_token as string, refresh: r.body.refresh_token as string };
-}
-
-type CookieSession = Awaited<ReturnType<typeof cookieLogin>>;
-type TokenSession = Awaited<ReturnType<typeof tokenLogin>>;
-
-const cookieStatus = async (s: CookieSession) => (await s.client.req('GET', '/auth/me')).status;
-const bearerStatus = async (t: TestServer, s: TokenSession) => (await new Client(t.url).req('GET', '/auth/me', { bearer: s.access })).status;
-const refreshStatus = async (t: TestServer, s: TokenSession) =>
-  (await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: s.refresh } })).status;
-
-async function listIds(t: TestServer, bearer: string): Promise<string[]> {
-  const r = await new Client(t.url).req('GET', '/auth/sessions', { bearer });
-  assert.equal(r.status, 200);
-  return (r.body.sessions as any[]).map((s) => s.id).sort();
-}
+import { Client, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { bearerStatus, cookieLogin, cookieStatus, listIds, refreshStatus, register, tokenLogin } from '../support/flows.js';
 
 describe('ending sessions', () => {
   let t: TestServer;

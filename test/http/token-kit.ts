@@ -1,6 +1,7 @@
 /** Shared steps of the token-mode HTTP tests: register and log in, decode, sign with the server's own key. */
 import assert from 'node:assert/strict';
 import { importJWK, SignJWT, type JWTPayload } from 'jose';
+import { register } from '../support/flows.js';
 import { Client, GOOD_PASSWORD, uniqueEmail, type TestServer } from '../support/server.js';
 
 export interface TokenLogin {
@@ -14,8 +15,7 @@ export interface TokenLogin {
 }
 
 export async function registerUser(t: TestServer, email = uniqueEmail('tok')): Promise<string> {
-  const r = await new Client(t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
-  assert.equal(r.status, 201, r.text);
+  await register(t, email);
   return email;
 }
 
