@@ -236,6 +236,29 @@ export class AuthCore {
     return { user, sessionId: claims.sid, mode: 'token', session: null, claims };
   }
 
+  /**
+   * authenticateCookie from the in-process caches alone (no I/O, no promise), for the steady state:
+   * undefined when it cannot decide and authenticateCookie must run.
+   */
+  authenticateCookieCached(value: string | undefined): AuthContext | null | undefined {
+    const session = this.sessions.validateCookieCached(value);
+    if (!session) return session;
+    const user = this.users.getCached(session.userId);
+    if (user === undefined) return undefined;
+    return { user, sessionId: session.id, mode: 'session', session, claims: null };
+  }
+
+  /** authenticateBearer from the caches alone; undefined when authenticateBearer must run. */
+  authenticateBearerCached(token: string): AuthContext | null | undefined {
+    const claims = this.tokens.verifyCached(token);
+    if (!claims) return claims;
+    const live = this.sessions.isLiveCached(claims.sid);
+    if (live !== true) return live === false ? null : undefined;
+    const user = this.users.getCached(claims.sub);
+    if (user === undefined) return undefined;
+    return { user, sessionId: claims.sid, mode: 'token', session: null, claims };
+  }
+
   // ------------------------------------------------------------------ refresh
 
   async refreshTokens(presented: string, meta: RequestMeta): Promise<TokenGrant | null> {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, Random } from '../ports.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -16,8 +16,9 @@ export function randomId(random: Random, bytes = ID_BYTES): string {
   return b64url(random.bytes(bytes));
 }
 
+/** One-shot `crypto.hash` (Node ≥ 20.12): no Hash object per call; it runs on every cookie request. */
 export function sha256(data: string | Uint8Array): Uint8Array {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array | string): Uint8Array {

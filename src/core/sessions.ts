@@ -102,6 +102,32 @@ export class SessionManager {
     return this.touch(rec);
   }
 
+  /**
+   * validateCookie from the cache alone, without I/O or a promise: the live session when the cache
+   * decides it (hit, feed trusted, no renewal due), null when the cookie is certainly not valid, and
+   * undefined when validateCookie must run. Same checks, same constant-time comparison.
+   */
+  validateCookieCached(value: string | undefined): SessionRecord | null | undefined {
+    const parsed = parseSplitToken(value);
+    if (!parsed) return null;
+    if (this.revocations.has(parsed.id)) return null;
+    if (!this.revocations.trusted) return undefined;
+    const now = this.clock.now();
+    const rec = this.cache.get(parsed.id, now);
+    if (!rec) return undefined;
+    if (rec.mode !== 'session') return null;
+    if (!safeEqual(sha256(parsed.secret), rec.secretHash)) return null;
+    // A renewal write is due: the async path does it.
+    if (now - rec.lastSeenAt >= this.policy.session.renewIntervalMs) return undefined;
+    return rec;
+  }
+
+  /** isLive without a promise: undefined when the feed is not trusted (the store must be asked). */
+  isLiveCached(sessionId: string): boolean | undefined {
+    if (this.revocations.has(sessionId)) return false;
+    return this.revocations.trusted ? true : undefined;
+  }
+
   /** Is the session behind an access token's `sid` still live? Store read only when the feed is not trusted. */
   async isLive(sessionId: string): Promise<boolean> {
     if (this.revocations.has(sessionId)) return false;

@@ -95,6 +95,17 @@ export class AccessTokens {
     return { token, expiresIn, claims };
   }
 
+  /**
+   * verify from the cache alone, without a promise: the claims of a token verified before (while the
+   * key that verified it is still in the ring), null when that key is gone, undefined on a miss (verify
+   * must run). Only verified tokens are cached, so a flood of invalid ones adds nothing here.
+   */
+  verifyCached(token: string): AccessClaims | null | undefined {
+    const hit = this.cache.get(token, this.clock.now());
+    if (hit === undefined) return undefined;
+    return this.ring.get(hit.kid) ? hit.claims : null;
+  }
+
   /** The token's claims if it is a valid access token from this issuer, else null. Never throws on bad input. */
   async verify(token: string): Promise<AccessClaims | null> {
     const now = this.clock.now();

@@ -38,6 +38,11 @@ export class UserCache {
     return p;
   }
 
+  /** The cached enabled user, or undefined on a miss (get must run). */
+  getCached(id: string): PublicUser | undefined {
+    return this.cache.get(id, this.clock.now());
+  }
+
   forget(id: string): void {
     this.cache.delete(id);
   }

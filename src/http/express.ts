@@ -56,6 +56,8 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   wellKnown.use((req, res, next) => gh.wellKnownHandler(req, res, next));
 
   const authenticate: RequestHandler = (req, res, next) => {
+    // The steady state is decided from the caches synchronously: no promise, no extra tick.
+    if (gh.authenticator.authenticateCached(req)) return next();
     gh.authenticator.authenticate(req, res).then(() => next(), next);
   };
   const requireAuth = (): RequestHandler => (req, res, next) => {

@@ -37,6 +37,35 @@ export function bearerToken(req: IncomingMessage): string | null | undefined {
   return m ? m[1]! : null;
 }
 
+/**
+ * `req.auth`: the context's fields plus `data()` on the prototype, so a request allocates one object
+ * and no closure. The core it reads data through is a private field (not enumerable, not serialised).
+ */
+class AuthOnRequest implements RequestAuth {
+  readonly user: AuthContext['user'];
+  readonly sessionId: string;
+  readonly mode: AuthContext['mode'];
+  readonly session: AuthContext['session'];
+  readonly claims: AuthContext['claims'];
+  readonly #core: AuthCore;
+  readonly #dataMaxBytes: number;
+
+  constructor(ctx: AuthContext, core: AuthCore, dataMaxBytes: number) {
+    this.user = ctx.user;
+    this.sessionId = ctx.sessionId;
+    this.mode = ctx.mode;
+    this.session = ctx.session;
+    this.claims = ctx.claims;
+    this.#core = core;
+    this.#dataMaxBytes = dataMaxBytes;
+  }
+
+  async data<T extends object = GatehouseSessionData>(): Promise<SessionDataHandle<T>> {
+    const data = await this.#core.sessions.getData(this.sessionId);
+    return new SessionDataHandle<T>(this.#core.sessions, this.sessionId, data ?? {}, this.#dataMaxBytes);
+  }
+}
+
 export class Authenticator {
   private readonly cookieName: string;
 
@@ -50,14 +79,30 @@ export class Authenticator {
   }
 
   private withData(ctx: AuthContext): RequestAuth {
-    const { core, dataMaxBytes } = this;
-    return {
-      ...ctx,
-      data: async <T extends object>() => {
-        const data = await core.sessions.getData(ctx.sessionId);
-        return new SessionDataHandle<T>(core.sessions, ctx.sessionId, data ?? {}, dataMaxBytes);
-      },
-    };
+    return new AuthOnRequest(ctx, this.core, this.dataMaxBytes);
+  }
+
+  /**
+   * The steady state without I/O or a promise: decides from the in-process caches when it can (the
+   * same checks as `authenticate`) and returns true; false when `authenticate` must run.
+   */
+  authenticateCached(req: IncomingMessage): boolean {
+    if (req.auth !== undefined || req.authFailure !== undefined) return true;
+    const bearer = bearerToken(req);
+    if (bearer !== undefined) {
+      const ctx = bearer === null ? null : this.core.authenticateBearerCached(bearer);
+      if (ctx === undefined) return false;
+      if (ctx) req.auth = this.withData(ctx);
+      else req.authFailure = 'invalid_token';
+      return true;
+    }
+    const values = readCookie(req, this.cookieName);
+    if (values.length === 0) return this.legacy === null || !this.legacy.present(req);
+    const ctx = values.length === 1 ? this.core.authenticateCookieCached(values[0]) : null;
+    if (ctx === undefined) return false;
+    if (ctx) req.auth = this.withData(ctx);
+    else req.authFailure = 'invalid_session';
+    return true;
   }
 
   /**
@@ -67,7 +112,7 @@ export class Authenticator {
    * Gatehouse session in its place (cookies set on `res`).
    */
   async authenticate(req: IncomingMessage, res?: ServerResponse): Promise<void> {
-    if (req.auth !== undefined || req.authFailure !== undefined) return;
+    if (this.authenticateCached(req)) return;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
       const ctx = bearer === null ? null : await this.core.authenticateBearer(bearer);
