@@ -56,7 +56,10 @@ for (const n of profile.nodes) {
 // is counted twice). Async continuations start new subtrees under the microtask queue; they count too.
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const inSrc = (n: ProfileNode) => n.callFrame.url.replace(/^file:\/\//, '').startsWith(REPO_ROOT + 'src/');
-const subtree = (n: ProfileNode): number => (n.hitCount ?? 0) + (n.children ?? []).reduce((a, c) => a + subtree(byId.get(c)!), 0);
+// A framework called back from our middleware (Express's `next()`) is not ours: stop there.
+const framework = (n: ProfileNode) => /node_modules\/(express|router)\//.test(n.callFrame.url);
+const subtree = (n: ProfileNode): number =>
+  (n.hitCount ?? 0) + (n.children ?? []).reduce((a, c) => (framework(byId.get(c)!) ? a : a + subtree(byId.get(c)!)), 0);
 let inclusive = 0;
 const walk = (n: ProfileNode): void => {
   if (inSrc(n)) inclusive += subtree(n);
