@@ -112,6 +112,20 @@ export const variants: VariantDef[] = [
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
   {
+    name: 'gatehouse-auth-me-session',
+    description: "Gatehouse's own GET /auth/me (user and session JSON) with a session cookie, memory stores",
+    file: 'gatehouse-bearer-eddsa.ts',
+    path: '/auth/me',
+    setup: cookieLogin({ path: '/auth/login', body: GATEHOUSE_CREDS }, [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
+    name: 'gatehouse-auth-me-bearer',
+    description: "Gatehouse's own GET /auth/me with an EdDSA bearer token, memory stores",
+    file: 'gatehouse-bearer-eddsa.ts',
+    path: '/auth/me',
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
     name: 'gatehouse-session-memory',
     description: 'Gatehouse cookie session, memory stores, authenticate + requireAuth(); production argon2id (login storm)',
     file: 'gatehouse-session-memory.ts',
