@@ -7,9 +7,16 @@
  *
  * The set is fed by the ChangeFeed. While the feed is disconnected, and until a replay after
  * reconnecting has completed, `trusted` is false and callers must confirm sessions against the store
- * (fail closed): no revocation made during an outage is missed.
+ * (fail closed): no revocation made during an outage is missed. Under the live feed, a sweep re-reads
+ * the retained log every `SWEEP_MS`: a link that reports itself up but silently stops delivering (a lost
+ * LISTEN or SUBSCRIBE) can delay a revocation by at most that long.
  */
 import type { ChangeEvent, ChangeFeed, Clock } from '../ports.js';
+
+/** Interval of the safety-net sweep over the retained log. */
+export const SWEEP_MS = 5000;
+/** How far back a sweep looks beyond its interval: covers clock skew between instances. */
+const SWEEP_OVERLAP_MS = 10_000;
 
 export class RevocationSet {
   private readonly revoked = new Map<string, number>(); // session id → forget after
@@ -33,8 +40,12 @@ export class RevocationSet {
     } = {},
   ) {}
 
+  private sweepTimer: NodeJS.Timeout | null = null;
+
   start(): void {
     const startedAt = this.clock.now();
+    this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweepTimer.unref();
     this.unsubscribe = this.feed.subscribe({
       event: (e) => this.apply(e),
       status: (up) => {
@@ -110,6 +121,19 @@ export class RevocationSet {
     this.retryTimer.unref();
   }
 
+  /** Applies revocations from the retained log that the live feed did not deliver. */
+  async sweep(): Promise<void> {
+    if (!this.trusted || !this.feed.connected) return;
+    try {
+      const events = await this.feed.replay(this.clock.now() - SWEEP_MS - SWEEP_OVERLAP_MS);
+      for (const e of events) {
+        if (e.type === 'sessions.revoked' && e.ids.some((id) => !this.has(id))) this.apply(e);
+      }
+    } catch (e) {
+      this.hooks.error?.(e);
+    }
+  }
+
   private prune(): void {
     const now = this.clock.now();
     if (now - this.lastPrune < 60_000) return;
@@ -119,6 +143,7 @@ export class RevocationSet {
 
   stop(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.unsubscribe?.();
     this.unsubscribe = null;
   }

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RevocationSet } from '../../src/core/revocations.js';
+import type { ChangeEvent, ChangeFeed } from '../../src/ports.js';
+import { createLocalFeed } from '../../src/stores/memory/feed.js';
+
+/** A feed whose link says it is up but delivers nothing: a LISTEN or SUBSCRIBE lost without an error. */
+function silentFeed(inner: ChangeFeed): ChangeFeed {
+  return {
+    publish: (e) => inner.publish(e),
+    subscribe: (h) => inner.subscribe({ event: () => {}, status: (c) => h.status(c) }),
+    replay: (since) => inner.replay(since),
+    get connected() {
+      return inner.connected;
+    },
+    close: () => inner.close(),
+  };
+}
+
+describe('revocation set safety-net sweep', () => {
+  it('a revocation the live link never delivered is applied by the next sweep of the retained log', async () => {
+    const inner = createLocalFeed();
+    const set = new RevocationSet(silentFeed(inner), { now: () => Date.now() }, 60_000);
+    set.start();
+    await set.settled();
+    assert.equal(set.trusted, true);
+    const e: ChangeEvent = { type: 'sessions.revoked', ids: ['lost-1', 'lost-2'], at: Date.now() };
+    await inner.publish(e);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(set.has('lost-1'), false, 'the silent link delivered nothing');
+    await set.sweep();
+    assert.equal(set.has('lost-1'), true);
+    assert.equal(set.has('lost-2'), true);
+    set.stop();
+    await inner.close();
+  });
+
+  it('does not sweep while the feed is untrusted (the store is read instead)', async () => {
+    const inner = createLocalFeed();
+    let replays = 0;
+    const feed = silentFeed(inner);
+    const counting: ChangeFeed = { ...feed, replay: (s) => ((replays += 1), feed.replay(s)), get connected() { return inner.connected; } };
+    const set = new RevocationSet(counting, { now: () => Date.now() }, 60_000);
+    set.start();
+    await set.settled();
+    const before = replays;
+    set.trusted = false;
+    await set.sweep();
+    assert.equal(replays, before);
+    set.stop();
+    await inner.close();
+  });
+});
