@@ -21,19 +21,19 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/sessions',
     auth: true,
     handler: async ({ res, auth }) => {
-        const list = await account.listSessions(auth!);
-        sendJson(res, 200, {
-          sessions: list.map((s) => ({
-            id: s.id,
-            current: s.current,
-            mode: s.mode,
-            device: s.device,
-            ip: s.ip,
-            created_at: iso(s.createdAt),
-            last_seen_at: iso(s.lastSeenAt),
-            expires_at: iso(s.expiresAt),
-          })),
-        });
+      const list = await account.listSessions(auth!);
+      sendJson(res, 200, {
+        sessions: list.map((s) => ({
+          id: s.id,
+          current: s.current,
+          mode: s.mode,
+          device: s.device,
+          ip: s.ip,
+          created_at: iso(s.createdAt),
+          last_seen_at: iso(s.lastSeenAt),
+          expires_at: iso(s.expiresAt),
+        })),
+      });
     },
   });
 
@@ -42,11 +42,11 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/sessions/:id',
     auth: true,
     handler: async ({ req, res, auth, params }) => {
-        const id = String(params.id);
-        if (!HANDLE.test(id)) throw new GatehouseError('not_found', 'no such session');
-        await account.revokeSession(auth!, id, requestMeta(req, trust));
-        if (id === auth!.sessionId) clearSession(res);
-        sendNoContent(res);
+      const id = String(params.id);
+      if (!HANDLE.test(id)) throw new GatehouseError('not_found', 'no such session');
+      await account.revokeSession(auth!, id, requestMeta(req, trust));
+      if (id === auth!.sessionId) clearSession(res);
+      sendNoContent(res);
     },
   });
 
@@ -55,8 +55,8 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/logout-others',
     auth: true,
     handler: async ({ req, res, auth }) => {
-        const n = await account.logoutOthers(auth!, requestMeta(req, trust));
-        sendJson(res, 200, { revoked: n });
+      const n = await account.logoutOthers(auth!, requestMeta(req, trust));
+      sendJson(res, 200, { revoked: n });
     },
   });
 
@@ -65,9 +65,9 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/logout-all',
     auth: true,
     handler: async ({ req, res, auth }) => {
-        await account.logoutAll(auth!, requestMeta(req, trust));
-        clearSession(res);
-        sendNoContent(res);
+      await account.logoutAll(auth!, requestMeta(req, trust));
+      clearSession(res);
+      sendNoContent(res);
     },
   });
 
@@ -76,16 +76,16 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/reauth',
     auth: true,
     handler: async ({ req, res, auth }) => {
-        const body = await parseJsonBody(req);
-        const password = requiredString(body, 'password', 16 * 1024);
-        // Shares the account's login budget: both are guesses at the same password.
-        const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
-        if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) {
-          await attempt.failed();
-          return sendProblem(res, 'invalid_credentials');
-        }
-        await attempt.succeeded();
-        sendJson(res, 200, { reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
+      const body = await parseJsonBody(req);
+      const password = requiredString(body, 'password', 16 * 1024);
+      // Shares the account's login budget: both are guesses at the same password.
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
+      if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) {
+        await attempt.failed();
+        return sendProblem(res, 'invalid_credentials');
+      }
+      await attempt.succeeded();
+      sendJson(res, 200, { reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
     },
   });
 
@@ -94,18 +94,18 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/password',
     auth: true,
     handler: async ({ req, res, auth }) => {
-        const body = await parseJsonBody(req);
-        const current = requiredString(body, 'current_password', 16 * 1024);
-        const next = requiredString(body, 'new_password', 16 * 1024);
-        const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
-        try {
-          await account.changePassword(auth!, current, next, requestMeta(req, trust));
-        } catch (e) {
-          if (e instanceof GatehouseError && e.code === 'invalid_credentials') await attempt.failed();
-          throw e;
-        }
-        await attempt.succeeded();
-        sendNoContent(res);
+      const body = await parseJsonBody(req);
+      const current = requiredString(body, 'current_password', 16 * 1024);
+      const next = requiredString(body, 'new_password', 16 * 1024);
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
+      try {
+        await account.changePassword(auth!, current, next, requestMeta(req, trust));
+      } catch (e) {
+        if (e instanceof GatehouseError && e.code === 'invalid_credentials') await attempt.failed();
+        throw e;
+      }
+      await attempt.succeeded();
+      sendNoContent(res);
     },
   });
 
@@ -114,9 +114,9 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/account',
     auth: true,
     handler: async ({ req, res, auth }) => {
-        await account.deleteAccount(auth!, requestMeta(req, trust));
-        clearSession(res);
-        sendNoContent(res);
+      await account.deleteAccount(auth!, requestMeta(req, trust));
+      clearSession(res);
+      sendNoContent(res);
     },
   });
 
@@ -125,27 +125,27 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/events',
     auth: true,
     handler: async ({ res, auth, query }) => {
-                const limitRaw = query.has('limit') ? Number(query.get('limit')) : 20;
-        if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 100) {
-          throw new GatehouseError('invalid_field', 'limit', { field: 'limit', detail: '"limit" must be an integer from 1 to 100.' });
-        }
-        const before = query.get('cursor') ?? undefined;
-        if (before !== undefined && !/^[0-9a-v]{20}$/.test(before)) {
-          throw new GatehouseError('invalid_field', 'cursor', { field: 'cursor', detail: '"cursor" is not valid.' });
-        }
-        const page = await account.events(auth!, { limit: limitRaw, ...(before ? { before } : {}) });
-        sendJson(res, 200, {
-          events: page.events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            at: iso(e.at),
-            session_id: e.sessionId,
-            ip: e.ip,
-            user_agent: e.userAgent,
-            detail: e.detail,
-          })),
-          next_cursor: page.next,
-        });
+              const limitRaw = query.has('limit') ? Number(query.get('limit')) : 20;
+      if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 100) {
+        throw new GatehouseError('invalid_field', 'limit', { field: 'limit', detail: '"limit" must be an integer from 1 to 100.' });
+      }
+      const before = query.get('cursor') ?? undefined;
+      if (before !== undefined && !/^[0-9a-v]{20}$/.test(before)) {
+        throw new GatehouseError('invalid_field', 'cursor', { field: 'cursor', detail: '"cursor" is not valid.' });
+      }
+      const page = await account.events(auth!, { limit: limitRaw, ...(before ? { before } : {}) });
+      sendJson(res, 200, {
+        events: page.events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          at: iso(e.at),
+          session_id: e.sessionId,
+          ip: e.ip,
+          user_agent: e.userAgent,
+          detail: e.detail,
+        })),
+        next_cursor: page.next,
+      });
     },
   });
 }
