@@ -248,9 +248,12 @@ export class GatehouseClient {
   /** A 401 `invalid_token` to a bearer request in token mode with a way to refresh. Consumes nothing else. */
   private async shouldRefresh(res: Response, token: string | null): Promise<boolean> {
     if (res.status !== 401 || token === null || this.mode !== 'token') return false;
-    if (!this.tokens?.refreshToken && this.transport !== 'cookie') return false;
     // WWW-Authenticate: Bearer error="invalid_token" marks an expired or revoked access token.
     if (!/invalid_token/.test(res.headers.get('www-authenticate') ?? '')) return false;
+    // A caller whose 401 arrives after the refresh for its token was refused (and the tokens were
+    // forgotten) still goes through refreshOnce, which hands it that same refusal.
+    const refusedForThis = this.refused !== null && this.refused.from === token;
+    if (!refusedForThis && !this.tokens?.refreshToken && this.transport !== 'cookie') return false;
     await res.body?.cancel().catch(() => undefined);
     return true;
   }

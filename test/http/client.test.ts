@@ -8,16 +8,19 @@ import { GatehouseClient, GatehouseClientError, type Tokens } from '../../src/cl
 import { GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 
 /** A fetch that counts requests by `METHOD /path` and, optionally, keeps cookies like a browser would. */
-function recordingFetch(opts: { jar?: boolean } = {}) {
+function recordingFetch(opts: { jar?: boolean; before?: (key: string, n: number) => Promise<void> | void } = {}) {
   const counts = new Map<string, number>();
   const jar = new Map<string, string>();
   const f: typeof fetch = async (input, init = {}) => {
     const url = new URL(String(input));
     const key = `${init.method ?? 'GET'} ${url.pathname}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    const held = opts.before?.(key, n);
     const headers = new Headers(init.headers);
     if (opts.jar && jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await fetch(input, { ...init, headers });
+    await held;
     if (opts.jar) {
       for (const sc of res.headers.getSetCookie()) {
         const pair = sc.split(';')[0]!;
@@ -181,6 +184,37 @@ describe('gatehouse/client', () => {
     assert.equal(rec.count('POST /auth/refresh'), 1);
     assert.equal(gh.accessToken, null);
     assert.equal(seen.at(-1), null);
+  });
+
+  test('a call whose 401 arrives only after the refresh was refused gets the same invalid_grant, and no second refresh', async () => {
+    let refused!: () => void;
+    const refusalSeen = new Promise<void>((r) => (refused = r));
+    // The second GET /auth/me answer is held back until the refresh answer has been handed to the client.
+    const rec = recordingFetch({
+      before: (key, n) => {
+        if (key === 'GET /auth/me' && n === 3) return refusalSeen.then(() => new Promise((r) => setTimeout(r, 20)));
+        return undefined;
+      },
+    });
+    const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token', fetch: rec.fetch });
+    await gh.login(email, GOOD_PASSWORD);
+    const killer = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
+    await killer.login(email, GOOD_PASSWORD);
+    await killer.reauth(GOOD_PASSWORD);
+    const mine = (await gh.me()).session.id; // GET /auth/me #1
+    await killer.revokeSession(mine);
+    t.clock.advance(ACCESS_TTL_MS + 60_000);
+    const early = gh.me(); // #2: 401, starts the refresh, which is refused
+    const late = gh.me(); // #3: its 401 is held until after the refusal
+    const earlyResult = await early.then(() => null, (e: unknown) => e);
+    refused();
+    const lateResult = await late.then(() => null, (e: unknown) => e);
+    for (const e of [earlyResult, lateResult]) {
+      assert.ok(e instanceof GatehouseClientError, String(e));
+      assert.equal(e.code, 'invalid_grant');
+    }
+    assert.equal(rec.count('POST /auth/refresh'), 1);
+    assert.equal(gh.accessToken, null);
   });
 });
 
