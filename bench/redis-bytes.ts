@@ -2,7 +2,7 @@
  * Bytes per session in Redis, from `INFO memory` (used_memory delta / sessions), on a redis-server
  * of our own so nothing else moves the figure:
  *   - Gatehouse: 10,000 sessions (2.5 per user) with device and IP, through openRedisStores;
- *     includes the per-user hash (the index), the id -> user pointer and key expiry.
+ *     includes the per-user hash (the index) and its key expiry.
  *   - connect-redis 9 (express-session's store API, node-redis 5) holding an equivalent session:
  *     the cookie plus user id, device, IP and timestamps, as the application would put it.
  *
@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
+import { ownedId } from '../src/ids.js';
 import { openRedisStores } from '../src/stores/redis/index.js';
 import type { SessionRecord } from '../src/ports.js';
 import { startRedisServer } from '../test/support/redis-cluster.js';
@@ -40,7 +41,7 @@ function sessions(): SessionRecord[] {
   const now = Date.now();
   const users = Array.from({ length: Math.ceil(N / PER_USER) }, id);
   return Array.from({ length: N }, (_, i) => ({
-    id: id(),
+    id: ownedId(id(), users[i % users.length]!), // session ids name their user (src/ids.ts)
     userId: users[i % users.length]!,
     secretHash: randomBytes(32),
     mode: i % 4 === 0 ? 'token' : 'session',
@@ -114,7 +115,7 @@ try {
   if (process.argv.includes('--json')) console.log(JSON.stringify(result));
   else {
     console.log(`Redis ${N} sessions (${PER_USER} per user), INFO memory used_memory delta per session:`);
-    console.log(`  gatehouse (hash per user + id pointer): ${result.gatehouseBytesPerSession} B`);
+    console.log(`  gatehouse (one hash per user)        : ${result.gatehouseBytesPerSession} B`);
     console.log(`  connect-redis (express-session store):  ${result.connectRedisBytesPerSession} B`);
   }
 } finally {

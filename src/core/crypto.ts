@@ -1,5 +1,6 @@
 import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, Random } from '../ports.js';
+import { MAX_USER_ID_LENGTH, ownedId } from '../ids.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
@@ -40,18 +41,33 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const ID_LEN = 22; // base64url of 16 bytes
 const SECRET_LEN = 43; // base64url of 32 bytes
 
-export function newSplitToken(random: Random): { id: string; secret: string; token: string; secretHash: Uint8Array } {
-  const id = randomId(random);
+/**
+ * A new `id.secret`. With `owner`, the id names that user (see ../ids.ts): sessions and refresh
+ * tokens; without, a plain 22-character id (one-time tokens).
+ */
+export function newSplitToken(random: Random, owner?: string): { id: string; secret: string; token: string; secretHash: Uint8Array } {
+  const id = owner === undefined ? randomId(random) : ownedId(randomId(random), owner);
   const secret = b64url(random.bytes(SECRET_BYTES));
   return { id, secret, token: `${id}.${secret}`, secretHash: sha256(secret) };
 }
 
-/** Parses `id.secret` strictly; anything else (wrong length, alphabet, extra parts) is null. */
+/** A new id that names its user (see ../ids.ts). */
+export function newOwnedId(random: Random, owner: string): string {
+  return ownedId(randomId(random), owner);
+}
+
+/**
+ * Parses `id.secret` strictly: a base64url id of 22 characters, or of 22 plus a user id of at most
+ * 64 (an owned id), a dot, and a 43-character base64url secret. Anything else is null.
+ */
 export function parseSplitToken(token: string | undefined | null): SplitToken | null {
-  if (typeof token !== 'string' || token.length !== ID_LEN + 1 + SECRET_LEN) return null;
-  if (token.charCodeAt(ID_LEN) !== 46 /* . */) return null;
-  const id = token.slice(0, ID_LEN);
-  const secret = token.slice(ID_LEN + 1);
+  if (typeof token !== 'string') return null;
+  const n = token.length;
+  if (n < ID_LEN + 1 + SECRET_LEN || n > ID_LEN + MAX_USER_ID_LENGTH + 1 + SECRET_LEN) return null;
+  const dot = n - SECRET_LEN - 1;
+  if (token.charCodeAt(dot) !== 46 /* . */) return null;
+  const id = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
   if (!B64URL.test(id) || !B64URL.test(secret)) return null;
   return { id, secret };
 }

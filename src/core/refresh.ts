@@ -9,7 +9,7 @@
  * session is revoked.
  */
 import type { Clock, Random, RefreshTokenRecord, RefreshTokenStore, SessionRecord } from '../ports.js';
-import { b64url, hmacSha256, parseSplitToken, randomId, safeEqual, sha256 } from './crypto.js';
+import { b64url, hmacSha256, newOwnedId, parseSplitToken, safeEqual, sha256 } from './crypto.js';
 
 export interface RefreshOptions {
   idleTtlMs: number;
@@ -48,7 +48,7 @@ export class RefreshTokens {
   }
 
   async issue(session: SessionRecord): Promise<string> {
-    const id = randomId(this.random);
+    const id = newOwnedId(this.random, session.userId);
     const secret = b64url(this.random.bytes(32));
     await this.store.createRefreshToken(this.newRecord(id, secret, session, this.clock.now()));
     return `${id}.${secret}`;
@@ -73,7 +73,7 @@ export class RefreshTokens {
     if (!live) return { kind: 'invalid' };
 
     const salt = this.random.bytes(16);
-    const successorId = randomId(this.random);
+    const successorId = newOwnedId(this.random, live.userId);
     const successor = this.newRecord(successorId, deriveSuccessorSecret(parsed.secret, salt), live, now);
     const r = await this.store.rotateRefreshToken(rec.id, successor, now, this.opts.graceMs, salt);
     switch (r.kind) {

@@ -9,7 +9,7 @@
  */
 import type { Clock, DeviceInfo, Random, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
 import { ExpiringCache } from './cache.js';
-import { newSplitToken, parseSplitToken, randomId, safeEqual, sha256 } from './crypto.js';
+import { newOwnedId, newSplitToken, parseSplitToken, safeEqual, sha256 } from './crypto.js';
 import type { RevocationSet } from './revocations.js';
 
 export interface SessionTimes {
@@ -64,11 +64,11 @@ export class SessionManager {
     let id: string;
     let secretHash: Uint8Array;
     if (mode === 'session') {
-      const st = newSplitToken(this.random);
+      const st = newSplitToken(this.random, userId);
       ({ id, secretHash } = st);
       token = st.token;
     } else {
-      id = randomId(this.random);
+      id = newOwnedId(this.random, userId);
       secretHash = NO_SECRET;
     }
     const expiresAt = Math.min(now + t.absoluteTtlMs, expiresAtMost ?? Infinity);

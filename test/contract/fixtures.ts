@@ -12,12 +12,18 @@ import type {
   SessionRecord,
   UserRecord,
 } from '../../src/ports.js';
+import { ownedId } from '../../src/ids.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 export function rid(prefix = ''): string {
   return prefix + randomBytes(12).toString('base64url');
+}
+
+/** A session or refresh-token id of `userId`, as the core makes them (src/ids.ts). */
+export function ownedBy(userId: string): string {
+  return ownedId(randomBytes(16).toString('base64url'), userId);
 }
 
 export function hash32(): Uint8Array {
@@ -41,9 +47,10 @@ export function makeUser(over: Partial<UserRecord> = {}): UserRecord {
 
 export function makeSession(over: Partial<SessionRecord> = {}): SessionRecord {
   const now = over.createdAt ?? Date.now();
+  const userId = over.userId ?? rid('u_');
   return {
-    id: rid('s_'),
-    userId: rid('u_'),
+    id: ownedBy(userId),
+    userId,
     secretHash: hash32(),
     mode: 'session',
     createdAt: now,
@@ -59,10 +66,11 @@ export function makeSession(over: Partial<SessionRecord> = {}): SessionRecord {
 
 export function makeRefreshToken(over: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
   const now = over.createdAt ?? Date.now();
+  const userId = over.userId ?? rid('u_');
   return {
-    id: rid('r_'),
-    sessionId: rid('s_'),
-    userId: rid('u_'),
+    id: ownedBy(userId),
+    sessionId: ownedBy(userId),
+    userId,
     secretHash: hash32(),
     createdAt: now,
     expiresAt: now + DAY,

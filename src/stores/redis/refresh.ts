@@ -1,4 +1,5 @@
-import type { RefreshTokenStore } from '../../ports.js';
+import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
+import { localPartOf, ownerOf, RANDOM_ID_LENGTH } from '../../ids.js';
 import { decodeRefresh, encodeRefresh, encodeSalt, esc } from './codec.js';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
@@ -7,43 +8,75 @@ import type { Scripts } from './commands.js';
 /**
  * Refresh tokens on Redis: one hash per user (`t:{uid}`), so rotation (spend the old token, insert
  * its successor) is one Lua script on one slot and concurrent rotations cannot fork the chain.
- * Pointers `x:<id> -> uid` find the user from a token id or a session id.
+ * Token and session ids name their user (src/ids.ts): the user's hash is found from the id alone,
+ * and inside it ids are kept as their 22-character random part.
  */
 export function redisRefreshTokenStore(r: RedisClient, k: Keys, s: Scripts): RefreshTokenStore {
+  const local = (id: string, uid: string): string => {
+    const f = localPartOf(id, uid);
+    if (f === null) throw new TypeError('Redis refresh-token store: ids must name the token\'s user (src/ids.ts)');
+    return f;
+  };
+  /** The record as stored: ids by their random part. */
+  const stored = (t: RefreshTokenRecord): RefreshTokenRecord => ({
+    ...t,
+    id: local(t.id, t.userId),
+    sessionId: local(t.sessionId, t.userId),
+    successorId: t.successorId === null ? null : local(t.successorId, t.userId),
+  });
+  const decode = (id: string, uid: string, v: Buffer): RefreshTokenRecord => {
+    const t = decodeRefresh(id, uid, v);
+    return { ...t, sessionId: t.sessionId + uid, successorId: t.successorId === null ? null : t.successorId + uid };
+  };
+  const at = (id: string): { uid: string; f: string } | null => {
+    const uid = ownerOf(id);
+    return uid === null ? null : { uid, f: id.slice(0, RANDOM_ID_LENGTH) };
+  };
+
   return {
-    createRefreshToken: (t) =>
-      guard(async () => {
-        await r.set(k.ptr(t.id), t.userId, 'PXAT', t.expiresAt);
-        // The session's pointer normally exists already; this covers a session held elsewhere.
-        await r.set(k.ptr(t.sessionId), t.userId, 'PXAT', t.expiresAt, 'NX');
-        await s.createRefresh(k.tokens(t.userId), t.id, encodeRefresh(t), t.createdAt);
-      }),
+    createRefreshToken: (t) => {
+      // A programming error, not an outage: rejected outside guard() so it is not turned into a 503.
+      let rec: RefreshTokenRecord;
+      try {
+        rec = stored(t);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return guard(async () => {
+        await s.createRefresh(k.tokens(t.userId), rec.id, encodeRefresh(rec), t.createdAt);
+      });
+    },
     getRefreshToken: (id) =>
       guard(async () => {
-        const uid = await r.get(k.ptr(id));
-        if (uid === null) return null;
-        const v = await r.hgetBuffer(k.tokens(uid), id);
-        return v ? decodeRefresh(id, uid, v) : null;
+        const a = at(id);
+        if (a === null) return null;
+        const v = await r.hgetBuffer(k.tokens(a.uid), a.f);
+        return v ? decode(id, a.uid, v) : null;
       }),
-    rotateRefreshToken: (id, successor, now, graceMs, successorSalt) =>
-      guard(async () => {
-        const uid = await r.get(k.ptr(id));
-        if (uid === null) return { kind: 'missing' as const };
-        // Pointer first: if the script then finds the token already spent, the pointer is harmless.
-        await r.set(k.ptr(successor.id), successor.userId, 'PXAT', successor.expiresAt);
+    rotateRefreshToken: (id, successor, now, graceMs, successorSalt) => {
+      const a = at(id);
+      if (a === null || a.uid !== successor.userId) return Promise.resolve({ kind: 'missing' as const });
+      let next: RefreshTokenRecord;
+      try {
+        next = stored(successor);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return guard(async () => {
         const out = (await s.rotateRefreshBuffer(
-          k.tokens(uid), id, now, graceMs, esc(successor.id), encodeSalt(successorSalt ?? null),
-          encodeRefresh(successor), successor.id,
+          k.tokens(a.uid), a.f, now, graceMs, esc(next.id), encodeSalt(successorSalt ?? null),
+          encodeRefresh(next), next.id,
         )) as Buffer[];
         const kind = out[0]!.toString() as 'rotated' | 'grace' | 'reused' | 'missing';
         if (kind === 'missing') return { kind };
-        return { kind, token: decodeRefresh(id, uid, out[1]!) };
-      }),
+        return { kind, token: decode(id, a.uid, out[1]!) };
+      });
+    },
     deleteRefreshTokensBySession: (sessionId) =>
       guard(async () => {
-        const uid = await r.get(k.ptr(sessionId));
-        if (uid === null) return 0;
-        return (await s.deleteRefreshBySession(k.tokens(uid), esc(sessionId))) as number;
+        const a = at(sessionId);
+        if (a === null) return 0;
+        return (await s.deleteRefreshBySession(k.tokens(a.uid), esc(a.f))) as number;
       }),
     deleteRefreshTokensByUser: (userId) => guard(async () => (await s.deleteRefreshByUser(k.tokens(userId))) as number),
     // Expiry is by PEXPIREAT on the user's token hash; expired entries are pruned on the next insert.

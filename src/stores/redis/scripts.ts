@@ -19,6 +19,11 @@ local function parse(v)
   return string.sub(v, 1, 1 + n), split(string.sub(v, 2 + n))
 end
 local function b36(s) return tonumber(s, 36) end
+-- Signed base-36 offsets: session times after createdAt are stored relative to it (codec.ts).
+local function o36(s)
+  if string.sub(s, 1, 1) == '-' then return -tonumber(string.sub(s, 2), 36) end
+  return tonumber(s, 36)
+end
 local DIG = '0123456789abcdefghijklmnopqrstuvwxyz'
 local function to36(n)
   if n <= 0 then return '0' end
@@ -30,6 +35,13 @@ local function to36(n)
   end
   return s
 end
+local function off36(n)
+  if n < 0 then return '-' .. to36(-n) end
+  return to36(n)
+end
+-- Session fields f: 1 mode, 2 createdAt, 3 lastSeenAt, 4 idleExpiresAt, 5 expiresAt, 6 authAt
+-- (3–6 as offsets from 2). at(f, i) is the absolute time of field i.
+local function at(f, i) return b36(f[2]) + o36(f[i]) end
 local function extend(key, at)
   local cur = redis.call('PEXPIRETIME', key)
   if cur < 0 or cur < at then redis.call('PEXPIREAT', key, at) end
@@ -47,7 +59,7 @@ local top = 0
 for i = 1, #all, 2 do
   local id, v = all[i], all[i + 1]
   local _, f = parse(v)
-  local idle, exp = b36(f[4]), b36(f[5])
+  local idle, exp = at(f, 4), at(f, 5)
   if idle <= now or exp <= now then
     -- expired: forget it (and its data) while we hold the user's keys anyway
     redis.call('HDEL', uh, id)
@@ -67,7 +79,7 @@ for i = math.max(max, 1), #live do
 end
 redis.call('HSET', uh, sid, enc)
 local _, nf = parse(enc)
-local nidle = b36(nf[4])
+local nidle = at(nf, 4)
 if nidle > top then top = nidle end
 redis.call('PEXPIREAT', uh, top)
 return out
@@ -78,13 +90,13 @@ export const TOUCH_SESSION = LIB + `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
 local h, f = parse(v)
-local seen, idle, exp = tonumber(ARGV[2]), tonumber(ARGV[3]), b36(f[5])
-if seen > b36(f[3]) then f[3] = to36(seen) end
-local cur = b36(f[4])
+local seen, idle, exp, c = tonumber(ARGV[2]), tonumber(ARGV[3]), at(f, 5), b36(f[2])
+if seen > at(f, 3) then f[3] = off36(seen - c) end
+local cur = at(f, 4)
 if idle > cur then
   if idle > exp then idle = exp end
   if idle > cur then
-    f[4] = to36(idle)
+    f[4] = off36(idle - c)
     extend(KEYS[1], idle)
     local dk = ARGV[4] .. ARGV[1]
     if redis.call('EXISTS', dk) == 1 then redis.call('PEXPIREAT', dk, idle) end
@@ -99,7 +111,7 @@ export const SET_AUTH_AT = LIB + `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
 local h, f = parse(v)
-f[6] = to36(tonumber(ARGV[2]))
+f[6] = off36(tonumber(ARGV[2]) - b36(f[2]))
 redis.call('HSET', KEYS[1], ARGV[1], h .. table.concat(f, '|'))
 return 1
 `;
@@ -167,7 +179,7 @@ for k, v in pairs(set) do args[#args + 1] = k; args[#args + 1] = v end
 if #args > 0 then
   redis.call('HSET', KEYS[2], unpack(args))
   local _, f = parse(sv)
-  redis.call('PEXPIREAT', KEYS[2], b36(f[4]))
+  redis.call('PEXPIREAT', KEYS[2], at(f, 4))
 end
 return 'ok'
 `;

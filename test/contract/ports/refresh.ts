@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { RefreshTokenStore } from '../../../src/ports.js';
-import { hash32, makeRefreshToken, plain, rid } from '../fixtures.js';
+import { hash32, makeRefreshToken, ownedBy, plain, rid } from '../fixtures.js';
 
 const GRACE = 10_000;
 
@@ -75,8 +75,8 @@ export function refreshContract(get: () => RefreshTokenStore): void {
   });
 
   it('deleteRefreshTokensBySession and deleteRefreshTokensByUser delete exactly those tokens and count them', async () => {
-    const session = rid('s_');
     const user = rid('u_');
+    const session = ownedBy(user);
     const a = makeRefreshToken({ sessionId: session, userId: user });
     const b = makeRefreshToken({ sessionId: session, userId: user });
     const c = makeRefreshToken({ userId: user });
