@@ -40,13 +40,25 @@ export interface RateLimits {
    * Throws `rate_limited` (429 with Retry-After) when a budget is spent.
    */
   admit(ip: string | null, account: string | null, opts?: { countAttempt?: boolean }): Promise<RateLimitAttempt>;
+  /**
+   * A plain budget of `points` per key per window, on the same counters (memory or Redis): other
+   * limits (verification resends, reset requests) use it so that every instance shares them too.
+   */
+  budget(name: string, points: number, windowMs: number): Budget;
   close(): Promise<void>;
 }
+
+export interface Budget {
+  /** Spends one point: null when admitted, else the seconds to wait. A store failure is a 503. */
+  take(key: string): Promise<number | null>;
+}
+
+const OPEN: Budget = { take: async () => null };
 
 const NOOP: RateLimitAttempt = { failed: async () => {}, succeeded: async () => {} };
 
 /** Limits that never refuse (`GATEHOUSE_RATE_LIMITS=off`). */
-export const noRateLimits: RateLimits = { enabled: false, admit: async () => NOOP, close: async () => {} };
+export const noRateLimits: RateLimits = { enabled: false, admit: async () => NOOP, budget: () => OPEN, close: async () => {} };
 
 const hash = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
@@ -129,6 +141,20 @@ export function createRateLimits(settings: RateLimitSettings, opts: RateLimitOpt
           // A success resets the account's count; the IP's failures stay (an attacker owning one
           // account must not be able to wipe the IP's record by signing into it).
           if (acct !== null) await account.delete(acct).catch(() => {});
+        },
+      };
+    },
+    budget(name, points, windowMs) {
+      const l = make(`b:${name}`, points, windowMs, 0);
+      return {
+        async take(key) {
+          try {
+            await run(l.consume(key));
+            return null;
+          } catch (e) {
+            if (e instanceof GatehouseError && e.code === 'rate_limited') return e.retryAfter ?? 1;
+            throw e;
+          }
         },
       };
     },

@@ -232,4 +232,27 @@ describe('across instances on Redis', async () => {
     assertLimited(await login(b, email, GOOD_PASSWORD), 900);
     assertLimited(await login(a, email, GOOD_PASSWORD), 900);
   });
+
+  test('password-reset requests and verification resends are counted across instances too', { skip: url ? false : skipReason('Redis', REDIS_URL) }, async () => {
+    const prefix = `ghtest:rl:${process.pid}:${randomBytes(4).toString('hex')}:`;
+    const stores = createMemoryStores();
+    const cfg = { redisUrl: url!, rateLimits: { enabled: true, keyPrefix: prefix }, lifecycle: { resetPerIp: 2, resendPerAccount: 1 } } as GatehouseConfigInput;
+    const a = await startTestServer({ config: cfg, stores });
+    const b = await startTestServer({ config: cfg, stores });
+    servers.push(a, b);
+    const reset = (t: TestServer) => new Client(t.url).req('POST', '/auth/password-reset', { json: { email: uniqueEmail('reset') } });
+    assert.equal((await reset(a)).status, 202);
+    assert.equal((await reset(b)).status, 202);
+    assertLimited(await reset(a), 3600);
+    assertLimited(await reset(b), 3600);
+    // One resend per account: spent on A, refused on B with the same session.
+    const email = await register(a);
+    const c = new Client(a.url);
+    assert.equal((await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } })).status, 200);
+    assert.equal((await c.req('POST', '/auth/verify-email/resend', { json: {} })).status, 202);
+    const onB = new Client(b.url);
+    onB.jar = c.jar;
+    assert.equal((await onB.req('GET', '/auth/me')).status, 200, 'the session works on B');
+    assertLimited(await onB.req('POST', '/auth/verify-email/resend', { json: {} }), 3600);
+  });
 });

@@ -3,12 +3,12 @@
  * the link's fragment by the web page) and never appear in a response. Answers that could tell
  * whether an address has an account are the same for every address.
  *
- * Limits (in process memory): verification resends per account, reset requests per client IP
- * (429), and reset mails per address (over it: the same 202, no mail — so the limit is no oracle
- * and cannot be used to mail-bomb anyone).
+ * Limits (on the rate-limit counters: process memory, or Redis shared by every instance when one is
+ * configured): verification resends per account, reset requests per client IP (429), and reset
+ * mails per address (over it: the same 202, no mail — so the limit is no oracle and cannot be used
+ * to mail-bomb anyone).
  */
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Lifecycle } from '../../core/lifecycle.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
@@ -24,37 +24,15 @@ const TOKEN_MAX = 128;
 const PASSWORD_FIELD_MAX = 16 * 1024;
 const ACCEPTED = { status: 'accepted' } as const;
 
-interface Limiter {
-  /** Resolves null when admitted, else the seconds to wait. */
-  take(key: string): Promise<number | null>;
-}
-
-function limiter(enabled: boolean, points: number, windowMs: number): Limiter {
-  if (!enabled) return { take: async () => null };
-  const l = new RateLimiterMemory({ points, duration: Math.max(1, Math.ceil(windowMs / 1000)) });
-  return {
-    async take(key) {
-      try {
-        await l.consume(key);
-        return null;
-      } catch (e) {
-        if (e instanceof RateLimiterRes) return Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-        throw e;
-      }
-    },
-  };
-}
-
 const rateLimited = (retryAfter: number) => new GatehouseError('rate_limited', 'rate limited', { retryAfter });
 const hashKey = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
 export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Lifecycle): void {
   const { core, trust } = ctx;
   const lc = core.config.lifecycle;
-  const enabled = core.config.rateLimits.enabled;
-  const resendLimit = limiter(enabled, lc.resendPerAccount, lc.limitWindow);
-  const resetIpLimit = limiter(enabled, lc.resetPerIp, lc.limitWindow);
-  const resetEmailLimit = limiter(enabled, lc.resetPerEmail, lc.limitWindow);
+  const resendLimit = ctx.rateLimits.budget('resend', lc.resendPerAccount, lc.limitWindow);
+  const resetIpLimit = ctx.rateLimits.budget('reset-ip', lc.resetPerIp, lc.limitWindow);
+  const resetEmailLimit = ctx.rateLimits.budget('reset-email', lc.resetPerEmail, lc.limitWindow);
 
   const token = (body: Record<string, unknown>) => requiredString(body, 'token', TOKEN_MAX);
   const invalidLink = () => new GatehouseError('invalid_link', 'invalid link', { field: 'token' });
