@@ -199,6 +199,8 @@ export const configSchema = z
         userField: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dot path such as userId or user.email').default('userId'),
         /** How long parallel first requests with one old cookie are let in as the session that replaced it. */
         grace: duration(0).default(10_000),
+        /** Top-level fields of the old session data carried into the new session's data (default none). */
+        dataFields: z.array(z.string().regex(/^[A-Za-z0-9_$-]{1,128}$/, 'must be top-level field names such as cart')).default([]),
       })
       .prefault({})
       .superRefine((l, ctx) => {
@@ -287,6 +289,7 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_LEGACY_REDIS_URL', path: ['legacy', 'redisUrl'], kind: 'nullable-string', doc: 'Redis holding the old connect-redis sessions (default: GATEHOUSE_REDIS_URL).' },
   { name: 'GATEHOUSE_LEGACY_PREFIX', path: ['legacy', 'prefix'], kind: 'string', doc: 'connect-redis key prefix of the old sessions.' },
   { name: 'GATEHOUSE_LEGACY_USER_FIELD', path: ['legacy', 'userField'], kind: 'string', doc: 'Dot path into the old session naming the user, e.g. `userId` or `user.email`: an email is looked up, anything else is a Gatehouse user id.' },
+  { name: 'GATEHOUSE_LEGACY_DATA_FIELDS', path: ['legacy', 'dataFields'], kind: 'list', doc: 'Comma-separated top-level fields of the old session data (e.g. `cart,locale`) carried into the new session\'s data, within `GATEHOUSE_SESSION_DATA_MAX_BYTES`. Default none: only who is signed in moves.' },
   { name: 'GATEHOUSE_LEGACY_GRACE', path: ['legacy', 'grace'], kind: 'duration', doc: 'How long parallel first requests with one old cookie are let in as the session that replaced it; after it the old cookie is worth nothing.' },
 ];
 

@@ -7,6 +7,10 @@
  * old secret in constant time; anything else (unsigned, forged, another secret, an expired or unknown
  * session, a user who no longer exists or is disabled) is simply no credential.
  *
+ * Application data of the old session (a cart, preferences) can be carried into the new session's
+ * data (`mapData`): written before the new cookie is handed out, all or nothing within the session
+ * data bound. Data over the bound is dropped and the sign-in still moves (the audit says so).
+ *
  * The old entry is claimed atomically (see LegacySessionSource.claim), so of parallel first requests
  * with one old cookie exactly one creates the Gatehouse session and sets its cookie; the others wait
  * briefly for it and are authenticated as that same session. After `graceMs` the old cookie is worth
@@ -20,7 +24,7 @@ import { randomId } from '../core/crypto.js';
 import { parseDevice } from '../core/device.js';
 import { normalizeEmail } from '../core/email.js';
 import type { NewSession } from '../core/sessions.js';
-import type { LegacyEntry, LegacySessionSource } from '../ports.js';
+import type { LegacyEntry, LegacySessionSource, SessionData } from '../ports.js';
 import { readCookie, setCookie } from './cookies.js';
 import { requestMeta, type TrustFn } from './meta.js';
 
@@ -35,6 +39,33 @@ export interface LegacyOptions {
   mapUser(data: Record<string, unknown>): Promise<string | null>;
   /** How long parallel first requests with the same old cookie are let in as the new session. Default 10 s. */
   graceMs?: number;
+  /**
+   * The part of an old session's data to keep as the new session's data (see SessionDataHandle), or
+   * null/undefined for none. Default: nothing is carried over, only who is signed in.
+   */
+  mapData?(data: Record<string, unknown>): Record<string, unknown> | null | undefined;
+}
+
+/** The listed top-level fields of the old session data (missing ones skipped), e.g. `['cart']`. */
+export function dataFieldsMapper(fields: readonly string[]): (data: Record<string, unknown>) => Record<string, unknown> | null {
+  const keep = fields.filter((f) => f.length > 0 && f !== 'cookie' && f !== '__proto__');
+  return (data) => {
+    const out: Record<string, unknown> = {};
+    for (const f of keep) if (Object.hasOwn(data, f) && data[f] !== undefined) out[f] = data[f];
+    return Object.keys(out).length > 0 ? out : null;
+  };
+}
+
+/** JSON-clean copy of carried data, or null if it does not survive JSON (functions, cycles, BigInt...). */
+function jsonData(v: Record<string, unknown>): Record<string, unknown> | null {
+  try {
+    const json = JSON.stringify(v);
+    if (json === undefined) return null;
+    const back = JSON.parse(json) as unknown;
+    return typeof back === 'object' && back !== null && !Array.isArray(back) ? (back as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 const MAX_COOKIE_VALUE = 1024;
@@ -141,6 +172,14 @@ export class LegacyMigration {
     return null;
   }
 
+  /** The data to carry over: undefined for none, null when the mapper's result is not JSON data. */
+  private carriedData(old: Record<string, unknown>): Record<string, unknown> | null | undefined {
+    if (!this.opts.mapData) return undefined;
+    const picked = this.opts.mapData(old);
+    if (picked === null || picked === undefined || Object.keys(picked).length === 0) return undefined;
+    return jsonData(picked);
+  }
+
   /** A request that lost the race: it is the session the winner created, within the grace window. */
   private async follow(entry: Extract<LegacyEntry, { kind: 'migrated' }>): Promise<AuthContext | null> {
     const { core } = this;
@@ -162,9 +201,16 @@ export class LegacyMigration {
     const claimId = randomId(core.random);
     if (!(await opts.source.claim(sid, entry.version, claimId, this.holdMs))) return 'lost';
     const meta = requestMeta(req, this.trust);
+    const carried = this.carriedData(entry.data);
+    let dataOutcome: 'none' | 'carried' | 'too_large' | 'invalid' = carried === undefined ? 'none' : carried === null ? 'invalid' : 'carried';
     let created: NewSession | undefined;
     try {
       created = await core.sessions.create(user.id, 'session', { ip: meta.ip, device: parseDevice(meta.userAgent) }, entry.expiresAt ?? undefined);
+      if (carried) {
+        const r = await core.sessions.patchData(created.record.id, { set: carried as SessionData, unset: [] }, core.config.session.dataMaxBytes);
+        if (r === 'too_large') dataOutcome = 'too_large';
+        else if (r === 'missing') throw new Error('the new session vanished before its data was written');
+      }
       await opts.source.complete(sid, claimId, { sessionId: created.record.id, userId: user.id, at: now }, this.holdMs);
     } catch (e) {
       // Nothing was handed out: put the old session back so the user is not signed out by an outage.
@@ -183,6 +229,7 @@ export class LegacyMigration {
     await core.audit.record('session.migrated', { userId: user.id, sessionId: record.id }, meta, {
       from: 'express-session',
       capped: entry.expiresAt !== null && record.expiresAt === entry.expiresAt,
+      ...(dataOutcome !== 'none' ? { data: dataOutcome } : {}),
     });
     setCookie(res, core.config.session.cookieName, token!, { path: '/', sameSite: 'Lax', maxAgeSeconds: (record.expiresAt - now) / 1000 });
     res.appendHeader('Set-Cookie', `${this.cookieName}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`);
@@ -207,6 +254,7 @@ export async function legacyFromConfig(core: AuthCore, trust: TrustFn, config: G
     cookieName: l.cookieName,
     mapUser: userFieldMapper(core, l.userField),
     graceMs: l.grace,
+    ...(l.dataFields.length > 0 ? { mapData: dataFieldsMapper(l.dataFields) } : {}),
   });
   return { migration, close: () => source.close() };
 }

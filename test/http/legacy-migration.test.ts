@@ -72,6 +72,8 @@ async function startOldApp(opts: { maxAge?: number; secret?: string | string[] }
     const s = req.session as unknown as Record<string, unknown>;
     if (typeof req.query.id === 'string') s.userId = req.query.id;
     if (typeof req.query.email === 'string') s.user = { email: req.query.email, name: 'Old Name' };
+    if (typeof req.query.cart === 'string') s.cart = JSON.parse(req.query.cart);
+    if (typeof req.query.secretNote === 'string') s.secretNote = req.query.secretNote;
     res.json({ ok: true });
   });
   app.get('/me', (req, res) => {
@@ -103,13 +105,14 @@ async function userIn(stores: Stores, email: string): Promise<string> {
 }
 
 /** Signs in on the old app, closes it and starts Gatehouse on the very same port. */
-async function switchOver(opts: { legacy?: Record<string, unknown> | null; maxAge?: number; login?: string; userField?: string } = {}) {
+async function switchOver(opts: { legacy?: Record<string, unknown> | null; maxAge?: number; login?: string; loginQuery?: Record<string, string>; userField?: string } = {}) {
   const stores = createMemoryStores();
   const email = `Person${++n}@Example.com`;
   const userId = await userIn(stores, email);
   const old = await startOldApp(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {});
   const browser = new Client(old.url);
-  const login = await browser.req('POST', opts.login ?? `/login?id=${userId}`);
+  const query = new URLSearchParams({ id: userId, ...(opts.loginQuery ?? {}) });
+  const login = await browser.req('POST', opts.login ?? `/login?${query}`);
   assert.equal(login.status, 200);
   assert.ok(browser.jar.get('connect.sid')?.startsWith('s%3A'), 'express-session set its signed cookie');
   const oldCookie = browser.jar.get('connect.sid')!;
@@ -156,6 +159,40 @@ describe('migration from express-session on connect-redis', { skip }, () => {
     const migrated = events.find((e) => e.type === 'session.migrated');
     assert.ok(migrated, 'the migration is in the audit trail');
     assert.equal(JSON.stringify(migrated).includes(sid), false, 'the old session id is not recorded');
+  });
+
+  test('the listed fields of the old session data move into the new session\'s data, and nothing else', async () => {
+    const cart = [{ sku: 'A-1', qty: 2 }, { sku: 'B-7', qty: 1 }];
+    const { t, browser, userId } = track(
+      await switchOver({ legacy: { dataFields: ['cart', 'absent'] }, loginQuery: { cart: JSON.stringify(cart), secretNote: 'not listed' } }),
+    );
+    const me = await browser.req('GET', '/auth/me');
+    assert.equal(me.status, 200);
+    const [session] = await t.stores.sessions.listSessionsByUser(userId, Date.now());
+    assert.ok(session);
+    // Only the listed field that exists; not express-session's cookie, not unlisted fields, not the user field.
+    assert.deepEqual(await t.stores.sessions.getSessionData(session.id), { cart });
+    const migrated = (await t.stores.audit.listEvents({ userId, limit: 10 })).find((e) => e.type === 'session.migrated');
+    assert.equal((migrated?.detail as Record<string, unknown>).data, 'carried');
+  });
+
+  test('old data over the session data bound is dropped, the sign-in still moves, and the audit says so', async () => {
+    const cart = Array.from({ length: 200 }, (_, i) => ({ sku: `SKU-${i}`, qty: i }));
+    const { t, browser, userId } = track(
+      await switchOver({ legacy: { dataFields: ['cart'] }, loginQuery: { cart: JSON.stringify(cart) } }),
+    );
+    assert.equal((await browser.req('GET', '/auth/me')).status, 200);
+    const [session] = await t.stores.sessions.listSessionsByUser(userId, Date.now());
+    assert.deepEqual(await t.stores.sessions.getSessionData(session!.id), {});
+    const migrated = (await t.stores.audit.listEvents({ userId, limit: 10 })).find((e) => e.type === 'session.migrated');
+    assert.equal((migrated?.detail as Record<string, unknown>).data, 'too_large');
+  });
+
+  test('without data fields nothing of the old data is carried', async () => {
+    const { t, browser, userId } = track(await switchOver({ loginQuery: { cart: '[1,2,3]' } }));
+    assert.equal((await browser.req('GET', '/auth/me')).status, 200);
+    const [session] = await t.stores.sessions.listSessionsByUser(userId, Date.now());
+    assert.deepEqual(await t.stores.sessions.getSessionData(session!.id), {});
   });
 
   test('the old cookie alone no longer works once the migration is done', async () => {
