@@ -17,12 +17,19 @@ export const MAX_USER_ID_LENGTH = 64;
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * Whether ids can name this user: user ids Gatehouse makes always can (22 base64url characters). A user
+ * id from elsewhere outside 1–64 base64url characters gets plain ids, which stores that do not route by
+ * user (memory, SQLite, PostgreSQL) accept and the Redis store refuses.
+ */
+export function canOwn(userId: string): boolean {
+  return userId.length > 0 && userId.length <= MAX_USER_ID_LENGTH && B64URL.test(userId);
+}
+
 /** `random` must be RANDOM_ID_LENGTH base64url characters; `userId` base64url, at most MAX_USER_ID_LENGTH. */
 export function ownedId(random: string, userId: string): string {
   if (random.length !== RANDOM_ID_LENGTH || !B64URL.test(random)) throw new TypeError('ownedId: bad random part');
-  if (userId.length === 0 || userId.length > MAX_USER_ID_LENGTH || !B64URL.test(userId)) {
-    throw new TypeError('ownedId: user ids must be 1–64 base64url characters');
-  }
+  if (!canOwn(userId)) throw new TypeError('ownedId: user ids must be 1–64 base64url characters');
   return random + userId;
 }
 

@@ -1,6 +1,6 @@
 import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, Random } from '../ports.js';
-import { MAX_USER_ID_LENGTH, ownedId } from '../ids.js';
+import { canOwn, MAX_USER_ID_LENGTH, ownedId } from '../ids.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRandom: Random = { bytes: (n) => randomBytes(n) };
@@ -42,18 +42,18 @@ const ID_LEN = 22; // base64url of 16 bytes
 const SECRET_LEN = 43; // base64url of 32 bytes
 
 /**
- * A new `id.secret`. With `owner`, the id names that user (see ../ids.ts): sessions and refresh
- * tokens; without, a plain 22-character id (one-time tokens).
+ * A new `id.secret`. With `owner`, the id names that user where it can (see ../ids.ts): sessions and
+ * refresh tokens; without, a plain 22-character id (one-time tokens).
  */
 export function newSplitToken(random: Random, owner?: string): { id: string; secret: string; token: string; secretHash: Uint8Array } {
-  const id = owner === undefined ? randomId(random) : ownedId(randomId(random), owner);
+  const id = owner === undefined ? randomId(random) : newOwnedId(random, owner);
   const secret = b64url(random.bytes(SECRET_BYTES));
   return { id, secret, token: `${id}.${secret}`, secretHash: sha256(secret) };
 }
 
-/** A new id that names its user (see ../ids.ts). */
+/** A new id that names its user (see ../ids.ts); a plain id for a user id that cannot be named. */
 export function newOwnedId(random: Random, owner: string): string {
-  return ownedId(randomId(random), owner);
+  return canOwn(owner) ? ownedId(randomId(random), owner) : randomId(random);
 }
 
 /**

@@ -55,3 +55,14 @@ test('newSplitToken with an owner makes an owned id that parses back', () => {
   assert.equal(plain.id.length, 22);
   assert.equal(ownerOf(plain.id), null);
 });
+
+test('a user id outside the alphabet gets plain ids (stores that route by user refuse those), never an error', async () => {
+  const { newOwnedId } = await import('../../src/core/crypto.js');
+  assert.equal(ownerOf(newOwnedId(systemRandom, UID)), UID);
+  for (const odd of ['user@example.com', 'a'.repeat(65), 'ümlaut', '']) {
+    const id = newOwnedId(systemRandom, odd);
+    assert.equal(id.length, 22);
+    assert.equal(ownerOf(id), null);
+    assert.deepEqual(parseSplitToken(newSplitToken(systemRandom, odd).token)?.id.length, 22);
+  }
+});
