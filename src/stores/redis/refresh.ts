@@ -33,19 +33,25 @@ export function redisRefreshTokenStore(r: RedisClient, k: Keys, s: Scripts): Ref
     return uid === null ? null : { uid, f: id.slice(0, RANDOM_ID_LENGTH) };
   };
 
+  /**
+   * Runs `op` on the stored form of `t`. Ids that do not name the token's user are a programming
+   * error, rejected outside guard() so that they are not turned into a 503.
+   */
+  const withStored = <R>(t: RefreshTokenRecord, op: (rec: RefreshTokenRecord) => Promise<R>): Promise<R> => {
+    let rec: RefreshTokenRecord;
+    try {
+      rec = stored(t);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return guard(() => op(rec));
+  };
+
   return {
-    createRefreshToken: (t) => {
-      // A programming error, not an outage: rejected outside guard() so it is not turned into a 503.
-      let rec: RefreshTokenRecord;
-      try {
-        rec = stored(t);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return guard(async () => {
+    createRefreshToken: (t) =>
+      withStored(t, async (rec) => {
         await s.createRefresh(k.tokens(t.userId), rec.id, encodeRefresh(rec), t.createdAt);
-      });
-    },
+      }),
     getRefreshToken: (id) =>
       guard(async () => {
         const a = at(id);
@@ -56,13 +62,7 @@ export function redisRefreshTokenStore(r: RedisClient, k: Keys, s: Scripts): Ref
     rotateRefreshToken: (id, successor, now, graceMs, successorSalt) => {
       const a = at(id);
       if (a === null || a.uid !== successor.userId) return Promise.resolve({ kind: 'missing' as const });
-      let next: RefreshTokenRecord;
-      try {
-        next = stored(successor);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      return guard(async () => {
+      return withStored(successor, async (next) => {
         const out = (await s.rotateRefreshBuffer(
           k.tokens(a.uid), a.f, now, graceMs, esc(next.id), encodeSalt(successorSalt ?? null),
           encodeRefresh(next), next.id,
