@@ -23,6 +23,7 @@ const json = (schema: Json, description: string) => ({ description, content: { '
 
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } } };
 const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"` (RFC 6750).', schema: { type: 'string' } } };
+const ETAG = { description: 'Identifies this version of the list (send it back in `If-None-Match`).', schema: { type: 'string' } };
 const SET_COOKIE = (what: string) => ({ 'Set-Cookie': { description: what, schema: { type: 'string' } } });
 
 /** Problem responses for these codes, grouped by status; each narrows `code` to what that status may carry. */
@@ -207,6 +208,23 @@ const OPS: Op[] = [
     responses: { '200': json(ref('Discovery'), 'The discovery document.') },
   },
   {
+    method: 'get', path: '/.well-known/gatehouse-revocations', operationId: 'revocations', tag: 'discovery', summary: 'Hashes of recently revoked sessions, for verifiers in other services',
+    description:
+      'The sessions revoked within the access-token window (`window_seconds`), each as the base64url of the first 16 bytes of SHA-256 of its id (the `sid` claim), sorted: ' +
+      'a verifier refuses a token whose `sid` hashes to an entry, and the list names no session or user to anyone without the token. ' +
+      'Poll it with `If-None-Match` (an unchanged list is a 304). While this instance cannot be sure it has heard of every revocation (its change feed is down or replaying) the answer is 503, never an incomplete list.',
+    parameters: [{ name: 'If-None-Match', in: 'header', required: false, description: 'The `ETag` of the list the verifier holds.', schema: { type: 'string' } }],
+    responses: {
+      '200': {
+        description: 'The current list.',
+        headers: { ETag: ETAG, 'Cache-Control': { description: '`no-cache`: revalidate on every use.', schema: { type: 'string' } } },
+        content: { 'application/json': { schema: ref('RevocationList') } },
+      },
+      '304': { description: 'Unchanged since the `ETag` sent in `If-None-Match`.', headers: { ETag: ETAG } },
+      ...problems('store_unavailable'),
+    },
+  },
+  {
     method: 'get', path: '/healthz', operationId: 'health', tag: 'server', summary: 'Health check of the standalone server and its stores',
     responses: { '200': json(obj({ status: { const: 'ok' } }), 'Healthy.'), ...problems(...OUTAGE) },
   },
@@ -274,6 +292,15 @@ const SCHEMAS: Record<string, Json> = {
     properties: { keys: { type: 'array', items: { type: 'object', properties: { kid: { type: 'string' }, alg: { type: 'string' }, use: { const: 'sig' }, kty: { type: 'string' } }, required: ['kid', 'alg', 'use', 'kty'] } } },
     required: ['keys'],
   },
+  RevocationList: obj({
+    revoked: {
+      type: 'array',
+      description: 'Hashes of revoked session ids, sorted: base64url of the first 16 bytes of SHA-256 of the `sid`.',
+      items: { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' },
+    },
+    hash: { const: 'sha256-128' },
+    window_seconds: { type: 'integer', minimum: 1, description: 'How long an entry stays listed: longer than any access token can live.' },
+  }),
   Discovery: {
     type: 'object',
     properties: {
@@ -294,7 +321,7 @@ const TAGS = [
   { name: 'auth', description: 'Registration, sign-in in either mode, the current user, sign-out and token refresh.' },
   { name: 'devices', description: 'Sessions of the user in both modes, re-authentication, password, account and security events.' },
   { name: 'lifecycle', description: 'Email verification, password reset and email change by mailed link.' },
-  { name: 'discovery', description: 'Public keys and discovery for services that verify access tokens.' },
+  { name: 'discovery', description: 'Public keys, discovery and the revocation list for services that verify access tokens.' },
   { name: 'server', description: 'Endpoints of the standalone server only (not mounted by the framework adapters).' },
 ];
 

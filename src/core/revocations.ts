@@ -13,6 +13,18 @@
  */
 import type { ChangeEvent, ChangeFeed, Clock } from '../ports.js';
 
+/** What the set remembers right now; see `RevocationSet.snapshot`. */
+export interface RevocationSnapshot {
+  /** Revoked session ids whose forget-after time is still in the future, in no particular order. */
+  ids: string[];
+  /** False while the feed is down or a replay is pending: the list may then be incomplete. */
+  trusted: boolean;
+  /** `RevocationSet.revision` when the snapshot was taken. */
+  revision: number;
+  /** When the list next changes by time alone (the earliest forget-after among `ids`; Infinity when empty). */
+  until: number;
+}
+
 /** Interval of the safety-net sweep over the retained log. */
 export const SWEEP_MS = 5000;
 /** How far back a sweep looks beyond its interval: covers clock skew between instances. */
@@ -26,6 +38,7 @@ export class RevocationSet {
   private disconnectedSince: number | null = null;
   private syncing: Promise<void> | null = null;
   private lastPrune = 0;
+  private changes = 0;
   /** False while the feed is down or a replay is pending. */
   trusted = false;
 
@@ -68,6 +81,36 @@ export class RevocationSet {
     return () => this.listeners.delete(listener);
   }
 
+  /** How long an entry is remembered (ms): longer than any access token or cache entry it could affect lives. */
+  get windowMs(): number {
+    return this.horizonMs;
+  }
+
+  /**
+   * Changes whenever an entry is added or its forget-after time moves. A reader that memoizes what it
+   * derives from a snapshot may keep it while the revision is unchanged and the snapshot's `until` has
+   * not passed.
+   */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /**
+   * The revoked session ids remembered now (forget-after still in the future) and whether the set is
+   * trusted. Costs one pass over the set; readers polling it should memoize on `revision` and `until`.
+   */
+  snapshot(): RevocationSnapshot {
+    const now = this.clock.now();
+    const ids: string[] = [];
+    let until = Infinity;
+    for (const [id, t] of this.revoked) {
+      if (t <= now) continue;
+      ids.push(id);
+      if (t < until) until = t;
+    }
+    return { ids, trusted: this.trusted, revision: this.changes, until };
+  }
+
   has(sessionId: string): boolean {
     const until = this.revoked.get(sessionId);
     return until !== undefined && until > this.clock.now();
@@ -76,7 +119,11 @@ export class RevocationSet {
   /** Marks sessions revoked locally at once (before the feed echoes it back). */
   add(ids: readonly string[], at = this.clock.now()): void {
     const until = at + this.horizonMs;
-    for (const id of ids) this.revoked.set(id, until);
+    for (const id of ids) {
+      if (this.revoked.get(id) === until) continue;
+      this.revoked.set(id, until);
+      this.changes += 1;
+    }
     for (const l of this.listeners) l(ids);
     this.prune();
   }

@@ -22,7 +22,7 @@ import { sendProblem } from './problem.js';
 export interface Gatehouse extends GatehouseCoreHandle {
   /** Mount at `basePath` (default `/auth`). */
   router: ExpressRouter;
-  /** Mount at the root: `/.well-known/jwks.json` and `/.well-known/openid-configuration`. */
+  /** Mount at the root: `/.well-known/jwks.json`, `/.well-known/openid-configuration` and `/.well-known/gatehouse-revocations`. */
   wellKnown: ExpressRouter;
   /** Sets `req.auth` from a bearer token or the session cookie; leaves it undefined otherwise. */
   authenticate: RequestHandler;

@@ -252,5 +252,17 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
       assert.equal(disc.status, 200, disc.text);
       assert.match(disc.body.jwks_uri, /\/\.well-known\/jwks\.json$/);
     });
+
+    test('the revocation list is served at the root with its ETag, and 304 for that ETag', async () => {
+      const list = await new Client(url).req('GET', '/.well-known/gatehouse-revocations');
+      assert.equal(list.status, 200, list.text);
+      assert.equal(list.body.hash, 'sha256-128');
+      const etag = list.headers.get('etag');
+      assert.ok(etag);
+      const same = await new Client(url).req('GET', '/.well-known/gatehouse-revocations', { headers: { 'if-none-match': etag } });
+      assert.equal(same.status, 304);
+      assert.equal(same.text, '');
+      assert.equal(same.headers.get('etag'), etag);
+    });
   });
 }

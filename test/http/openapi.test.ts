@@ -171,6 +171,24 @@ describe('real responses conform to the OpenAPI document', () => {
     conforms('GET', '/healthz', await new Client(t.url).req('GET', '/healthz'));
   });
 
+  test('the revocation list: 200, 304 with its ETag, 503 while the revocation set is not trusted', async () => {
+    const list = await new Client(t.url).req('GET', '/.well-known/gatehouse-revocations');
+    conforms('GET', '/.well-known/gatehouse-revocations', list);
+    assert.equal(list.status, 200);
+    const same = await new Client(t.url).req('GET', '/.well-known/gatehouse-revocations', { headers: { 'if-none-match': list.headers.get('etag')! } });
+    conforms('GET', '/.well-known/gatehouse-revocations', same);
+    assert.equal(same.status, 304);
+    const set = t.srv.gatehouse.core.revocations;
+    set.trusted = false;
+    try {
+      const down = await new Client(t.url).req('GET', '/.well-known/gatehouse-revocations');
+      conforms('GET', '/.well-known/gatehouse-revocations', down);
+      assert.equal(down.status, 503);
+    } finally {
+      set.trusted = true;
+    }
+  });
+
   test('register: success and input errors', async () => {
     const c = new Client(t.url);
     const ok = await c.req('POST', '/auth/register', { json: { email, password } });
