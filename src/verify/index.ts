@@ -5,22 +5,31 @@
  * Gatehouse itself: one pinned asymmetric algorithm list, typ `at+jwt`, iss, aud, exp/nbf/iat,
  * required exp, iat, sub, sid and jti, and a maximum token age.
  *
- * Revocation is not seen here: a service using this verifier trusts a token until it expires, so
- * keep access tokens short (the default is 10 minutes), or call the issuer's `GET /auth/me` with the
- * bearer token where an instant logout must be honoured.
+ * Revocation is opt-in (`revocations: true`): the verifier then polls the issuer's
+ * `/.well-known/gatehouse-revocations` (hashes of the session ids revoked within the access-token
+ * window; a conditional GET every second by default) and refuses tokens whose `sid` is listed. A
+ * logout therefore reaches this service about one poll interval (plus a request) after the issuer's
+ * instances have seen it, with no request to the issuer per token; while polls fail, the last list is
+ * used for up to `maxStaleMs` (30 s by default). Past that (the issuer unreachable, or answering 503
+ * because its own revocation feed is down), or before the first list arrived, `verify()` throws
+ * `RevocationsUnavailableError` and the middleware answers 503: it fails closed. `close()` stops the
+ * polling. Without the option a service trusts a token until it expires (10 minutes by default).
  *
  * @example
  * ```ts
  * import express from 'express';
  * import { createVerifier, requireGatehouseToken } from 'gatehouse/verify';
  *
- * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'gatehouse' });
+ * const verifier = createVerifier({ issuer: 'https://auth.example.com', audience: 'gatehouse', revocations: true });
  * const app = express();
  * app.get('/orders', requireGatehouseToken(verifier), (req, res) => res.json({ user: req.gatehouseClaims!.sub }));
  * ```
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { RevocationPoller, RevocationsUnavailableError, type RevocationPollOptions } from './revocations.js';
+
+export { RevocationsUnavailableError, type RevocationPollOptions } from './revocations.js';
 
 /** The claims of a verified Gatehouse access token (RFC 9068), plus any application claims. */
 export interface GatehouseClaims {
@@ -55,13 +64,27 @@ export interface VerifierOptions {
   jwksCooldownMs?: number;
   /** JWKS request timeout (ms). Default 5 s. */
   jwksTimeoutMs?: number;
-  /** Current time in ms (tests inject one). Default `Date.now`. */
+  /** Current time in ms for the token's time claims (tests inject one). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Refuse tokens of revoked sessions, from the issuer's revocation list polled in the background
+   * (`true` for the defaults: `${issuer}/.well-known/gatehouse-revocations`, every 1000 ms, stale after
+   * 30 s). A revocation is seen within about `pollMs` plus one request; once the list is older than
+   * `maxStaleMs`, or before it was ever fetched, `verify()` throws `RevocationsUnavailableError`.
+   * Default off: tokens are trusted until they expire.
+   */
+  revocations?: boolean | RevocationPollOptions;
 }
 
 export interface Verifier {
-  /** The token's claims if it is a valid Gatehouse access token, else null. Throws only when the keys cannot be fetched. */
+  /**
+   * The token's claims if it is a valid Gatehouse access token (and, with `revocations`, its session is
+   * not on the issuer's revocation list), else null. Throws only on an outage: `JwksUnavailableError`
+   * when the keys cannot be fetched, `RevocationsUnavailableError` when the revocation list is stale.
+   */
   verify(token: string): Promise<GatehouseClaims | null>;
+  /** Stops background work (revocation polling). Optional so that hand-written verifiers stay valid. */
+  close?(): void;
 }
 
 const ASYMMETRIC: ReadonlySet<string> = new Set(['EdDSA', 'ES256', 'RS256']);
@@ -78,7 +101,7 @@ export class JwksUnavailableError extends Error {
 }
 
 /** Creates a verifier for one issuer and audience. Misconfiguration is a TypeError here, not at request time. */
-export function createVerifier(options: VerifierOptions): Verifier {
+export function createVerifier(options: VerifierOptions): Verifier & { close(): void } {
   const issuer = typeof options.issuer === 'string' ? options.issuer.replace(/\/+$/, '') : '';
   if (!/^https?:\/\/[^/]/.test(issuer)) throw new TypeError('createVerifier: "issuer" must be the issuer URL');
   if (typeof options.audience !== 'string' || options.audience === '') throw new TypeError('createVerifier: "audience" is required');
@@ -95,8 +118,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   });
   const maxAge = options.maxAgeSeconds ?? 3600;
   const tolerance = options.clockToleranceSeconds ?? 30;
+  const r = options.revocations;
+  if (r !== undefined && typeof r !== 'boolean' && (r === null || typeof r !== 'object')) throw new TypeError('createVerifier: "revocations" must be a boolean or an options object');
+  const revocations = r ? new RevocationPoller(issuer, r === true ? {} : r) : null;
 
   return {
+    close() {
+      revocations?.close();
+    },
     async verify(token: string): Promise<GatehouseClaims | null> {
       if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return null;
       const parts = token.split('.');
@@ -110,6 +139,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (header === null || typeof header !== 'object' || Array.isArray(header)) return null;
       if (typeof header.kid !== 'string' || typeof header.alg !== 'string' || !algorithms.includes(header.alg as VerifierAlgorithm)) return null;
       for (const f of FORBIDDEN_HEADERS) if (f in header) return null;
+      let claims: GatehouseClaims;
       try {
         const { payload } = await jwtVerify(token, keys, {
           algorithms,
@@ -125,7 +155,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (typeof c.sub !== 'string' || typeof c.sid !== 'string' || typeof c.jti !== 'string') return null;
         // Gatehouse never issues a token living longer than its maximum age.
         if (c.exp - c.iat > maxAge + tolerance) return null;
-        return c;
+        claims = c;
       } catch (e) {
         if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid) throw new JwksUnavailableError(e);
         if (e instanceof joseErrors.JOSEError) return null;
@@ -134,6 +164,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (e instanceof TypeError || e instanceof SyntaxError) return null;
         throw e;
       }
+      // Only a token that is otherwise valid needs the list: a bad token is refused even during an outage.
+      if (revocations && (await revocations.isRevoked(claims.sid))) return null;
+      return claims;
     },
   };
 }
@@ -156,7 +189,8 @@ function problem(res: Response, status: number, code: string, title: string): vo
 /**
  * Express middleware: 401 problem+json (RFC 6750 `WWW-Authenticate`) unless the request carries a
  * valid Gatehouse access token in its Authorization header (never the query string); sets
- * `req.gatehouseClaims`. Answers 503 when the issuer's keys cannot be fetched.
+ * `req.gatehouseClaims`. Answers 503 problem+json (with Retry-After) when the issuer's keys cannot be
+ * fetched or, with `revocations`, when the revocation list is stale.
  */
 export function requireGatehouseToken(verifier: Verifier): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -171,7 +205,7 @@ export function requireGatehouseToken(verifier: Verifier): RequestHandler {
         next();
       },
       (err: unknown) => {
-        if (err instanceof JwksUnavailableError) {
+        if (err instanceof JwksUnavailableError || err instanceof RevocationsUnavailableError) {
           res.setHeader('Retry-After', '5');
           return problem(res, 503, 'store_unavailable', 'Service temporarily unavailable; try again shortly.');
         }

@@ -1,9 +1,9 @@
-/** A second Express service trusts Gatehouse access tokens through gatehouse/verify and the JWKS. */
+/** A second Express service trusts Gatehouse access tokens through gatehouse/verify, the JWKS and the revocation list. */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createSecondService } from '../../examples/second-service/app.js';
+import { createSecondService, type SecondService } from '../../examples/second-service/app.js';
 import { createVerifier } from '../../src/verify/index.js';
 import { Client, startTestServer, type TestServer } from '../support/server.js';
 import { b64, tokenLogin } from '../http/token-kit.js';
@@ -27,16 +27,19 @@ describe('second service trusting Gatehouse tokens', () => {
   let gh: TestServer;
   let issuer: string;
   let svc: Server;
+  let service: SecondService;
   let svcUrl: string;
 
   before(async () => {
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     gh = await startTestServer({ port, config: { publicUrl: issuer }, claims: () => ({ role: 'reader' }) });
-    svc = createServer(createSecondService({ issuer, audience: 'gatehouse', jwksCooldownMs: 0, now: () => gh.clock.now() }));
+    service = createSecondService({ issuer, audience: 'gatehouse', jwksCooldownMs: 0, now: () => gh.clock.now(), revocations: { pollMs: 50 } });
+    svc = createServer(service.app);
     svcUrl = await listen(svc);
   });
   after(async () => {
+    service.close();
     await close(svc);
     await gh.close();
   });
@@ -71,6 +74,17 @@ describe('second service trusting Gatehouse tokens', () => {
     refused(await orders(`${access}==`), 'padded');
     const q = await new Client(svcUrl).req('GET', `/api/orders?access_token=${access}`);
     assert.equal(q.status, 401, 'query-string tokens are ignored');
+  });
+
+  test('refuses a token soon after its session is logged out, and keeps accepting the other sessions', async () => {
+    const a = await tokenLogin(gh);
+    const b = await tokenLogin(gh, { email: a.email });
+    assert.equal((await orders(a.access)).status, 200);
+    assert.equal((await new Client(gh.url).req('POST', '/auth/logout', { bearer: a.access })).status, 204);
+    let r = await orders(a.access);
+    for (let deadline = Date.now() + 15_000; r.status === 200 && Date.now() < deadline; r = await orders(a.access)) await new Promise((ok) => setTimeout(ok, 25));
+    refused(r, 'logged out');
+    assert.equal((await orders(b.access)).status, 200, 'the other session');
   });
 
   test('refuses an expired token', async () => {
@@ -110,7 +124,8 @@ describe('second service trusting Gatehouse tokens', () => {
 
   test('answers 503 (not 401, not 500) when the issuer keys cannot be fetched', async () => {
     const down = await freePort();
-    const lonely = createServer(createSecondService({ issuer, jwksUrl: `http://127.0.0.1:${down}/jwks.json`, audience: 'gatehouse', jwksTimeoutMs: 1000 }));
+    const broken = createSecondService({ issuer, jwksUrl: `http://127.0.0.1:${down}/jwks.json`, audience: 'gatehouse', jwksTimeoutMs: 1000 });
+    const lonely = createServer(broken.app);
     const url = await listen(lonely);
     try {
       const { access } = await tokenLogin(gh);
@@ -118,6 +133,7 @@ describe('second service trusting Gatehouse tokens', () => {
       assert.equal(r.status, 503);
       assert.equal(r.body.status, 503);
     } finally {
+      broken.close();
       await close(lonely);
     }
   });
