@@ -21,7 +21,7 @@ export async function eventually<T>(what: string, f: () => Promise<T>, timeoutMs
     try {
       return await f();
     } catch (e) {
-      if (Date.now() > until) throw new Error(`${what} did not recover within ${timeoutMs} ms`, { cause: e });
+      if (Date.now() > until) throw new Error(`${what} did not recover within ${timeoutMs} ms: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -63,13 +63,30 @@ describe('postgres faults', { skip: pgUrl === null ? skipReason('PostgreSQL', PO
       const feed = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_h`, reconnectDelayMs: 300 });
       const other = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_i` });
       try {
+        // Kill exactly this feed's LISTEN backend, by pid, once it is up.
+        await eventually('the LISTEN connection', async () => assert.ok(feed.connected && feed.listenerPid !== null, 'not connected'));
+        const first = feed.listenerPid!;
         const w = watch(feed);
-        await terminate(`${app}_h:listen`);
+        const killed = await admin.query<{ ok: boolean }>(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE pid = $1 AND application_name = $2`,
+          [first, `${app}_h:listen`],
+        );
+        assert.deepEqual(killed.rows.map((r) => r.ok), [true], 'the LISTEN backend was terminated');
         assert.equal(await w.nth(1), false);
         assert.equal(await w.nth(2), true);
+        const second = feed.listenerPid;
+        assert.ok(second !== null && second !== first, `re-opened on a new backend (${first} → ${second})`);
         const live: ChangeEvent = { type: 'keys.changed', at: Date.now() };
         await other.publish(live);
-        await eventually('live delivery', async () => assert.ok(w.events.some((e) => e.at === live.at && e.type === 'keys.changed')), 10_000);
+        await eventually(
+          'live delivery',
+          async () =>
+            assert.ok(
+              w.events.some((e) => e.at === live.at && e.type === 'keys.changed'),
+              `not delivered; statuses ${JSON.stringify(w.statuses)}, listener ${first} → ${second} → ${feed.listenerPid}`,
+            ),
+          10_000,
+        );
         w.stop();
       } finally {
         await feed.close();
