@@ -285,9 +285,10 @@ export class AuthCore {
     if (ids.length === 0) return;
     const at = this.clock.now();
     this.revocations.add(ids, at);
-    // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: 8000 bytes).
-    for (let i = 0; i < ids.length; i += 100) {
-      await this.stores.feed.publish({ type: 'sessions.revoked', ids: ids.slice(i, i + 100), at });
+    // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: under 8000
+    // bytes), and ids vary in length (src/ids.ts), so batches are cut by their JSON size.
+    for (const batch of revocationBatches(ids, REVOCATION_EVENT_MAX_BYTES)) {
+      await this.stores.feed.publish({ type: 'sessions.revoked', ids: batch, at });
     }
   }
 
@@ -338,4 +339,26 @@ export class AuthCore {
     if (ok) await this.audit.record('account.deleted', { userId, sessionId }, meta);
     return ok;
   }
+}
+
+/** The JSON size bound of one `sessions.revoked` event's ids (Postgres NOTIFY payloads must stay under 8000 bytes). */
+export const REVOCATION_EVENT_MAX_BYTES = 6000;
+
+/** Splits ids into batches whose JSON array stays within `maxBytes` (an id longer than that goes alone). */
+export function revocationBatches(ids: readonly string[], maxBytes: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  let size = 2; // []
+  for (const id of ids) {
+    const n = Buffer.byteLength(JSON.stringify(id)) + 1; // the value and its comma
+    if (cur.length > 0 && size + n > maxBytes) {
+      out.push(cur);
+      cur = [];
+      size = 2;
+    }
+    cur.push(id);
+    size += n;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
