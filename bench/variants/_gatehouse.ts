@@ -37,12 +37,12 @@ export function tempDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Express 5: `/auth` routes plus `GET /me` behind `authenticate` + `requireAuth()`, answering `{user}`. */
+/** Express 5: `/auth` routes plus `GET /me` behind `requireAuth()` (which authenticates), answering `{user}`. */
 export async function serveExpress(options: GatehouseOptions, cleanup: () => Promise<void> = async () => {}): Promise<void> {
   const gh = await createGatehouse(options);
   const { app, server } = expressApp();
   app.use('/auth', gh.router);
-  app.get('/me', gh.authenticate, gh.requireAuth(), (req, res) => {
+  app.get('/me', gh.requireAuth(), (req, res) => {
     res.json({ user: req.auth!.user.id });
   });
   app.use(gh.errorHandler);

@@ -1,4 +1,4 @@
-// Gatehouse bearer mode, EdDSA: createGatehouse on memory stores, GET /me behind gh.authenticate + requireAuth().
+// Gatehouse bearer mode, EdDSA: createGatehouse on memory stores, GET /me behind gh.requireAuth().
 // The token comes from a real POST /auth/login {mode:"token"}.
 import { createMemoryStores } from '../../src/stores/memory/index.js';
 import { benchConfig, serveExpress } from './_gatehouse.js';

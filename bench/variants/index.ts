@@ -9,7 +9,7 @@
  *
  *        import { createGatehouse } from '../../src/index.js';
  *        const gh = await createGatehouse({ store, keys, production argon2 parameters });
- *        app.use('/auth', gh.router); app.get('/me', gh.authenticate, gh.requireAuth(), (req, res) => res.json({ user: req.auth!.user.id }));
+ *        app.use('/auth', gh.router); app.get('/me', gh.requireAuth(), (req, res) => res.json({ user: req.auth!.user.id }));
  *        serve(server, () => gh.close());
  *
  *     Shared services: derive the Redis key prefix / Postgres schema from $BENCH_RUN_ID and drop
@@ -101,13 +101,13 @@ export const variants: VariantDef[] = [
   },
   {
     name: 'gatehouse-bearer-eddsa',
-    description: 'Gatehouse bearer token (EdDSA), memory stores, authenticate + requireAuth()',
+    description: 'Gatehouse bearer token (EdDSA), memory stores, requireAuth()',
     file: 'gatehouse-bearer-eddsa.ts',
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
   {
     name: 'gatehouse-bearer-hs256',
-    description: 'Gatehouse bearer token (HS256), memory stores, authenticate + requireAuth()',
+    description: 'Gatehouse bearer token (HS256), memory stores, requireAuth()',
     file: 'gatehouse-bearer-hs256.ts',
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
@@ -127,7 +127,7 @@ export const variants: VariantDef[] = [
   },
   {
     name: 'gatehouse-session-memory',
-    description: 'Gatehouse cookie session, memory stores, authenticate + requireAuth(); production argon2id (login storm)',
+    description: 'Gatehouse cookie session, memory stores, requireAuth(); production argon2id (login storm)',
     file: 'gatehouse-session-memory.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER, GH_REGISTER_STORM]),
     // Real argon2id logins of another user (so they never evict the measured session).
@@ -135,13 +135,13 @@ export const variants: VariantDef[] = [
   },
   {
     name: 'gatehouse-session-sqlite',
-    description: 'Gatehouse cookie session, SQLite (temporary file), authenticate + requireAuth()',
+    description: 'Gatehouse cookie session, SQLite (temporary file), requireAuth()',
     file: 'gatehouse-session-sqlite.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
   },
   {
     name: 'gatehouse-session-postgres',
-    description: 'Gatehouse cookie session, PostgreSQL (own schema, dropped after), authenticate + requireAuth()',
+    description: 'Gatehouse cookie session, PostgreSQL (own schema, dropped after), requireAuth()',
     file: 'gatehouse-session-postgres.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
   },

@@ -32,11 +32,11 @@ export async function start(port = 3001, options: GatehouseOptions = {}): Promis
   // The application's own data. A real app would use its database; the key is the Gatehouse user id.
   const notes = new Map<string, string[]>();
 
-  app.get('/api/notes', gh.authenticate, gh.requireAuth(), (req, res) => {
+  app.get('/api/notes', gh.requireAuth(), (req, res) => {
     res.json({ user: req.auth!.user.email, notes: notes.get(req.auth!.user.id) ?? [] });
   });
 
-  app.post('/api/notes', gh.authenticate, gh.requireAuth(), express.json({ limit: '4kb' }), (req, res) => {
+  app.post('/api/notes', gh.requireAuth(), express.json({ limit: '4kb' }), (req, res) => {
     const text = (req.body as { text?: unknown })?.text;
     if (typeof text !== 'string' || text.length === 0 || text.length > 500) {
       res.status(400).json({ error: 'text must be a string of 1 to 500 characters' });
@@ -50,7 +50,7 @@ export async function start(port = 3001, options: GatehouseOptions = {}): Promis
 
   // Session data: read, change, save. Only changed keys are written, and two parallel requests that
   // change different keys never overwrite each other.
-  app.get('/api/visits', gh.authenticate, gh.requireAuth(), async (req, res, next) => {
+  app.get('/api/visits', gh.requireAuth(), async (req, res, next) => {
     try {
       const data = await req.auth!.data<VisitData>();
       const visits = (data.get('visits') ?? 0) + 1;

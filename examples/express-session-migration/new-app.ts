@@ -55,7 +55,7 @@ export async function startNew(port = 3002, opts: NewOptions = {}) {
   app.get('/', gh.authenticate, (req, res) => {
     res.type('html').send(req.auth ? `<p>Signed in as ${req.auth.user.email} (Gatehouse)</p>` : '<p>Signed out: sign in through POST /auth/login</p>');
   });
-  app.get('/profile', gh.authenticate, gh.requireAuth(), (req, res) => {
+  app.get('/profile', gh.requireAuth(), (req, res) => {
     res.json({ email: req.auth!.user.email, via: 'gatehouse' });
   });
   app.use(gh.errorHandler);

@@ -11,7 +11,8 @@
  * const app = express();
  * app.use(gh.wellKnown);
  * app.use('/auth', gh.router);
- * app.get('/api/profile', gh.authenticate, gh.requireAuth(), (req, res) => res.json({ id: req.auth!.user.id }));
+ * app.get('/api/profile', gh.requireAuth(), (req, res) => res.json({ id: req.auth!.user.id }));
+ * app.get('/', gh.authenticate, (req, res) => res.send(req.auth ? 'hello again' : 'hello')); // optional sign-in
  * ```
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Router as ExpressRouter } from 'express';
@@ -26,7 +27,10 @@ export interface Gatehouse extends GatehouseCoreHandle {
   wellKnown: ExpressRouter;
   /** Sets `req.auth` from a bearer token or the session cookie; leaves it undefined otherwise. */
   authenticate: RequestHandler;
-  /** 401 problem unless `authenticate` accepted a credential. */
+  /**
+   * 401 problem unless the request carries a valid credential. Authenticates by itself, so
+   * `app.get('/x', gh.requireAuth(), handler)` is enough; after `authenticate` it only decides.
+   */
   requireAuth: () => RequestHandler;
   /** Maps errors (Gatehouse's and any other) to RFC 9457 problems; mount last. */
   errorHandler: ErrorRequestHandler;
@@ -60,9 +64,16 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
     if (gh.authenticator.authenticateCached(req)) return next();
     gh.authenticator.authenticate(req, res).then(() => next(), next);
   };
+  // Authenticates by itself when `authenticate` has not run, so one middleware protects a route
+  // (one Express layer fewer per request); after `authenticate` it only decides.
   const requireAuth = (): RequestHandler => (req, res, next) => {
     if (req.auth) return next();
-    gh.authenticator.reject(req, res);
+    const decide = () => {
+      if (req.auth) next();
+      else gh.authenticator.reject(req, res);
+    };
+    if (gh.authenticator.authenticateCached(req)) return decide();
+    gh.authenticator.authenticate(req, res).then(decide, next);
   };
 
   return { ...gh, router, wellKnown, authenticate, requireAuth, errorHandler };

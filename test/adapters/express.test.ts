@@ -9,7 +9,8 @@ runAdapterSuite('Express', async (opts) => {
   const app = express();
   app.use(gh.wellKnown);
   app.use('/auth', gh.router);
-  app.get('/api/profile', gh.authenticate, gh.requireAuth(), (req, res) => {
+  // requireAuth() alone: it authenticates by itself (token-middleware tests cover authenticate + requireAuth()).
+  app.get('/api/profile', gh.requireAuth(), (req, res) => {
     const a = req.auth!;
     res.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
   });
