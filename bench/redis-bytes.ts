@@ -50,6 +50,9 @@ function sessions(): SessionRecord[] {
     idleExpiresAt: now + 7 * 86_400_000,
     expiresAt: now + 30 * 86_400_000,
     authAt: now - (i % 1000) * 1000,
+    amr: ['pwd'],
+    acr: 'aal1' as const,
+    credentialVersion: 0,
     ip: ip(i),
     device: DEVICES[i % DEVICES.length]!,
   }));

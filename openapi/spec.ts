@@ -48,6 +48,13 @@ function problems(...codes: ErrorCode[]): Record<string, Json> {
   return out;
 }
 
+/** How a session was authenticated: the same three fields on every session shape. */
+const SESSION_AUTH = {
+  amr: { type: 'array', items: { type: 'string' }, description: 'Authentication methods (RFC 8176), e.g. `["pwd"]`, `["pwd","otp","mfa"]`; `["migrated"]` for a session carried over from express-session.' },
+  acr: { type: 'string', enum: ['aal1', 'aal2'], description: 'Assurance level: one factor, or two (or a passkey with user verification).' },
+  auth_time: { ...dateTime, description: 'When the user last proved who they are in this session (sign-in or re-authentication).' },
+};
+
 const OUTAGE: ErrorCode[] = ['store_unavailable', 'internal'];
 const BODY: ErrorCode[] = ['invalid_json', 'invalid_field', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
 const AUTH: ErrorCode[] = ['unauthenticated', 'invalid_token'];
@@ -168,8 +175,10 @@ const OPS: Op[] = [
   },
   {
     method: 'post', path: '/auth/verify-email', operationId: 'verifyEmail', tag: 'lifecycle', summary: 'Confirm the email address with the token from the mail',
-    body: body(obj({ token: splitToken })),
-    responses: { '204': { description: 'Verified.' }, ...problems(...BODY, 'invalid_link', ...CSRF, ...OUTAGE) },
+    description: 'Verifies only for someone who holds the account the link was made for: signed in to it (cookie or bearer), or sending its `password`. Otherwise 401 `unauthenticated`, and the link stays usable; the owner of a mailbox someone else registered verifies nothing by clicking.',
+    security: [{}, ...COOKIE_OR_BEARER],
+    body: body(obj({ token: splitToken, password: { type: 'string', description: 'The account\'s password, when not signed in to it.' } }, ['token'])),
+    responses: { '204': { description: 'Verified.' }, ...problems(...BODY, 'invalid_link', 'unauthenticated', 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/verify-email/resend', operationId: 'resendVerification', tag: 'lifecycle', summary: 'Send the verification mail again', security: COOKIE_OR_BEARER, body: emptyBody,
@@ -186,13 +195,22 @@ const OPS: Op[] = [
   },
   {
     method: 'post', path: '/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag: 'lifecycle', summary: 'Set a new password with the token from the mail',
+    description: 'The token is checked before the new password is hashed; attempts are limited per client IP.',
     body: body(obj({ token: splitToken, new_password: password })),
-    responses: { '204': { description: 'Password set; every session of the user is revoked.' }, ...problems(...BODY, 'invalid_link', 'password_too_short', 'password_too_long', 'password_breached', ...CSRF, ...OUTAGE) },
+    responses: { '204': { description: 'Password set; every session of the user is revoked.' }, ...problems(...BODY, 'invalid_link', 'password_too_short', 'password_too_long', 'password_breached', ...CSRF, 'rate_limited', ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/email', operationId: 'requestEmailChange', tag: 'lifecycle', summary: 'Mail a confirmation link to a new address', security: COOKIE_OR_BEARER,
-    body: body(obj({ new_email: { type: 'string', maxLength: 1024 } })),
-    responses: { '202': json(ref('Accepted'), 'Accepted.'), ...problems(...BODY, ...AUTH, 'invalid_email', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE) },
+    description: 'Needs the current password. The same 202 whether or not the new address has an account (which then gets no mail). Limited per account and per new address.',
+    body: body(obj({
+      new_email: { type: 'string', maxLength: 1024 },
+      current_password: { type: 'string' },
+      end_other_sessions: { type: 'boolean', default: false, description: 'End every other session of the account now, in both modes.' },
+    }, ['new_email', 'current_password'])),
+    responses: {
+      '202': json(obj({ status: { const: 'accepted' }, sessions_ended: { type: 'integer', minimum: 0 } }), 'Accepted.'),
+      ...problems(...BODY, ...AUTH, 'invalid_email', 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
   },
   {
     method: 'post', path: '/auth/email/confirm', operationId: 'confirmEmailChange', tag: 'lifecycle', summary: 'Move the account to the new address with the token from the mail',
@@ -249,11 +267,11 @@ const SCHEMAS: Record<string, Json> = {
     required: ['type', 'title', 'status', 'code'],
   },
   User: obj({ id: { type: 'string' }, email: { type: 'string' }, created_at: dateTime, email_verified: { type: 'boolean' } }),
-  Session: obj({ id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime }),
+  Session: obj({ id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH }),
   CurrentSession: obj(
-    { id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime },
-    ['id', 'mode', 'expires_at'],
-    { description: 'A bearer request knows only what the access token carries: id, mode and its expiry.' },
+    { id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH },
+    ['id', 'mode', 'expires_at', 'amr', 'acr', 'auth_time'],
+    { description: 'A bearer request knows only what the access token carries: id, mode, its expiry and how the session was authenticated (`amr`, `acr`, `auth_time` claims).' },
   ),
   SessionLogin: obj({ user: ref('User'), session: ref('Session') }),
   TokenGrant: obj(
@@ -276,6 +294,7 @@ const SCHEMAS: Record<string, Json> = {
     created_at: dateTime,
     last_seen_at: dateTime,
     expires_at: dateTime,
+    ...SESSION_AUTH,
   }),
   Event: obj({
     id: { type: 'string' },

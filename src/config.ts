@@ -182,6 +182,12 @@ export const configSchema = z
         resetPerEmail: z.coerce.number().int().min(1).default(3),
         /** Verification resends per account per `limitWindow` (beyond: 429). */
         resendPerAccount: z.coerce.number().int().min(1).default(3),
+        /** Reset confirmations (new password + link) per client IP per `limitWindow` (beyond: 429). */
+        resetConfirmPerIp: z.coerce.number().int().min(1).default(30),
+        /** Email-change requests per account per `limitWindow` (beyond: 429). */
+        emailChangePerAccount: z.coerce.number().int().min(1).default(5),
+        /** Email-change requests naming one new address per `limitWindow`, whoever asks (beyond: 429). */
+        emailChangePerAddress: z.coerce.number().int().min(1).default(3),
         limitWindow: duration(1000).default(3_600_000),
       })
       .prefault({}),

@@ -27,6 +27,13 @@ export interface UserRecord {
   /** When the user was disabled, or null. A disabled user cannot sign in and has no live session. */
   disabledAt: number | null;
   emailVerifiedAt: number | null;
+  /**
+   * Incremented by every change of what proves or permits the user (a new password, disabling,
+   * re-enabling). A session records the version it was started under; one started under another
+   * version is dead, so no interleaving of a login with a password change leaves a live session
+   * minted from the old password.
+   */
+  credentialVersion: number;
 }
 
 export interface UserStore {
@@ -36,7 +43,17 @@ export interface UserStore {
   getUserByEmail(emailCanonical: string): Promise<UserRecord | null>;
   /** Users ordered by createdAt then id; `after` is the id of the last user of the previous page. */
   listUsers(opts: { limit: number; after?: string }): Promise<UserRecord[]>;
-  setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /**
+   * Sets a new password and increments credentialVersion, atomically. Resolves the new
+   * credentialVersion, or null when there is no such user.
+   */
+  setPasswordHash(id: string, passwordHash: string): Promise<number | null>;
+  /**
+   * Replaces the hash of the same password (new hashing parameters) only if the stored hash is still
+   * `expected`; credentialVersion is unchanged. Resolves false when it changed meanwhile.
+   */
+  rehashPassword(id: string, expected: string, passwordHash: string): Promise<boolean>;
+  /** Sets or clears disabledAt and increments credentialVersion, atomically. */
   setDisabled(id: string, disabledAt: number | null): Promise<boolean>;
   markEmailVerified(id: string, at: number): Promise<boolean>;
   /** Resolves 'taken' when another user holds the canonical email. Clears emailVerifiedAt to `verifiedAt`. */
@@ -68,10 +85,29 @@ export interface SessionRecord {
   idleExpiresAt: number;
   /** Absolute expiry: never moves. */
   expiresAt: number;
-  /** Last time the user proved their password in this session (login or reauth). */
+  /** Last time the user proved who they are in this session (login or step-up): `auth_time`. */
   authAt: number;
+  /** How the user authenticated (RFC 8176 values, e.g. `["pwd"]`, `["pwd","otp","mfa"]`). */
+  amr: string[];
+  /** The assurance level reached: `aal1` (one factor) or `aal2` (two factors, or a verified passkey). */
+  acr: AssuranceLevel;
+  /** The user's credentialVersion when the session started (see UserRecord). */
+  credentialVersion: number;
   ip: string | null;
   device: DeviceInfo;
+}
+
+export type AssuranceLevel = 'aal1' | 'aal2';
+
+/**
+ * What a step-up changes on a live session. `credentialVersion` moves when the step-up is the user
+ * setting a new password from this session (the session carries on under the new credentials).
+ */
+export interface SessionAuth {
+  authAt: number;
+  amr: string[];
+  acr: AssuranceLevel;
+  credentialVersion: number;
 }
 
 export type SessionDataValue = string | number | boolean | null | SessionDataValue[] | { [k: string]: SessionDataValue };
@@ -97,7 +133,8 @@ export interface SessionStore {
   getSession(id: string, now: number): Promise<SessionRecord | null>;
   /** Records use: moves lastSeenAt and idleExpiresAt forward (never backward, never past expiresAt). */
   touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean>;
-  setSessionAuthAt(id: string, authAt: number): Promise<boolean>;
+  /** Records a step-up: the new auth time, methods and level. */
+  setSessionAuth(id: string, auth: SessionAuth): Promise<boolean>;
   /** Live sessions of a user at `now`, oldest first. */
   listSessionsByUser(userId: string, now: number): Promise<SessionRecord[]>;
   /** Deletes one session (and its data). Resolves the deleted record, or null. */
@@ -201,6 +238,7 @@ export interface KeyStore {
 
 export type AuditEventType =
   | 'user.registered'
+  | 'user.registration_repeated'
   | 'login.succeeded'
   | 'login.failed'
   | 'logout'
@@ -252,6 +290,11 @@ export interface AuditLog {
   listEvents(query: AuditQuery): Promise<AuditEvent[]>;
   /** Retention: deletes events older than `at`. Resolves how many. */
   deleteEventsBefore(at: number): Promise<number>;
+  /**
+   * Erasure on account deletion: clears the IP address and user agent of every event of `userId`
+   * (the events stay, naming only the account id). Resolves how many were changed.
+   */
+  redactUserEvents(userId: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +364,8 @@ export interface ChangeFeed {
   replay(since: number): Promise<ChangeEvent[]>;
   /** Whether events are currently being delivered. */
   readonly connected: boolean;
+  /** How long published events stay replayable (ms). The core refuses to start on a feed that forgets sooner than a revocation must hold. */
+  readonly retentionMs: number;
   close(): Promise<void>;
 }
 
@@ -332,23 +377,27 @@ export interface ChangeFeed {
 export type LegacyEntry =
   /** A live old session: its data, its own expiry (null: none known), and an opaque version for `claim`. */
   | { kind: 'session'; data: Record<string, unknown>; expiresAt: number | null; version: string }
-  /** Already claimed by a migration: `sessionId` is null while the new session is being created. */
-  | { kind: 'migrated'; claimId: string; sessionId: string | null; userId: string | null; at: number };
+  /**
+   * Already claimed by a migration: `sessionId` is null while the new session is being created.
+   * `seal` is what the migration stored with the replacement (a MAC over it), null when absent: old
+   * session data can hold anything, including something shaped like a marker.
+   */
+  | { kind: 'migrated'; claimId: string; sessionId: string | null; userId: string | null; at: number; seal: string | null };
 
 /**
  * An old session store (connect-redis, connect-pg-simple, connect-mongo…) as migration needs it:
  * read an entry, claim it atomically, record what replaced it, and count what is left.
  */
 export interface LegacySessionSource {
-  /** The entry under `sid`, or null when there is none (unknown, expired, or long since migrated). */
-  read(sid: string): Promise<LegacyEntry | null>;
+  /** The entry under `sid` at `now`, or null when there is none (unknown, expired, or long since migrated). */
+  read(sid: string, now: number): Promise<LegacyEntry | null>;
   /**
    * Atomically replaces the session, if it is still at `version`, with a marker naming `claimId` that
    * lives `holdMs`. Exactly one of concurrent callers gets true; the old session is gone from then on.
    */
-  claim(sid: string, version: string, claimId: string, holdMs: number): Promise<boolean>;
-  /** Records on the marker (if it is still `claimId`'s) the session that replaced it, for `holdMs`. */
-  complete(sid: string, claimId: string, replacement: { sessionId: string; userId: string; at: number }, holdMs: number): Promise<void>;
+  claim(sid: string, version: string, claimId: string, holdMs: number, now: number): Promise<boolean>;
+  /** Records on the marker (if it is still `claimId`'s) the session that replaced it and its seal, for `holdMs`. */
+  complete(sid: string, claimId: string, replacement: { sessionId: string; userId: string; at: number; seal: string }, holdMs: number): Promise<void>;
   /** Puts the old session back (if the marker is still `claimId`'s): the replacement could not be made. */
   release(sid: string, claimId: string): Promise<void>;
   /** How many old sessions are left (markers excluded). */

@@ -38,14 +38,14 @@ export async function startNew(port = 3002, opts: NewOptions = {}) {
       mapUser: async (old) => {
         const email = (old.user as { email?: unknown } | undefined)?.email;
         if (typeof email !== 'string') return null;
-        const user = await gh.core.stores.users.getUserByEmail(email.toLowerCase());
+        const user = await gh.core.admin.findUserByEmail(email);
         return user?.id ?? null;
       },
     },
   });
   // The accounts were imported before the switch (a real app runs its import once; see the guide).
   for (const [email, password] of Object.entries(ACCOUNTS)) {
-    if (!(await gh.core.stores.users.getUserByEmail(email))) await gh.core.register(email, password, { ip: null, userAgent: 'import' });
+    if (!(await gh.core.admin.findUserByEmail(email))) await gh.core.admin.createUser(email, password, { ip: null, userAgent: 'import' });
   }
 
   const app = express();

@@ -1,12 +1,17 @@
 /**
- * What a signed-in user does with their account: devices, re-authentication, password change,
- * account deletion, and their own security events. Sensitive actions need a recent authentication.
+ * What a signed-in user does with their account: devices, step-up (re-authentication), password
+ * change, account deletion, and their own security events. Sensitive actions need a recent
+ * authentication of the current session.
  */
 import { GatehouseError } from '../errors.js';
-import type { AuditEvent, SessionRecord } from '../ports.js';
-import type { AuthContext, AuthCore } from './auth.js';
-import type { RequestMeta } from './audit.js';
+import type { AssuranceLevel, AuditEvent, Clock, SessionRecord } from '../ports.js';
+import type { Audit, RequestMeta } from './audit.js';
+import type { PasswordMethod } from './methods/password.js';
 import { checkPassword } from './password-policy.js';
+import type { PasswordHasher } from './passwords.js';
+import type { AccountRemoval } from './removal.js';
+import type { AuthContext, SessionControl } from './session-control.js';
+import type { UserDirectory } from './users.js';
 
 export interface DeviceSession {
   id: string;
@@ -17,45 +22,66 @@ export interface DeviceSession {
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
+  /** How the session was authenticated (RFC 8176), its level and when the user last proved themselves. */
+  amr: string[];
+  acr: AssuranceLevel;
+  authAt: number;
+}
+
+export interface AccountDeps {
+  sessions: SessionControl;
+  password: PasswordMethod;
+  users: UserDirectory;
+  removal: AccountRemoval;
+  hasher: PasswordHasher;
+  audit: Audit;
+  clock: Clock;
+  /** How long a sign-in or re-authentication counts as recent (ms). */
+  reauthWindowMs: number;
 }
 
 export class Account {
-  constructor(private readonly core: AuthCore) {}
+  constructor(private readonly d: AccountDeps) {}
 
   async listSessions(ctx: AuthContext): Promise<DeviceSession[]> {
-    const list = await this.core.sessions.list(ctx.user.id);
-    return list
-      .filter((s) => !this.core.revocations.has(s.id))
-      .map((s) => ({
-        id: s.id,
-        current: s.id === ctx.sessionId,
-        mode: s.mode,
-        device: s.device,
-        ip: s.ip,
-        createdAt: s.createdAt,
-        lastSeenAt: s.lastSeenAt,
-        expiresAt: Math.min(s.idleExpiresAt, s.expiresAt),
-      }));
+    const list = await this.d.sessions.list(ctx.user.id);
+    return list.map((s) => ({
+      id: s.id,
+      current: s.id === ctx.sessionId,
+      mode: s.mode,
+      device: s.device,
+      ip: s.ip,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+      expiresAt: Math.min(s.idleExpiresAt, s.expiresAt),
+      amr: s.amr,
+      acr: s.acr,
+      authAt: s.authAt,
+    }));
   }
 
-  /** Throws reauth_required unless the current session proved the password within the window. */
-  async requireRecentAuth(ctx: AuthContext): Promise<void> {
-    const s = await this.core.sessions.fresh(ctx.sessionId);
+  /**
+   * Throws reauth_required unless the current session proved the user within the window (and, when
+   * `level` is aal2, at that level). Resolves the fresh session record.
+   */
+  async requireRecentAuth(ctx: AuthContext, level: AssuranceLevel = 'aal1'): Promise<SessionRecord> {
+    const s = await this.d.sessions.fresh(ctx.sessionId);
     if (!s) throw new GatehouseError('unauthenticated', 'session ended');
-    if (this.core.clock.now() - s.authAt > this.core.config.reauthWindow) {
+    if (this.d.clock.now() - s.authAt > this.d.reauthWindowMs || (level === 'aal2' && s.acr !== 'aal2')) {
       throw new GatehouseError('reauth_required', 'recent authentication required');
     }
+    return s;
   }
 
+  /** Step-up with the password: the session's auth time moves to now. False when the password is wrong. */
   async reauth(ctx: AuthContext, password: string, meta: RequestMeta): Promise<boolean> {
-    const u = await this.core.stores.users.getUserById(ctx.user.id);
-    const ok = u !== null && Buffer.byteLength(password) <= 1024 && (await this.core.hasher.verify(u.passwordHash, password.normalize('NFKC')));
-    if (!ok) {
-      await this.core.audit.record('reauth.failed', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta);
+    const proof = await this.d.password.verifyUser(ctx.user.id, password);
+    const stepped = proof ? await this.d.sessions.stepUp(ctx.sessionId, proof.amr) : null;
+    if (!stepped) {
+      await this.d.audit.record('reauth.failed', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta);
       return false;
     }
-    await this.core.sessions.markAuthenticated(ctx.sessionId);
-    await this.core.audit.record('reauth.succeeded', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta);
+    await this.d.audit.record('reauth.succeeded', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { amr: stepped.amr.join(' '), acr: stepped.acr });
     return true;
   }
 
@@ -64,50 +90,62 @@ export class Account {
    * An unknown handle and another user's handle are the same `not_found`.
    */
   async revokeSession(ctx: AuthContext, handle: string, meta: RequestMeta): Promise<void> {
-    const target = await this.core.sessions.fresh(handle);
+    const target = await this.d.sessions.fresh(handle);
     if (!target || target.userId !== ctx.user.id) throw new GatehouseError('not_found', 'no such session');
     if (target.id !== ctx.sessionId) await this.requireRecentAuth(ctx);
-    await this.core.revokeSession(target.id);
-    await this.core.audit.record('session.revoked', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { revoked: target.id, mode: target.mode });
+    await this.d.sessions.end(target.id);
+    await this.d.audit.record('session.revoked', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { revoked: target.id, mode: target.mode });
   }
 
   async logoutOthers(ctx: AuthContext, meta: RequestMeta): Promise<number> {
     await this.requireRecentAuth(ctx);
-    const ids = await this.core.revokeUserSessions(ctx.user.id, ctx.sessionId);
-    await this.core.audit.record('sessions.revoked_others', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { count: ids.length });
+    const ids = await this.d.sessions.endAllOfUser(ctx.user.id, ctx.sessionId);
+    await this.d.audit.record('sessions.revoked_others', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { count: ids.length });
     return ids.length;
   }
 
   async logoutAll(ctx: AuthContext, meta: RequestMeta): Promise<number> {
     await this.requireRecentAuth(ctx);
-    const ids = await this.core.revokeUserSessions(ctx.user.id);
-    await this.core.audit.record('sessions.revoked_all', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { count: ids.length });
+    const ids = await this.d.sessions.endAllOfUser(ctx.user.id);
+    await this.d.audit.record('sessions.revoked_all', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { count: ids.length });
     return ids.length;
   }
 
-  /** Changes the password (current one required, plus recent auth) and ends every other session. */
+  /**
+   * Changes the password (current one required, plus recent auth) and ends every other session.
+   *
+   * The current session carries on under the new credentials: it is moved to the next credential
+   * version before the password is set, so it is never behind the user while the others are ended.
+   * If another change moved the version meanwhile, no session of the user is trusted, this one included.
+   */
   async changePassword(ctx: AuthContext, current: string, next: string, meta: RequestMeta): Promise<void> {
     await this.requireRecentAuth(ctx);
     const pw = checkPassword(next);
     if (!pw.ok) throw new GatehouseError(pw.code, pw.code, { field: 'new_password' });
-    const u = await this.core.stores.users.getUserById(ctx.user.id);
-    const ok = u !== null && Buffer.byteLength(current) <= 1024 && (await this.core.hasher.verify(u.passwordHash, current.normalize('NFKC')));
-    if (!ok) throw new GatehouseError('invalid_credentials', 'current password is wrong', { field: 'current_password' });
-    await this.core.stores.users.setPasswordHash(ctx.user.id, await this.core.hasher.hash(pw.normalized));
-    const ended = await this.core.revokeUserSessions(ctx.user.id, ctx.sessionId);
-    await this.core.userChanged(ctx.user.id);
-    await this.core.audit.record('password.changed', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { sessions_ended: ended.length });
+    const proof = await this.d.password.verifyUser(ctx.user.id, current);
+    if (!proof) throw new GatehouseError('invalid_credentials', 'current password is wrong', { field: 'current_password' });
+    const hash = await this.d.hasher.hash(pw.normalized);
+    const target = proof.user.credentialVersion + 1;
+    await this.d.sessions.stepUp(ctx.sessionId, proof.amr, target);
+    const version = await this.d.users.setPassword(ctx.user.id, hash);
+    if (version !== target) {
+      await this.d.sessions.endAllOfUser(ctx.user.id);
+      throw new GatehouseError('unauthenticated', 'the account changed during the password change');
+    }
+    const ended = await this.d.sessions.endAllOfUser(ctx.user.id, ctx.sessionId);
+    await this.d.audit.record('password.changed', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { sessions_ended: ended.length });
   }
 
-  async deleteAccount(ctx: AuthContext, meta: RequestMeta): Promise<void> {
+  /** Deletes the account (see AccountRemoval: the trail keeps no address or user agent of it). */
+  async deleteAccount(ctx: AuthContext): Promise<void> {
     await this.requireRecentAuth(ctx);
-    await this.core.deleteUser(ctx.user.id, meta, ctx.sessionId);
+    await this.d.removal.remove(ctx.user.id, ctx.sessionId);
   }
 
   /** The user's own events, newest first; `before` is the cursor from the previous page. */
   async events(ctx: AuthContext, opts: { before?: string; limit: number }): Promise<{ events: AuditEvent[]; next: string | null }> {
     const limit = Math.min(Math.max(opts.limit, 1), 100);
-    const events = await this.core.audit.list({ userId: ctx.user.id, limit: limit + 1, ...(opts.before ? { before: opts.before } : {}) });
+    const events = await this.d.audit.list({ userId: ctx.user.id, limit: limit + 1, ...(opts.before ? { before: opts.before } : {}) });
     const page = events.slice(0, limit);
     return { events: page, next: events.length > limit ? page[page.length - 1]!.id : null };
   }

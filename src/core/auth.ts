@@ -1,22 +1,41 @@
 /**
- * The core, assembled: registration, login in both modes, validation, refresh, logout and revocation.
- * Transport-free: the HTTP adapters call these methods and map results and GatehouseErrors to HTTP.
+ * The core, assembled: the parts (stores behind caches, the key ring, the revocation set, the
+ * hasher, the trail) are built here and kept private; callers get use cases, each with the narrow
+ * operations it needs:
+ *
+ * - `signIn`     ways in that start a session (password today)
+ * - `sessions`   what a request needs: authenticate either transport, refresh, logout, session data
+ * - `account`    what a signed-in user does: devices, step-up, password change, deletion, own events
+ * - `lifecycle`  registration, email verification, password reset, email change
+ * - `admin`      what an operator does: users, keys, the trail, sweeps
+ * - `published`  what other services read: the JWKS and the revocation list
+ * - `migration`  the express-session way in, built on demand from its settings
+ *
+ * Transport-free: the HTTP layer calls these and maps results and GatehouseErrors to HTTP.
  */
 import type { GatehouseConfig } from '../config.js';
-import { GatehouseError } from '../errors.js';
-import type { Clock, Random, SessionMode, SessionRecord, Stores, UserRecord } from '../ports.js';
-import { Audit, type RequestMeta } from './audit.js';
-import { randomId } from './crypto.js';
-import { parseDevice } from './device.js';
+import type { Clock, Random, Stores } from '../ports.js';
+import { Account } from './account.js';
+import { Admin } from './admin.js';
+import { Audit } from './audit.js';
 import { normalizeEmail } from './email.js';
 import { KeyRing } from './keys.js';
-import { checkPassword } from './password-policy.js';
+import { Lifecycle, type MailQueue } from './lifecycle.js';
+import { Sweeper, type SweepResult } from './maintenance.js';
+import { LegacyMigration, userFieldMapper, type MigrationSettings } from './methods/migration.js';
+import { PasswordMethod } from './methods/password.js';
 import { PasswordHasher } from './passwords.js';
+import { AccountRemoval } from './removal.js';
+import { RevocationSet, type RevocationSnapshot } from './revocations.js';
+import { SessionControl } from './session-control.js';
+import { SessionManager, type SessionTimes } from './sessions.js';
+import { SignIn } from './sign-in.js';
+import { AccessTokens, type ClaimsHook } from './tokens.js';
 import { RefreshTokens } from './refresh.js';
-import { RevocationSet } from './revocations.js';
-import { SessionManager } from './sessions.js';
-import { AccessTokens, type AccessClaims, type ClaimsHook } from './tokens.js';
-import { toPublicUser, UserCache, type PublicUser } from './users.js';
+import { UserDirectory } from './users.js';
+
+export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome } from './session-control.js';
+export type { LoginResult, LoginFailure } from './sign-in.js';
 
 export interface CoreLogger {
   warn(obj: object, msg?: string): void;
@@ -30,76 +49,96 @@ export interface CoreDeps {
   random: Random;
   claims?: ClaimsHook;
   logger?: CoreLogger;
+  /** Where lifecycle mail goes (verification, reset, email change); default: dropped with a warning. */
+  mail?: MailQueue;
 }
 
-/** Who is making a request, as established by `authenticate`. */
-export interface AuthContext {
-  user: PublicUser;
-  sessionId: string;
-  mode: SessionMode;
-  /** The session record (cookie mode) or null when it was not read (bearer mode reads no store). */
-  session: SessionRecord | null;
-  /** Bearer mode: the verified access-token claims. */
-  claims: AccessClaims | null;
+/** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
+export type RequestSessions = Pick<
+  SessionControl,
+  'authenticateCookie' | 'authenticateCookieCached' | 'authenticateBearer' | 'authenticateBearerCached' | 'refresh' | 'logout' | 'data' | 'patchData'
+>;
+
+/** What other services read from this issuer. */
+export interface Published {
+  jwks(): { keys: Array<Record<string, unknown>> };
+  /** The revocation set as other services may see it: a snapshot, whether it is complete, and its window. */
+  revocations(): RevocationSnapshot & { windowMs: number };
+  /** Cheap check for memoised readers: changes whenever the set does. */
+  revocationRevision(): number;
 }
 
-export type LoginFailure = 'unknown_email' | 'bad_password' | 'disabled' | 'bad_input';
-
-export interface TokenGrant {
-  accessToken: string;
-  expiresIn: number;
-  refreshToken: string;
-  session: SessionRecord;
-  user: PublicUser;
+/** Counts for health checks, metrics and tests. */
+export interface CoreDiagnostics {
+  cachedSessions: number;
+  cachedTokens: number;
+  revocationsTrusted: boolean;
+  /** argon2 work started since start-up: new password hashes and verifications. */
+  passwordHashes: number;
+  passwordVerifications: number;
 }
 
-export type LoginResult =
-  | { ok: true; mode: 'session'; user: PublicUser; session: SessionRecord; cookie: string }
-  | { ok: true; mode: 'token'; grant: TokenGrant }
-  | { ok: false; reason: LoginFailure };
+/**
+ * How long a revocation must hold (ms): longer than any access token or cached entry it could
+ * affect lives. The change feed must keep events at least this long.
+ */
+export function revocationHorizonMs(config: GatehouseConfig): number {
+  const tokenLife = config.token.accessTtl + config.token.clockSkew;
+  return Math.max(tokenLife, config.token.maxAge, 60_000) + 60_000;
+}
 
 export class AuthCore {
   readonly config: GatehouseConfig;
-  readonly stores: Stores;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly hasher: PasswordHasher;
-  readonly audit: Audit;
-  readonly keys: KeyRing;
-  readonly revocations: RevocationSet;
-  readonly sessions: SessionManager;
-  readonly tokens: AccessTokens;
-  readonly refresh: RefreshTokens;
-  readonly users: UserCache;
-  private readonly logger: CoreLogger;
-  /** Run after a new account is stored (the lifecycle sends its verification link from here). */
-  readonly onRegistered: Array<(user: UserRecord, meta: RequestMeta) => Promise<void>> = [];
+  readonly signIn: SignIn;
+  readonly sessions: RequestSessions;
+  readonly account: Account;
+  readonly lifecycle: Lifecycle;
+  readonly admin: Admin;
+  readonly published: Published;
+
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #keys: KeyRing;
+  readonly #revocations: RevocationSet;
+  readonly #users: UserDirectory;
+  readonly #control: SessionControl;
+  readonly #manager: SessionManager;
+  readonly #tokens: AccessTokens;
+  readonly #sweeper: Sweeper;
+  readonly #hasher: PasswordHasher;
+  readonly #ping: () => Promise<void>;
 
   constructor(deps: CoreDeps) {
     const { config, stores, clock, random } = deps;
+    const logger = deps.logger ?? { warn() {}, error() {} };
     this.config = config;
-    this.stores = stores;
-    this.clock = clock;
-    this.random = random;
-    this.logger = deps.logger ?? { warn() {}, error() {} };
-    this.hasher = new PasswordHasher(config.passwordHashing);
-    this.audit = new Audit(stores.audit, clock, random);
+    this.#clock = clock;
+    this.#random = random;
+    this.#ping = () => stores.ping();
+
+    const horizon = revocationHorizonMs(config);
+    if (stores.feed.retentionMs < horizon) {
+      throw new TypeError(
+        `the change feed keeps events ${Math.round(stores.feed.retentionMs / 60_000)} min, but a revocation must hold ${Math.ceil(horizon / 60_000)} min ` +
+          '(GATEHOUSE_ACCESS_TOKEN_TTL / GATEHOUSE_ACCESS_TOKEN_MAX_AGE): open the stores with a longer feedRetentionMs',
+      );
+    }
+    const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing));
+    const audit = new Audit(stores.audit, clock, random);
     const tokenLife = config.token.accessTtl + config.token.clockSkew;
-    this.keys = new KeyRing(stores.keys, { alg: config.token.alg, secret: config.secret, verifyWindowMs: Math.max(tokenLife, config.token.maxAge) }, clock, random);
-    this.users = new UserCache(stores.users, clock, config.cacheMaxEntries, 60_000);
-    // Revocations must outlive every access token and every cache entry they could affect.
-    const horizon = Math.max(tokenLife, config.token.maxAge, 60_000) + 60_000;
-    this.revocations = new RevocationSet(stores.feed, clock, horizon, {
-      keysChanged: () => void this.keys.reload().catch((e) => this.logger.error({ err: e }, 'key reload failed')),
-      userChanged: (id) => this.users.forget(id),
-      error: (e) => this.logger.warn({ err: e }, 'revocation replay failed; reading sessions from the store until it succeeds'),
-    });
-    const times = (m: 'session' | 'token') =>
+    const keys = (this.#keys = new KeyRing(stores.keys, { alg: config.token.alg, secret: config.secret, verifyWindowMs: Math.max(tokenLife, config.token.maxAge) }, clock, random));
+    const users = (this.#users = new UserDirectory(stores.users, stores.feed, clock, config.cacheMaxEntries, 60_000));
+    const revocations = (this.#revocations = new RevocationSet(stores.feed, clock, horizon, {
+      keysChanged: () => void keys.reload().catch((e: unknown) => logger.error({ err: e }, 'key reload failed')),
+      userChanged: (id) => users.forget(id),
+      error: (e) => logger.warn({ err: e }, 'revocation replay failed; reading sessions from the store until it succeeds'),
+    }));
+    const times = (m: 'session' | 'token'): SessionTimes =>
       m === 'session'
-        ? { idleTtlMs: config.session.idleTtl, absoluteTtlMs: config.session.absoluteTtl, renewIntervalMs: config.session.renewInterval, maxPerUser: config.session.single ? 1 : config.session.maxPerUser }
-        : { idleTtlMs: config.token.refreshIdleTtl, absoluteTtlMs: config.token.refreshAbsoluteTtl, renewIntervalMs: config.session.renewInterval, maxPerUser: config.token.single ? 1 : config.token.maxPerUser };
-    this.sessions = new SessionManager(stores.sessions, this.revocations, { session: times('session'), token: times('token'), cacheMaxEntries: config.cacheMaxEntries, cacheTtlMs: 60_000 }, clock, random);
-    this.tokens = new AccessTokens(this.keys, {
+        ? { single: config.session.single, idleTtlMs: config.session.idleTtl, absoluteTtlMs: config.session.absoluteTtl, renewIntervalMs: config.session.renewInterval, maxPerUser: config.session.single ? 1 : config.session.maxPerUser }
+        : { single: config.token.single, idleTtlMs: config.token.refreshIdleTtl, absoluteTtlMs: config.token.refreshAbsoluteTtl, renewIntervalMs: config.session.renewInterval, maxPerUser: config.token.single ? 1 : config.token.maxPerUser };
+    const manager = (this.#manager = new SessionManager(stores.sessions, revocations, { session: times('session'), token: times('token'), cacheMaxEntries: config.cacheMaxEntries, cacheTtlMs: 60_000 }, clock, random));
+    const tokens = (this.#tokens = new AccessTokens(keys, {
       issuer: config.publicUrl,
       audience: config.token.audience,
       accessTtlMs: config.token.accessTtl,
@@ -108,236 +147,112 @@ export class AuthCore {
       maxBytes: config.token.maxBytes,
       cacheMaxEntries: config.cacheMaxEntries,
       ...(deps.claims ? { claims: deps.claims } : {}),
-    }, clock, random);
-    this.refresh = new RefreshTokens(stores.refreshTokens, { idleTtlMs: config.token.refreshIdleTtl, graceMs: config.token.refreshGrace }, clock, random);
-    this.revocations.onRevoked((ids) => this.tokens.forgetSessions(new Set(ids)));
+    }, clock, random));
+    const refresh = new RefreshTokens(stores.refreshTokens, { idleTtlMs: config.token.refreshIdleTtl, graceMs: config.token.refreshGrace }, clock, random);
+    revocations.onRevoked((ids) => tokens.forgetSessions(new Set(ids)));
+
+    const control = (this.#control = new SessionControl({
+      sessions: manager,
+      refresh,
+      tokens,
+      revocations,
+      users,
+      audit,
+      clock,
+      dataMaxBytes: config.session.dataMaxBytes,
+      publish: async (ids, at) => {
+        // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: under 8000
+        // bytes), and ids vary in length (src/ids.ts), so batches are cut by their JSON size.
+        for (const batch of revocationBatches(ids, REVOCATION_EVENT_MAX_BYTES)) await stores.feed.publish({ type: 'sessions.revoked', ids: batch, at });
+      },
+    }));
+    const password = new PasswordMethod(users, hasher);
+    const removal = new AccountRemoval({ users, sessions: control, oneTimeTokens: stores.oneTimeTokens, auditLog: stores.audit, audit });
+    const mail: MailQueue = deps.mail ?? {
+      enqueue() {
+        logger.warn({}, 'no mailer configured: a verification, reset or email-change message was not sent (pass `mailer` or set GATEHOUSE_SMTP_URL)');
+      },
+    };
+    this.#sweeper = new Sweeper(stores, audit, clock, config.auditRetention);
+
+    this.sessions = control;
+    this.signIn = new SignIn({ password, sessions: control, audit, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
+    this.account = new Account({ sessions: control, password, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
+    this.lifecycle = new Lifecycle({
+      users,
+      oneTimeTokens: stores.oneTimeTokens,
+      sessions: control,
+      password,
+      hasher,
+      audit,
+      clock,
+      random,
+      config: { publicUrl: config.publicUrl, ...config.lifecycle },
+      mail,
+      logger,
+    });
+    this.admin = new Admin({
+      users,
+      sessions: control,
+      removal,
+      lifecycle: this.lifecycle,
+      keys,
+      audit,
+      sweeper: this.#sweeper,
+      keysChanged: () => stores.feed.publish({ type: 'keys.changed', at: clock.now() }),
+    });
+    this.published = {
+      jwks: () => keys.jwks(),
+      revocations: () => ({ ...revocations.snapshot(), windowMs: revocations.windowMs }),
+      revocationRevision: () => revocations.revision,
+    };
+  }
+
+  /** The core's clock (cookie lifetimes and response times are computed from it). */
+  now(): number {
+    return this.#clock.now();
   }
 
   async start(): Promise<void> {
-    await this.keys.init();
-    this.revocations.start();
-    await this.revocations.settled();
+    await this.#keys.init();
+    this.#revocations.start();
+    await this.#revocations.settled();
   }
 
   async stop(): Promise<void> {
-    this.revocations.stop();
+    await this.#sweeper.stop();
+    this.#revocations.stop();
   }
 
-  // ------------------------------------------------------------------ registration and login
+  /** Sweeps expired rows every `intervalMs` until `stop()`. */
+  startSweeps(intervalMs: number, report: { done(r: SweepResult): void; failed(e: unknown): void }): void {
+    this.#sweeper.start(intervalMs, report);
+  }
 
-  /**
-   * Registers a user. An address that is already registered gets the same response shape (a fresh,
-   * unsaved user) so registration is no account-existence oracle; the real owner is unaffected.
-   */
-  async register(emailInput: string, passwordInput: string, meta: RequestMeta): Promise<PublicUser> {
-    const email = normalizeEmail(emailInput);
-    if (!email) throw new GatehouseError('invalid_email', 'invalid email', { field: 'email' });
-    const pw = checkPassword(passwordInput);
-    if (!pw.ok) throw new GatehouseError(pw.code, pw.code, { field: 'password' });
-    const now = this.clock.now();
-    const user: UserRecord = {
-      id: randomId(this.random),
-      email: email.email,
-      emailCanonical: email.canonical,
-      passwordHash: await this.hasher.hash(pw.normalized),
-      createdAt: now,
-      disabledAt: null,
-      emailVerifiedAt: null,
+  /** The express-session way in, with these settings. */
+  migration(settings: MigrationSettings): LegacyMigration {
+    return new LegacyMigration({ sessions: this.#control, users: this.#users, clock: this.#clock, random: this.#random }, settings);
+  }
+
+  /** Maps an old session to a user by a field of its data: an email is looked up, anything else is a user id. */
+  userFieldMapper(path: string): (data: Record<string, unknown>) => Promise<string | null> {
+    return userFieldMapper(this.#users, (e) => normalizeEmail(e)?.canonical ?? null, path);
+  }
+
+  /** Resolves when the stores answer (liveness of what every request needs); rejects otherwise. */
+  ping(): Promise<void> {
+    return this.#ping();
+  }
+
+  diagnostics(): CoreDiagnostics {
+    const h = this.#hasher.stats;
+    return {
+      cachedSessions: this.#manager.cacheSize,
+      cachedTokens: this.#tokens.cacheSize,
+      revocationsTrusted: this.#revocations.trusted,
+      passwordHashes: h.hashes,
+      passwordVerifications: h.verifies,
     };
-    const created = await this.stores.users.createUser(user);
-    if (created) {
-      await this.audit.record('user.registered', { userId: user.id }, meta);
-      for (const hook of this.onRegistered) await hook(user, meta);
-    }
-    return toPublicUser(user);
-  }
-
-  /** Checks an email and password. Every failure takes about as long as a wrong password. */
-  async checkCredentials(emailInput: string, passwordInput: string): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: LoginFailure; userId?: string }> {
-    const email = normalizeEmail(emailInput);
-    const pwBytes = Buffer.byteLength(passwordInput, 'utf8');
-    const password = pwBytes <= 1024 ? passwordInput.normalize('NFKC') : null;
-    const user = email ? await this.stores.users.getUserByEmail(email.canonical) : null;
-    if (!user || password === null) {
-      await this.hasher.dummyVerify(password ?? 'x'.repeat(16));
-      return { ok: false, reason: email && password !== null ? 'unknown_email' : 'bad_input' };
-    }
-    const good = await this.hasher.verify(user.passwordHash, password);
-    if (!good) return { ok: false, reason: 'bad_password', userId: user.id };
-    if (user.disabledAt !== null) return { ok: false, reason: 'disabled', userId: user.id };
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      const rehashed = await this.hasher.hash(password);
-      await this.stores.users.setPasswordHash(user.id, rehashed);
-    }
-    return { ok: true, user };
-  }
-
-  async login(emailInput: string, passwordInput: string, mode: SessionMode, meta: RequestMeta): Promise<LoginResult> {
-    const cred = await this.checkCredentials(emailInput, passwordInput);
-    if (!cred.ok) {
-      await this.audit.record('login.failed', { userId: cred.userId ?? null }, meta, { reason: cred.reason, mode });
-      return { ok: false, reason: cred.reason };
-    }
-    // Checked only after the password, so the answer says nothing to someone without it.
-    if (this.config.lifecycle.requireVerifiedEmail && cred.user.emailVerifiedAt === null) {
-      await this.audit.record('login.failed', { userId: cred.user.id }, meta, { reason: 'email_unverified', mode });
-      throw new GatehouseError('email_unverified', 'email address not verified');
-    }
-    const user = toPublicUser(cred.user);
-    const created = await this.sessions.create(user.id, mode, { ip: meta.ip, device: parseDevice(meta.userAgent) });
-    await this.afterEviction(created.evicted, meta);
-    await this.audit.record('login.succeeded', { userId: user.id, sessionId: created.record.id }, meta, { mode });
-    if (mode === 'session') return { ok: true, mode, user, session: created.record, cookie: created.token! };
-    try {
-      return { ok: true, mode, grant: await this.grant(user, created.record) };
-    } catch (e) {
-      // No token could be issued (e.g. a claims hook failed): the session must not outlive the failed login.
-      await this.revokeSession(created.record.id).catch(() => {});
-      throw e;
-    }
-  }
-
-  private async grant(user: PublicUser, session: SessionRecord): Promise<TokenGrant> {
-    const access = await this.tokens.issue(user, session);
-    const refreshToken = await this.refresh.issue(session);
-    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, session, user };
-  }
-
-  private async afterEviction(evicted: SessionRecord[], meta: RequestMeta): Promise<void> {
-    if (evicted.length === 0) return;
-    const ids = evicted.map((s) => s.id);
-    await this.publishRevoked(ids);
-    for (const s of evicted) {
-      await this.refresh.deleteBySession(s.id);
-      await this.audit.record('session.evicted', { userId: s.userId, sessionId: s.id }, meta, { mode: s.mode, policy: this.maxFor(s.mode) === 1 ? 'single' : 'max_sessions' });
-    }
-  }
-
-  private maxFor(mode: SessionMode): number {
-    return this.sessions.times(mode).maxPerUser;
-  }
-
-  // ------------------------------------------------------------------ validation
-
-  async authenticateCookie(value: string | undefined): Promise<AuthContext | null> {
-    const session = await this.sessions.validateCookie(value);
-    if (!session) return null;
-    const user = await this.users.get(session.userId);
-    if (!user) return null;
-    return { user, sessionId: session.id, mode: 'session', session, claims: null };
-  }
-
-  async authenticateBearer(token: string): Promise<AuthContext | null> {
-    const claims = await this.tokens.verify(token);
-    if (!claims) return null;
-    if (!(await this.sessions.isLive(claims.sid))) return null;
-    const user = await this.users.get(claims.sub);
-    if (!user) return null;
-    return { user, sessionId: claims.sid, mode: 'token', session: null, claims };
-  }
-
-  /**
-   * authenticateCookie from the in-process caches alone (no I/O, no promise), for the steady state:
-   * undefined when it cannot decide and authenticateCookie must run.
-   */
-  authenticateCookieCached(value: string | undefined): AuthContext | null | undefined {
-    const session = this.sessions.validateCookieCached(value);
-    if (!session) return session;
-    const user = this.users.getCached(session.userId);
-    if (user === undefined) return undefined;
-    return { user, sessionId: session.id, mode: 'session', session, claims: null };
-  }
-
-  /** authenticateBearer from the caches alone; undefined when authenticateBearer must run. */
-  authenticateBearerCached(token: string): AuthContext | null | undefined {
-    const claims = this.tokens.verifyCached(token);
-    if (!claims) return claims;
-    const live = this.sessions.isLiveCached(claims.sid);
-    if (live !== true) return live === false ? null : undefined;
-    const user = this.users.getCached(claims.sub);
-    if (user === undefined) return undefined;
-    return { user, sessionId: claims.sid, mode: 'token', session: null, claims };
-  }
-
-  // ------------------------------------------------------------------ refresh
-
-  async refreshTokens(presented: string, meta: RequestMeta): Promise<TokenGrant | null> {
-    const out = await this.refresh.rotate(presented, (sid) => this.sessions.fresh(sid));
-    if (out.kind === 'invalid') return null;
-    if (out.kind === 'reused') {
-      await this.revokeSession(out.sessionId);
-      await this.audit.record('refresh.reuse_detected', { userId: out.userId, sessionId: out.sessionId }, meta);
-      return null;
-    }
-    const session = await this.sessions.fresh(out.record.sessionId);
-    const user = session ? await this.users.get(session.userId) : null;
-    if (!session || !user) return null;
-    const touched = await this.sessions.touch(session);
-    const access = await this.tokens.issue(user, touched);
-    await this.audit.record('refresh', { userId: user.id, sessionId: session.id }, meta);
-    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: out.token, session: touched, user };
-  }
-
-  // ------------------------------------------------------------------ revocation
-
-  /** Tells every instance (this one at once) that these sessions are dead. */
-  async publishRevoked(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    const at = this.clock.now();
-    this.revocations.add(ids, at);
-    // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: under 8000
-    // bytes), and ids vary in length (src/ids.ts), so batches are cut by their JSON size.
-    for (const batch of revocationBatches(ids, REVOCATION_EVENT_MAX_BYTES)) {
-      await this.stores.feed.publish({ type: 'sessions.revoked', ids: batch, at });
-    }
-  }
-
-  /** Ends one session in both modes: record, refresh tokens, cached copies and live access tokens. */
-  async revokeSession(id: string): Promise<SessionRecord | null> {
-    const rec = await this.sessions.delete(id);
-    await this.refresh.deleteBySession(id);
-    await this.publishRevoked([id]);
-    return rec;
-  }
-
-  async revokeUserSessions(userId: string, exceptId?: string): Promise<string[]> {
-    const ids = await this.sessions.deleteAllOfUser(userId, exceptId);
-    if (exceptId === undefined) await this.refresh.deleteByUser(userId);
-    else for (const id of ids) await this.refresh.deleteBySession(id);
-    await this.publishRevoked(ids);
-    return ids;
-  }
-
-  async logout(ctx: AuthContext, meta: RequestMeta): Promise<void> {
-    await this.revokeSession(ctx.sessionId);
-    await this.audit.record('logout', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { mode: ctx.mode });
-  }
-
-  async userChanged(userId: string): Promise<void> {
-    this.users.forget(userId);
-    await this.stores.feed.publish({ type: 'user.changed', userId, at: this.clock.now() });
-  }
-
-  /** Disables (or re-enables) a user; disabling ends every live session at once. */
-  async setUserDisabled(userId: string, disabled: boolean, meta: RequestMeta | null = null): Promise<boolean> {
-    const ok = await this.stores.users.setDisabled(userId, disabled ? this.clock.now() : null);
-    if (!ok) return false;
-    if (disabled) await this.revokeUserSessions(userId);
-    await this.userChanged(userId);
-    await this.audit.record(disabled ? 'user.disabled' : 'user.enabled', { userId }, meta);
-    return true;
-  }
-
-  /** Deletes a user and everything of theirs; every live session fails at once. */
-  async deleteUser(userId: string, meta: RequestMeta | null = null, sessionId: string | null = null): Promise<boolean> {
-    const ids = await this.sessions.deleteAllOfUser(userId);
-    await this.refresh.deleteByUser(userId);
-    await this.stores.oneTimeTokens.deleteOneTimeTokensByUser(userId);
-    const ok = await this.stores.users.deleteUser(userId);
-    await this.publishRevoked(ids);
-    await this.userChanged(userId);
-    if (ok) await this.audit.record('account.deleted', { userId, sessionId }, meta);
-    return ok;
   }
 }
 

@@ -31,6 +31,13 @@ export interface Argon2Params {
 export class PasswordHasher {
   readonly params: Readonly<Argon2Params>;
   #dummyHash: Promise<string> | null = null;
+  #hashes = 0;
+  #verifies = 0;
+
+  /** argon2 computations started so far (new hashes, and verifications including the timing-equaliser's). */
+  get stats(): { hashes: number; verifies: number } {
+    return { hashes: this.#hashes, verifies: this.#verifies };
+  }
 
   constructor(params: Argon2Params) {
     const { memoryCost, timeCost, parallelism } = params ?? ({} as Argon2Params);
@@ -45,6 +52,7 @@ export class PasswordHasher {
   /** An encoded argon2id hash (PHC string) with a fresh random salt. */
   hash(password: string): Promise<string> {
     if (typeof password !== 'string') throw new TypeError('PasswordHasher.hash: password must be a string');
+    this.#hashes += 1;
     return argon2.hash(password.normalize('NFKC'), { type: argon2.argon2id, ...this.params });
   }
 
@@ -55,6 +63,7 @@ export class PasswordHasher {
   async verify(storedHash: string, password: string): Promise<boolean> {
     if (typeof storedHash !== 'string' || typeof password !== 'string' || !storedHash.startsWith('$argon2')) return false;
     try {
+      this.#verifies += 1;
       return await argon2.verify(storedHash, password.normalize('NFKC'));
     } catch {
       return false;

@@ -39,8 +39,12 @@ export class RevocationSet {
   private syncing: Promise<void> | null = null;
   private lastPrune = 0;
   private changes = 0;
-  /** False while the feed is down or a replay is pending. */
-  trusted = false;
+  #trusted = false;
+
+  /** False while the feed is down or a replay is pending: callers must then confirm sessions in the store. */
+  get trusted(): boolean {
+    return this.#trusted;
+  }
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -63,7 +67,7 @@ export class RevocationSet {
       event: (e) => this.apply(e),
       status: (up) => {
         if (!up) {
-          this.trusted = false;
+          this.#trusted = false;
           this.disconnectedSince ??= this.clock.now();
         } else {
           void this.resync(this.disconnectedSince ?? startedAt);
@@ -147,9 +151,9 @@ export class RevocationSet {
         const events = await this.feed.replay(Math.min(since, this.lastEventAt || since) - 1000);
         for (const e of events) this.apply(e);
         this.disconnectedSince = null;
-        this.trusted = this.feed.connected;
+        this.#trusted = this.feed.connected;
       } catch (e) {
-        this.trusted = false;
+        this.#trusted = false;
         this.hooks.error?.(e);
         this.retryLater();
       }

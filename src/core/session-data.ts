@@ -5,15 +5,19 @@
  * The data never leaves the server: it is not put in tokens or shown to other users.
  */
 import { GatehouseError } from '../errors.js';
-import type { SessionData, SessionDataValue } from '../ports.js';
-import type { SessionManager } from './sessions.js';
+import type { SessionData, SessionDataPatch, SessionDataValue } from '../ports.js';
+
+/** Where a handle writes its changes (the core's session operations). */
+export interface SessionDataWriter {
+  patchData(id: string, patch: SessionDataPatch): Promise<'ok' | 'missing' | 'too_large'>;
+}
 
 export class SessionDataHandle<T extends object = Record<string, SessionDataValue>> {
   private readonly set_ = new Map<string, SessionDataValue>();
   private readonly unset = new Set<string>();
 
   constructor(
-    private readonly sessions: SessionManager,
+    private readonly sessions: SessionDataWriter,
     private readonly sessionId: string,
     private readonly snapshot: SessionData,
     private readonly maxBytes: number,
@@ -53,7 +57,7 @@ export class SessionDataHandle<T extends object = Record<string, SessionDataValu
   async save(): Promise<void> {
     if (!this.dirty) return;
     const patch = { set: Object.fromEntries(this.set_), unset: [...this.unset] };
-    const r = await this.sessions.patchData(this.sessionId, patch, this.maxBytes);
+    const r = await this.sessions.patchData(this.sessionId, patch);
     if (r === 'too_large') throw new GatehouseError('session_data_too_large', 'session data too large');
     if (r === 'missing') throw new GatehouseError('unauthenticated', 'session ended');
     for (const [k, v] of this.set_) this.snapshot[k] = v;

@@ -7,12 +7,14 @@
  * have extended it), revocations from any instance evict it through the RevocationSet, and the sliding
  * renewal writes to the store at most once per renewal interval.
  */
-import type { Clock, DeviceInfo, Random, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
+import type { AssuranceLevel, Clock, DeviceInfo, Random, SessionAuth, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
 import { ExpiringCache } from './cache.js';
 import { newOwnedId, newSplitToken, parseSplitToken, safeEqual, sha256 } from './crypto.js';
 import type { RevocationSet } from './revocations.js';
 
 export interface SessionTimes {
+  /** Single-session mode: a new session of this mode ends the others (maxPerUser is then 1). */
+  single: boolean;
   idleTtlMs: number;
   absoluteTtlMs: number;
   renewIntervalMs: number;
@@ -28,6 +30,15 @@ export interface SessionPolicy {
 }
 
 const NO_SECRET = new Uint8Array(32);
+
+/** What a new session records besides its times: where from, how it was authenticated, under which credentials. */
+export interface SessionInit {
+  ip: string | null;
+  device: DeviceInfo;
+  amr: string[];
+  acr: AssuranceLevel;
+  credentialVersion: number;
+}
 
 export interface NewSession {
   record: SessionRecord;
@@ -57,7 +68,7 @@ export class SessionManager {
   }
 
   /** `expiresAtMost` caps the absolute expiry (a session carried over from another system keeps its end). */
-  async create(userId: string, mode: SessionMode, meta: { ip: string | null; device: DeviceInfo }, expiresAtMost?: number): Promise<NewSession> {
+  async create(userId: string, mode: SessionMode, init: SessionInit, expiresAtMost?: number): Promise<NewSession> {
     const now = this.clock.now();
     const t = this.times(mode);
     let token: string | null = null;
@@ -82,8 +93,11 @@ export class SessionManager {
       idleExpiresAt: Math.min(now + t.idleTtlMs, expiresAt),
       expiresAt,
       authAt: now,
-      ip: meta.ip,
-      device: meta.device,
+      amr: [...init.amr],
+      acr: init.acr,
+      credentialVersion: init.credentialVersion,
+      ip: init.ip,
+      device: init.device,
     };
     const evicted = await this.store.createSession(record, { maxPerUser: t.maxPerUser });
     return { record, token, evicted };
@@ -163,20 +177,28 @@ export class SessionManager {
     this.cache.set(rec.id, rec, Math.min(rec.idleExpiresAt, rec.expiresAt, now + this.policy.cacheTtlMs));
   }
 
-  /** Sliding renewal: extends the idle expiry, writing at most once per renewal interval. */
-  async touch(rec: SessionRecord): Promise<SessionRecord> {
+  /**
+   * Sliding renewal: extends the idle expiry, writing at most once per renewal interval. Null when the
+   * store no longer has the session (ended elsewhere between the read and the write): it is not live.
+   */
+  async touch(rec: SessionRecord): Promise<SessionRecord | null> {
     const now = this.clock.now();
     const t = this.times(rec.mode);
     if (now - rec.lastSeenAt < t.renewIntervalMs) return rec;
     const next: SessionRecord = { ...rec, lastSeenAt: now, idleExpiresAt: Math.min(now + t.idleTtlMs, rec.expiresAt) };
-    await this.store.touchSession(rec.id, next.lastSeenAt, next.idleExpiresAt);
+    if (!(await this.store.touchSession(rec.id, next.lastSeenAt, next.idleExpiresAt))) {
+      this.cache.delete(rec.id);
+      return null;
+    }
     this.remember(next, now);
     return next;
   }
 
-  async markAuthenticated(id: string): Promise<void> {
-    await this.store.setSessionAuthAt(id, this.clock.now());
+  /** Records a step-up on the session; false when it is gone. */
+  async setAuth(id: string, auth: SessionAuth): Promise<boolean> {
+    const ok = await this.store.setSessionAuth(id, auth);
     this.cache.delete(id);
+    return ok;
   }
 
   list(userId: string): Promise<SessionRecord[]> {

@@ -22,6 +22,10 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** How the session was authenticated (RFC 8176), its assurance level, and when (seconds): see SessionRecord. */
+  amr?: string[];
+  acr?: string;
+  auth_time?: number;
   [claim: string]: unknown;
 }
 
@@ -82,6 +86,9 @@ export class AccessTokens {
       aud: this.opts.audience,
       sub: user.id,
       sid: session.id,
+      amr: session.amr,
+      acr: session.acr,
+      auth_time: Math.floor(session.authAt / 1000),
       iat,
       exp: iat + expiresIn,
       jti: randomId(this.random),

@@ -1,23 +1,19 @@
 /**
- * Framework-neutral assembly shared by every adapter: config, stores, core, the authenticator and
- * the two node:http handlers (auth routes under `basePath`, well-known routes at the root).
+ * Framework-neutral assembly shared by every adapter: the composed runtime (config, stores, core,
+ * limits, mail, migration — see src/compose.ts), the authenticator and the two node:http handlers
+ * (auth routes under `basePath`, well-known routes at the root).
  */
-import { resolveConfig, type GatehouseConfig, type GatehouseConfigInput } from '../config.js';
-import { Account } from '../core/account.js';
-import { AuthCore, type CoreLogger } from '../core/auth.js';
-import { systemClock, systemRandom } from '../core/crypto.js';
-import type { Lifecycle } from '../core/lifecycle.js';
-import type { ClaimsHook } from '../core/tokens.js';
-import { createLifecycle, type Outbox } from '../mail/index.js';
-import type { Clock, Mailer, Random, Stores } from '../ports.js';
-import { openStores } from '../stores/open.js';
+import { compose, type ComposeOptions, type Runtime } from '../compose.js';
+import type { GatehouseConfig } from '../config.js';
+import type { AuthCore } from '../core/auth.js';
+import type { Outbox } from '../mail/index.js';
 import { corsPolicy } from './cors.js';
 import { csrfGuard } from './csrf.js';
 import { createHandler, type HandlerOptions, type NodeHandler } from './handler.js';
-import { legacyFromConfig, LegacyMigration, type LegacyOptions } from './legacy.js';
+import { LegacyCookies } from './legacy.js';
 import { compileTrust, type TrustFn } from './meta.js';
 import { Authenticator } from './middleware.js';
-import { createRateLimits, type RateLimits } from './rate-limit.js';
+import type { RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
@@ -25,36 +21,17 @@ import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
 
-export interface GatehouseOptions {
-  /** Configuration (validated; see docs/config.md for every setting). */
-  config?: GatehouseConfigInput;
-  /** Stores to use; by default opened from `config.databaseUrl` / `config.redisUrl`. */
-  stores?: Stores;
-  /** Adds application claims to access tokens. Reserved claims cannot be set. */
-  claims?: ClaimsHook;
+export interface GatehouseOptions extends ComposeOptions {
   /** Where the auth routes are mounted (scopes the refresh cookie). Default `/auth`. */
   basePath?: string;
-  clock?: Clock;
-  random?: Random;
-  logger?: CoreLogger;
-  /** Delivers verification, password-reset and email-change mail (default: SMTP from `mail.smtpUrl`, else none). */
-  mailer?: Mailer;
   /** Request hooks run after Gatehouse's own CSRF check, before every auth route; one that answered returns true. */
   before?: HandlerOptions['before'];
-  /**
-   * Migration from express-session: a request with a valid old signed session cookie (and no Gatehouse
-   * credential) gets a Gatehouse session in its place. Overrides `config.legacy`. The source is not
-   * closed by `close()`.
-   */
-  legacy?: LegacyOptions;
 }
 
 export interface GatehouseCoreHandle {
+  /** The core's use cases (sign-in, sessions, account, lifecycle, admin, published). */
   core: AuthCore;
-  account: Account;
-  /** Email verification, password reset and email change. */
-  lifecycle: Lifecycle;
-  /** The queue their mail goes through (`idle()` resolves when it is empty). */
+  /** The queue lifecycle mail goes through (`idle()` resolves when it is empty). */
   outbox: Outbox;
   config: GatehouseConfig;
   basePath: string;
@@ -74,59 +51,19 @@ export interface GatehouseCoreHandle {
 }
 
 export async function createGatehouseCore(options: GatehouseOptions = {}): Promise<GatehouseCoreHandle> {
-  const config = resolveConfig(options.config ?? {});
   const basePath = (options.basePath ?? '/auth').replace(/\/+$/, '');
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) throw new TypeError(`basePath "${basePath}" must be a plain absolute path such as /auth`);
-  const ownStores = !options.stores;
-  const stores = options.stores ?? (await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix }));
-  const core = new AuthCore({
-    config,
-    stores,
-    clock: options.clock ?? systemClock,
-    random: options.random ?? systemRandom,
-    ...(options.claims ? { claims: options.claims } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
-  try {
-    await core.start();
-  } catch (e) {
-    if (ownStores) await stores.close();
-    throw e;
-  }
-  const account = new Account(core);
+  const rt: Runtime = await compose(options);
+  const { config, core } = rt;
   const trust = compileTrust(config.trustProxy);
-  let legacy: Awaited<ReturnType<typeof legacyFromConfig>> = null;
-  try {
-    legacy = options.legacy ? { migration: new LegacyMigration(core, trust, options.legacy), close: async () => {} } : await legacyFromConfig(core, trust, config);
-  } catch (e) {
-    await core.stop();
-    if (ownStores) await stores.close();
-    throw e;
-  }
-  const authenticator = new Authenticator(core, config.session.dataMaxBytes, legacy?.migration ?? null);
+  const legacy = rt.legacy ? new LegacyCookies(rt.legacy, config.session.cookieName, trust, () => core.now()) : null;
+  const authenticator = new Authenticator(core, config.session.dataMaxBytes, legacy);
 
-  let rateLimits: RateLimits;
-  let rateLimitRedis: { quit(): Promise<unknown>; disconnect(): void } | null = null;
-  try {
-    if (config.rateLimits.enabled && config.redisUrl) {
-      // Its own connection: the limits work the same whether the stores were opened here or injected.
-      const { connect } = await import('../stores/redis/client.js');
-      rateLimitRedis = connect({ url: config.redisUrl, commandTimeoutMs: config.storeTimeout });
-    }
-    rateLimits = createRateLimits(config.rateLimits, rateLimitRedis ? { redis: rateLimitRedis } : {});
-  } catch (e) {
-    if (legacy) await legacy.close();
-    await core.stop();
-    if (ownStores) await stores.close();
-    throw e;
-  }
-
-  const ctx: RouteContext = { core, account, basePath, trust, rateLimits };
+  const ctx: RouteContext = { core, basePath, trust, rateLimits: rt.rateLimits };
   const routes = new Router();
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
-  const mail = createLifecycle(core, account, options.mailer, options.logger);
-  lifecycleRoutes(routes, ctx, mail.lifecycle);
+  lifecycleRoutes(routes, ctx);
   const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
   const common = {
     router: routes,
@@ -144,7 +81,6 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
 
   return {
     core,
-    account,
     config,
     basePath,
     trust,
@@ -153,16 +89,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     prefixedAuthHandler,
     wellKnownHandler,
     routes,
-    rateLimits,
-    lifecycle: mail.lifecycle,
-    outbox: mail.outbox,
-    async close() {
-      await mail.close();
-      await rateLimits.close();
-      if (legacy) await legacy.close();
-      if (rateLimitRedis) await rateLimitRedis.quit().catch(() => rateLimitRedis!.disconnect());
-      await core.stop();
-      if (ownStores) await stores.close();
-    },
+    rateLimits: rt.rateLimits,
+    outbox: rt.outbox,
+    close: () => rt.close(),
   };
 }

@@ -67,11 +67,16 @@ export function createHandler(opts: HandlerOptions): NodeHandler {
     }
     const run = async () => {
       for (const hook of opts.before ?? []) if (await hook(req, res)) return;
-      if (m.route.auth) {
+      const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+      const route = m.route;
+      if (route.auth === 'optional') await authenticator.authenticate(req, res);
+      else if (route.auth) {
         await authenticator.authenticate(req, res);
-        if (!req.auth) return authenticator.reject(req, res);
+        const auth = req.auth;
+        if (!auth) return authenticator.reject(req, res);
+        return route.handler({ req, res, params: m.params, query, auth });
       }
-      await m.route.handler({ req, res, params: m.params, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), auth: req.auth });
+      await route.handler({ req, res, params: m.params, query, auth: req.auth });
     };
     run().catch((e) => respondError(res, e, logger));
   };

@@ -26,3 +26,10 @@ export function optionalEnum<T extends string>(body: JsonObject, field: string, 
   }
   return v as T;
 }
+
+export function optionalBoolean(body: JsonObject, field: string): boolean | undefined {
+  const v = body[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw new GatehouseError('invalid_field', `${field} must be a boolean`, { field, detail: `"${field}" must be true or false.` });
+  return v;
+}

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthContext, AuthCore } from '../core/auth.js';
 import { SessionDataHandle } from '../core/session-data.js';
 import { clearCookie, readCookie } from './cookies.js';
-import type { LegacyMigration } from './legacy.js';
+import type { LegacyCookies } from './legacy.js';
 import { sendProblem } from './problem.js';
 
 /** Declare your session data's shape by merging into this interface. */
@@ -61,7 +61,7 @@ class AuthOnRequest implements RequestAuth {
   }
 
   async data<T extends object = GatehouseSessionData>(): Promise<SessionDataHandle<T>> {
-    const data = await this.#core.sessions.getData(this.sessionId);
+    const data = await this.#core.sessions.data(this.sessionId);
     return new SessionDataHandle<T>(this.#core.sessions, this.sessionId, data ?? {}, this.#dataMaxBytes);
   }
 }
@@ -73,7 +73,7 @@ export class Authenticator {
     private readonly core: AuthCore,
     private readonly dataMaxBytes: number,
     /** Migration from an old session cookie (express-session), when on. */
-    private readonly legacy: LegacyMigration | null = null,
+    private readonly legacy: LegacyCookies | null = null,
   ) {
     this.cookieName = core.config.session.cookieName;
   }
@@ -90,7 +90,7 @@ export class Authenticator {
     if (req.auth !== undefined || req.authFailure !== undefined) return true;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
-      const ctx = bearer === null ? null : this.core.authenticateBearerCached(bearer);
+      const ctx = bearer === null ? null : this.core.sessions.authenticateBearerCached(bearer);
       if (ctx === undefined) return false;
       if (ctx) req.auth = this.withData(ctx);
       else req.authFailure = 'invalid_token';
@@ -98,7 +98,7 @@ export class Authenticator {
     }
     const values = readCookie(req, this.cookieName);
     if (values.length === 0) return this.legacy === null || !this.legacy.present(req);
-    const ctx = values.length === 1 ? this.core.authenticateCookieCached(values[0]) : null;
+    const ctx = values.length === 1 ? this.core.sessions.authenticateCookieCached(values[0]) : null;
     if (ctx === undefined) return false;
     if (ctx) req.auth = this.withData(ctx);
     else req.authFailure = 'invalid_session';
@@ -115,7 +115,7 @@ export class Authenticator {
     if (this.authenticateCached(req)) return;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
-      const ctx = bearer === null ? null : await this.core.authenticateBearer(bearer);
+      const ctx = bearer === null ? null : await this.core.sessions.authenticateBearer(bearer);
       if (ctx) req.auth = this.withData(ctx);
       else req.authFailure = 'invalid_token';
       return;
@@ -128,7 +128,7 @@ export class Authenticator {
       }
       return;
     }
-    const ctx = values.length === 1 ? await this.core.authenticateCookie(values[0]) : null;
+    const ctx = values.length === 1 ? await this.core.sessions.authenticateCookie(values[0]) : null;
     if (ctx) req.auth = this.withData(ctx);
     else req.authFailure = 'invalid_session';
   }

@@ -10,24 +10,41 @@ export interface RouteCtx {
   res: ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
-  /** Set when the route requires authentication (it is then always defined). */
+  /** The request's authentication when it carried a valid credential. */
   auth: RequestAuth | undefined;
+}
+
+/** The context of a route that requires authentication: `auth` is always there. */
+export interface AuthedRouteCtx extends RouteCtx {
+  auth: RequestAuth;
 }
 
 export type RouteHandler = (c: RouteCtx) => Promise<void> | void;
 
-export interface RouteDef {
+interface RouteBase {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'PATCH';
   /** `/sessions/:id` style; params match one non-empty segment. */
   path: string;
-  /** Require a valid session cookie or bearer token (401 otherwise). */
-  auth?: boolean;
+}
+
+/**
+ * A route anyone may call. With `auth: 'optional'` a credential that comes with the request is
+ * checked first and `auth` set when it is valid (an invalid one is simply absent, never a 401).
+ */
+export interface PublicRouteDef extends RouteBase {
+  auth?: false | 'optional';
   handler: RouteHandler;
 }
 
-interface Compiled extends RouteDef {
-  segments: string[];
+/** A route that requires a valid session cookie or bearer token (401 before the handler otherwise). */
+export interface AuthedRouteDef extends RouteBase {
+  auth: true;
+  handler: (c: AuthedRouteCtx) => Promise<void> | void;
 }
+
+export type RouteDef = PublicRouteDef | AuthedRouteDef;
+
+type Compiled = RouteDef & { segments: string[] };
 
 export type Match = { kind: 'route'; route: RouteDef; params: Record<string, string> } | { kind: 'method'; allow: string[] } | null;
 

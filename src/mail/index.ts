@@ -3,12 +3,10 @@
  * delivers lifecycle messages, auditing each failure as `mail.failed`.
  */
 import type { GatehouseConfig } from '../config.js';
-import type { AuthCore, CoreLogger } from '../core/auth.js';
-import type { Account } from '../core/account.js';
-import { Lifecycle, type LifecycleMail } from '../core/lifecycle.js';
+import type { LifecycleMail } from '../core/lifecycle.js';
 import type { Mailer, MailMessage } from '../ports.js';
 import { createLogMailer, type InfoLogger } from './log-mailer.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type MailFailure } from './outbox.js';
 import { createSmtpMailer } from './smtp.js';
 import { pickLocale, renderMail } from './templates/index.js';
 
@@ -73,51 +71,31 @@ export function maskEmail(email: string): string {
   return `${[...email.slice(0, at)][0]}•••${email.slice(at)}`;
 }
 
-/** The outbox for `core`: renders, delivers through `mailer`, audits failures as `mail.failed`. */
-export function createOutbox(core: AuthCore, mailer: Mailer, logger?: CoreLogger): Outbox {
-  const cfg = core.config;
-  return new Outbox({
-    mailer,
-    render: (m) => renderLifecycleMail(cfg, m),
-    maxAttempts: cfg.mail.maxAttempts,
-    baseDelayMs: cfg.mail.retryBase,
-    async onFailure(mail, f) {
-      logger?.warn({ mail: { kind: f.kind, attempt: f.attempt, category: f.category, final: f.final } }, f.final ? 'mail given up' : 'mail failed; will retry');
-      await core.audit.record('mail.failed', { userId: mail.userId }, null, { kind: f.kind, attempt: f.attempt, category: f.category, final: f.final });
-    },
-  });
-}
-
-export interface LifecycleHandle {
-  lifecycle: Lifecycle;
-  outbox: Outbox;
-  /** Stops the outbox (waiting briefly for sends in flight) and closes a mailer built here. */
-  close(): Promise<void>;
+/** What the outbox reports a failed delivery to (the lifecycle audits it as `mail.failed`). */
+export interface OutboxReporting {
+  logger?: { warn(obj: object, msg?: string): void };
+  failed(mail: LifecycleMail, failure: MailFailure): Promise<void>;
 }
 
 /**
- * Wires the lifecycle for `core`: the given mailer, else SMTP from `config.mail.smtpUrl`, else none
- * (messages are dropped with a warning — the standalone server always passes one). Registration
- * sends a verification link.
+ * The outbox: renders lifecycle mail in the reader's language and delivers it through `mailer`, with
+ * retries; without a mailer, messages are dropped with a warning (pass `mailer` or set GATEHOUSE_SMTP_URL).
  */
-export function createLifecycle(core: AuthCore, account: Account, mailer: Mailer | undefined, logger?: CoreLogger): LifecycleHandle {
-  let own: (Mailer & { close?(): void }) | null = null;
-  if (!mailer && core.config.mail.smtpUrl) own = createSmtpMailer(core.config.mail.smtpUrl, mailFrom(core.config));
-  const chosen: Mailer = mailer ?? own ?? {
+export function createOutbox(config: GatehouseConfig, mailer: Mailer | null, reporting: OutboxReporting): Outbox {
+  const { logger } = reporting;
+  const chosen: Mailer = mailer ?? {
     async send() {
       logger?.warn({}, 'no mailer configured: a verification, reset or email-change message was not sent (pass `mailer` or set GATEHOUSE_SMTP_URL)');
     },
   };
-  const outbox = createOutbox(core, chosen, logger);
-  const lifecycle = new Lifecycle(core, account, outbox, logger);
-  core.onRegistered.push((user, meta) => lifecycle.sendVerification(user, meta));
-  return {
-    lifecycle,
-    outbox,
-    async close() {
-      await Promise.race([lifecycle.settled(), new Promise((r) => setTimeout(r, 5000).unref())]);
-      await outbox.close();
-      own?.close?.();
+  return new Outbox({
+    mailer: chosen,
+    render: (m) => renderLifecycleMail(config, m),
+    maxAttempts: config.mail.maxAttempts,
+    baseDelayMs: config.mail.retryBase,
+    async onFailure(mail, f) {
+      logger?.warn({ mail: { kind: f.kind, attempt: f.attempt, category: f.category, final: f.final } }, f.final ? 'mail given up' : 'mail failed; will retry');
+      await reporting.failed(mail, f);
     },
-  };
+  });
 }

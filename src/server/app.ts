@@ -14,7 +14,6 @@ import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { sendProblem } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
-import { startMaintenance } from './maintenance.js';
 import { webRoutes } from './web.js';
 
 export interface ServerAppOptions {
@@ -40,15 +39,22 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   const { config, logger } = opts;
   const mail = mailerFromConfig(config, logger);
   logger.info({ mailer: mail.describe }, mail.kind === 'smtp' ? `mail is sent through ${mail.describe}` : 'mail is written to this log (development mailer): set GATEHOUSE_SMTP_URL to send it');
-  const gatehouse = await createGatehouse({
-    config,
-    mailer: mail.mailer,
-    ...(opts.stores ? { stores: opts.stores } : {}),
-    ...(opts.clock ? { clock: opts.clock } : {}),
-    ...(opts.random ? { random: opts.random } : {}),
-    ...(opts.claims ? { claims: opts.claims } : {}),
-    logger,
-  });
+  let gatehouse: Gatehouse;
+  try {
+    gatehouse = await createGatehouse({
+      config,
+      mailer: mail.mailer,
+      ...(opts.stores ? { stores: opts.stores } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.random ? { random: opts.random } : {}),
+      ...(opts.claims ? { claims: opts.claims } : {}),
+      logger,
+    });
+  } catch (e) {
+    // Whatever the composition opened it has closed again; the mailer is ours.
+    mail.mailer.close?.();
+    throw e;
+  }
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -87,7 +93,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   });
 
   app.get('/healthz', (_req, res, next) => {
-    gatehouse.core.stores.ping().then(() => {
+    gatehouse.core.ping().then(() => {
       res.setHeader('Cache-Control', 'no-store');
       res.json({ status: 'ok' });
     }, next);
@@ -102,7 +108,6 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);
   server.keepAliveTimeout = 65_000;
-  const stopMaintenance = startMaintenance(gatehouse.core, config, logger);
 
   let closing: Promise<void> | null = null;
   return {
@@ -117,7 +122,6 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     },
     close() {
       closing ??= (async () => {
-        stopMaintenance();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -6,11 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFromEnv, parseDuration, type GatehouseConfig } from '../config.js';
-import { AuthCore } from '../core/auth.js';
-import { systemClock, systemRandom } from '../core/crypto.js';
-import { normalizeEmail } from '../core/email.js';
+import { compose } from '../compose.js';
+import type { AuthCore } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
-import { openStores } from '../stores/open.js';
 import { createServerApp } from './app.js';
 import { createLogger } from './logger.js';
 import { checkProductionConfig } from './preflight.js';
@@ -47,18 +45,19 @@ async function readPassword(): Promise<string> {
   throw new Error('no password on stdin');
 }
 
+/** Runs one command against the composed core (the same stores, feed and rules as the server), then closes it. */
 async function withCore<T>(config: GatehouseConfig, fn: (core: AuthCore) => Promise<T>): Promise<T> {
   ensureDataDir(config);
-  const stores = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix });
-  const core = new AuthCore({ config, stores, clock: systemClock, random: systemRandom });
+  // The CLI answers no HTTP request: no rate limits, no migration of old sessions.
+  const rt = await compose({ config: { ...config, rateLimits: { ...config.rateLimits, enabled: false }, legacy: { ...config.legacy, enabled: false } } });
   try {
-    await core.start();
-    return await fn(core);
+    return await fn(rt.core);
   } finally {
-    await core.stop();
-    await stores.close();
+    await rt.close();
   }
 }
+
+const CLI_META = { ip: null, userAgent: 'gatehouse-cli' };
 
 function ensureDataDir(config: GatehouseConfig): void {
   if (config.databaseUrl.startsWith('sqlite:') && !config.databaseUrl.includes(':memory:')) {
@@ -67,8 +66,7 @@ function ensureDataDir(config: GatehouseConfig): void {
 }
 
 async function userByEmail(core: AuthCore, email: string) {
-  const n = normalizeEmail(email);
-  const u = n ? await core.stores.users.getUserByEmail(n.canonical) : null;
+  const u = await core.admin.findUserByEmail(email);
   if (!u) throw new Error(`no user with email ${email}`);
   return u;
 }
@@ -160,9 +158,8 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
       case 'add': {
         if (!email) throw new Error('usage: gatehouse user add EMAIL');
         const password = await readPassword();
-        const before = normalizeEmail(email);
-        if (before && (await core.stores.users.getUserByEmail(before.canonical))) throw new Error(`a user with email ${email} exists`);
-        const u = await core.register(email, password, { ip: null, userAgent: 'gatehouse-cli' });
+        const u = await core.admin.createUser(email, password, CLI_META);
+        if (!u) throw new Error(`a user with email ${email} exists`);
         out(JSON.stringify({ id: u.id, email: u.email }));
         return 0;
       }
@@ -170,21 +167,21 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
       case 'enable': {
         if (!email) throw new Error(`usage: gatehouse user ${sub} EMAIL`);
         const u = await userByEmail(core, email);
-        await core.setUserDisabled(u.id, sub === 'disable', { ip: null, userAgent: 'gatehouse-cli' });
+        await core.admin.setDisabled(u.id, sub === 'disable', CLI_META);
         out(`${sub}d ${u.email}`);
         return 0;
       }
       case 'delete': {
         if (!email) throw new Error('usage: gatehouse user delete EMAIL');
         const u = await userByEmail(core, email);
-        await core.deleteUser(u.id, { ip: null, userAgent: 'gatehouse-cli' });
+        await core.admin.deleteUser(u.id);
         out(`deleted ${u.email}`);
         return 0;
       }
       case 'list': {
         let after: string | undefined;
         for (;;) {
-          const page = await core.stores.users.listUsers({ limit: 500, ...(after ? { after } : {}) });
+          const page = await core.admin.listUsers({ limit: 500, ...(after ? { after } : {}) });
           for (const u of page) {
             out(JSON.stringify({ id: u.id, email: u.email, created_at: new Date(u.createdAt).toISOString(), disabled: u.disabledAt !== null }));
           }
@@ -201,17 +198,15 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
 
 async function keysCommand(config: GatehouseConfig, sub: string | undefined, rest: string[]): Promise<number> {
   return withCore(config, async (core) => {
-    const publish = () => core.stores.feed.publish({ type: 'keys.changed', at: core.clock.now() });
     switch (sub) {
       case 'list':
-        for (const k of await core.keys.list()) {
+        for (const k of await core.admin.listKeys()) {
           const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
           out(JSON.stringify({ kid: k.kid, alg: k.alg, created_at: iso(k.createdAt), retired_at: iso(k.retiredAt), verify_until: iso(k.verifyUntil), encrypted: k.encrypted }));
         }
         return 0;
       case 'rotate': {
-        const k = await core.keys.rotate();
-        await publish();
+        const k = await core.admin.rotateKey();
         out(JSON.stringify({ kid: k.kid, alg: k.alg }));
         return 0;
       }
@@ -219,8 +214,7 @@ async function keysCommand(config: GatehouseConfig, sub: string | undefined, res
         const { values, positionals } = parseArgs({ args: rest, options: { now: { type: 'boolean' } }, allowPositionals: true });
         const kid = positionals[0];
         if (!kid) throw new Error('usage: gatehouse keys retire KID [--now]');
-        if (!(await core.keys.retire(kid, values.now === true))) throw new Error(`no key ${kid}`);
-        await publish();
+        if (!(await core.admin.retireKey(kid, values.now === true))) throw new Error(`no key ${kid}`);
         out(`retired ${kid}${values.now ? ' (no longer verifies)' : ''}`);
         return 0;
       }
@@ -234,9 +228,9 @@ async function auditCommand(config: GatehouseConfig, args: string[]): Promise<nu
   const { values } = parseArgs({ args, options: { user: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } } });
   return withCore(config, async (core) => {
     const userId = values.user ? (await userByEmail(core, values.user)).id : undefined;
-    const since = values.since ? core.clock.now() - parseDuration(values.since) : undefined;
+    const since = values.since ? core.now() - parseDuration(values.since) : undefined;
     const limit = values.limit ? Number(values.limit) : 100;
-    const events = await core.audit.list({ limit, ...(userId ? { userId } : {}), ...(since !== undefined ? { since } : {}) });
+    const events = await core.admin.auditEvents({ limit, ...(userId ? { userId } : {}), ...(since !== undefined ? { since } : {}) });
     for (const e of events) out(JSON.stringify({ ...e, at: new Date(e.at).toISOString() }));
     return 0;
   });

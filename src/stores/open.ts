@@ -14,6 +14,11 @@ export interface OpenStoresOptions {
   schema?: string;
   /** Redis key and channel prefix (default `gh:`). */
   redisPrefix?: string;
+  /**
+   * How long the change feed keeps revocations for replay (ms). Must cover the longest a revocation
+   * has to hold (the access-token window): the core refuses to start on a feed that forgets sooner.
+   */
+  feedRetentionMs?: number;
 }
 
 export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
@@ -21,7 +26,13 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
   if (!opts.redisUrl) return sql;
   const { openRedisStores } = await import('./redis/index.js');
   const cluster = opts.redisUrl.startsWith('redis+cluster://');
-  const redis = await openRedisStores({ url: opts.redisUrl, cluster, commandTimeoutMs: opts.timeoutMs ?? 2000, ...(opts.redisPrefix ? { prefix: opts.redisPrefix } : {}) });
+  const redis = await openRedisStores({
+    url: opts.redisUrl,
+    cluster,
+    commandTimeoutMs: opts.timeoutMs ?? 2000,
+    ...(opts.redisPrefix ? { prefix: opts.redisPrefix } : {}),
+    ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
+  });
   await sql.feed.close();
   return {
     ...sql,
@@ -43,16 +54,21 @@ async function openSql(opts: OpenStoresOptions): Promise<Stores> {
   const url = opts.databaseUrl;
   if (url === 'memory:' || url === 'memory://') {
     const { createMemoryStores } = await import('./memory/index.js');
-    return createMemoryStores();
+    return createMemoryStores(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs });
   }
   if (url.startsWith('sqlite:')) {
     const { openSqliteStores } = await import('./sqlite/index.js');
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    return openSqliteStores({ path: path || './data/gatehouse.db' });
+    return openSqliteStores({ path: path || './data/gatehouse.db', ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }) });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const { openPostgresStores } = await import('./postgres/index.js');
-    return openPostgresStores({ url, statementTimeoutMs: opts.timeoutMs ?? 2000, ...(opts.schema ? { schema: opts.schema } : {}) });
+    return openPostgresStores({
+      url,
+      statementTimeoutMs: opts.timeoutMs ?? 2000,
+      ...(opts.schema ? { schema: opts.schema } : {}),
+      ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
+    });
   }
   throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}: (use sqlite:, postgres:// or memory:)`);
 }

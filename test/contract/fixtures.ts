@@ -41,6 +41,7 @@ export function makeUser(over: Partial<UserRecord> = {}): UserRecord {
     createdAt: Date.now(),
     disabledAt: null,
     emailVerifiedAt: null,
+    credentialVersion: 0,
     ...over,
   };
 }
@@ -58,6 +59,9 @@ export function makeSession(over: Partial<SessionRecord> = {}): SessionRecord {
     idleExpiresAt: now + HOUR,
     expiresAt: now + DAY,
     authAt: now,
+    amr: ['pwd'],
+    acr: 'aal1',
+    credentialVersion: 0,
     ip: '203.0.113.7',
     device: { browser: 'Firefox', os: 'Linux', type: 'desktop' },
     ...over,

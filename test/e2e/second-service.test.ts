@@ -96,7 +96,7 @@ describe('second service trusting Gatehouse tokens', () => {
 
   test('follows a key rotation: tokens signed with the new key are accepted', async () => {
     const old = await tokenLogin(gh);
-    await gh.srv.gatehouse.core.keys.rotate();
+    await gh.srv.gatehouse.core.admin.rotateKey();
     const fresh = await tokenLogin(gh);
     assert.equal((await orders(fresh.access)).status, 200, 'new kid fetched from the JWKS');
     assert.equal((await orders(old.access)).status, 200, 'old key still published');

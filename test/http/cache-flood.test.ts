@@ -74,15 +74,14 @@ describe('memory under a flood of distinct invalid credentials', () => {
     // Warm up the server's own allocations (sockets, parsers, JIT) before the baseline.
     await flood(auth, 500, bearer);
     await flood(auth, 500, cookie);
-    const tokens = core.tokens.cacheSize;
-    const sessions = core.sessions.cacheSize;
+    const { cachedTokens: tokens, cachedSessions: sessions } = core.diagnostics();
     const baseline = heapAfterGc();
 
     await flood(auth, FLOOD, bearer);
     await flood(auth, FLOOD, cookie);
 
-    assert.equal(core.tokens.cacheSize, tokens, 'no invalid token was cached');
-    assert.equal(core.sessions.cacheSize, sessions, 'no unknown session id was cached');
+    assert.equal(core.diagnostics().cachedTokens, tokens, 'no invalid token was cached');
+    assert.equal(core.diagnostics().cachedSessions, sessions, 'no unknown session id was cached');
     const grown = heapAfterGc() - baseline;
     ctx.diagnostic(`heap growth after ${2 * FLOOD} invalid credentials: ${(grown / 1024).toFixed(0)} KiB`);
     assert.ok(grown < FLOOD_HEAP_LIMIT_BYTES, `heap grew by ${(grown / 1024).toFixed(0)} KiB (limit ${FLOOD_HEAP_LIMIT_BYTES / 1024} KiB)`);

@@ -59,9 +59,9 @@ describe('caches across instances', () => {
     const cookie = [...onA.jar].map(([k, v]) => `${k}=${v}`).join('; ');
     const onB = () => new Client(b.url).req('GET', '/auth/me', { headers: { cookie } }).then((r) => r.status);
 
-    const cachedBefore = b.srv.gatehouse.core.sessions.cacheSize;
+    const cachedBefore = b.srv.gatehouse.core.diagnostics().cachedSessions;
     assert.equal(await onB(), 200, 'B accepts the session');
-    assert.equal(b.srv.gatehouse.core.sessions.cacheSize, cachedBefore + 1, 'B now holds the session in its cache');
+    assert.equal(b.srv.gatehouse.core.diagnostics().cachedSessions, cachedBefore + 1, 'B now holds the session in its cache');
     assert.equal(await onB(), 200, 'and answers from it');
 
     assert.equal((await onA.req('POST', '/auth/logout')).status, 204);
@@ -76,9 +76,9 @@ describe('caches across instances', () => {
     const token = login.body.access_token as string;
     const onB = () => new Client(b.url).req('GET', '/auth/me', { bearer: token }).then((r) => r.status);
 
-    const cachedBefore = b.srv.gatehouse.core.tokens.cacheSize;
+    const cachedBefore = b.srv.gatehouse.core.diagnostics().cachedTokens;
     assert.equal(await onB(), 200, 'B accepts the token');
-    assert.equal(b.srv.gatehouse.core.tokens.cacheSize, cachedBefore + 1, 'B now holds the verified token in its cache');
+    assert.equal(b.srv.gatehouse.core.diagnostics().cachedTokens, cachedBefore + 1, 'B now holds the verified token in its cache');
 
     assert.equal((await new Client(a.url).req('POST', '/auth/logout', { bearer: token })).status, 204);
     const ms = await msUntilStatus(onB, 401);

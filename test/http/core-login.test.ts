@@ -129,7 +129,7 @@ describe('failed login', () => {
   test('unknown email, wrong password and disabled user get the identical answer (status, body, headers except Date)', async () => {
     const wrong = await newUser();
     const disabled = await newUser();
-    await t.srv.gatehouse.core.setUserDisabled(disabled.id, true);
+    await t.srv.gatehouse.core.admin.setDisabled(disabled.id, true);
     const unknownR = await new Client(t.url).req('POST', '/auth/login', { json: { email: uniqueEmail('nobody'), password: GOOD_PASSWORD } });
     const wrongR = await new Client(t.url).req('POST', '/auth/login', { json: { email: wrong.email, password: 'not the password at all' } });
     const disabledR = await new Client(t.url).req('POST', '/auth/login', { json: { email: disabled.email, password: GOOD_PASSWORD } });

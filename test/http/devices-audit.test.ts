@@ -79,9 +79,6 @@ describe('audit trail', () => {
     const keeper = extra[2]!;
     const pw = await keeper.client.req('POST', '/auth/password', { json: { current_password: GOOD_PASSWORD, new_password: NEW_PASSWORD }, headers: { 'user-agent': UA_LAPTOP } });
     assert.equal(pw.status, 204, pw.text);
-    const delAt = at('delete');
-    const del = await keeper.client.req('DELETE', '/auth/account', { headers: { 'user-agent': UA_LAPTOP } });
-    assert.equal(del.status, 204, del.text);
 
     const ev = await userEvents(t, userId);
     const check = (e: AuditEvent, when: number, sessionId: string | null, ua: string | null) => {
@@ -115,7 +112,16 @@ describe('audit trail', () => {
     assert.equal(revoked.detail?.revoked, extra[0]!.id);
     check(one(ev, 'logout'), logoutAt.at, extra[1]!.id, UA_LAPTOP);
     check(one(ev, 'password.changed'), pwAt.at, keeper.id, UA_LAPTOP);
-    check(one(ev, 'account.deleted'), delAt.at, keeper.id, UA_LAPTOP);
+
+    // account.deleted: the events stay, but where they came from is erased with the account.
+    const delAt = at('delete');
+    const del = await keeper.client.req('DELETE', '/auth/account', { headers: { 'user-agent': UA_LAPTOP } });
+    assert.equal(del.status, 204, del.text);
+    const after = await userEvents(t, userId);
+    assert.equal(after.length, ev.length + 1, 'every event is kept, plus the deletion');
+    const deleted = one(after, 'account.deleted');
+    assert.deepEqual([deleted.at, deleted.sessionId], [delAt.at, keeper.id]);
+    for (const e of after) assert.deepEqual([e.ip, e.userAgent], [null, null], `${e.type} still holds an address or user agent`);
 
     // Nothing in the whole store holds a password, a cookie value or secret, or a token.
     const dump = JSON.stringify(await t.stores.audit.listEvents({ limit: 1000 }));
@@ -201,19 +207,19 @@ describe('GET /auth/events', () => {
 });
 
 describe('audit retention', () => {
-  test('prune(ms) deletes events older than the retention and keeps newer ones', async () => {
-    const t = await startTestServer();
+  test('the sweep deletes events older than the retention and keeps newer ones', async () => {
+    const t = await startTestServer({ config: { auditRetention: '1d' } });
     try {
       const email = uniqueEmail('prune');
       const userId = await register(t, email);
       await cookieLogin(t, email, LAPTOP);
       t.clock.advance(2 * 86_400_000);
       const fresh = await cookieLogin(t, email, LAPTOP);
-      const removed = await t.srv.gatehouse.core.audit.prune(86_400_000);
+      const { auditEvents: removed } = await t.srv.gatehouse.core.admin.sweep();
       assert.equal(removed, 2, 'user.registered and the first login.succeeded');
       const left = await userEvents(t, userId);
       assert.deepEqual(left.map((e) => [e.type, e.sessionId]), [['login.succeeded', fresh.id]]);
-      assert.equal(await t.srv.gatehouse.core.audit.prune(86_400_000), 0);
+      assert.equal((await t.srv.gatehouse.core.admin.sweep()).auditEvents, 0);
     } finally {
       await t.close();
     }

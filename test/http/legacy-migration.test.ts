@@ -100,7 +100,7 @@ async function startOldApp(opts: { maxAge?: number; secret?: string | string[] }
 async function userIn(stores: Stores, email: string): Promise<string> {
   const id = `u${Math.random().toString(36).slice(2, 12)}`;
   const now = Date.now();
-  assert.equal(await stores.users.createUser({ id, email, emailCanonical: email.toLowerCase(), passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null }), true);
+  assert.equal(await stores.users.createUser({ id, email, emailCanonical: email.toLowerCase(), passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 }), true);
   return id;
 }
 
@@ -159,6 +159,27 @@ describe('migration from express-session on connect-redis', { skip }, () => {
     const migrated = events.find((e) => e.type === 'session.migrated');
     assert.ok(migrated, 'the migration is in the audit trail');
     assert.equal(JSON.stringify(migrated).includes(sid), false, 'the old session id is not recorded');
+  });
+
+  test('a migration marker forged inside old session data signs nobody in, whatever its time', async () => {
+    const { t, browser, sid, prefix } = track(await switchOver());
+    // The victim: an account with a live Gatehouse session (session handles are not secrets).
+    const victimEmail = `victim${++n}@example.com`;
+    const v = new Client(t.url);
+    assert.equal((await v.req('POST', '/auth/register', { json: { email: victimEmail, password: 'victim passphrase 1' } })).status, 201);
+    const vLogin = await v.req('POST', '/auth/login', { json: { email: victimEmail, password: 'victim passphrase 1' } });
+    assert.equal(vLogin.status, 200);
+    const victim = { id: vLogin.body.user.id as string, sid: vLogin.body.session.id as string };
+    // The attacker's old session holds data the old app let them choose, shaped like a finished migration.
+    for (const at of [Date.now(), Date.now() + HOUR]) {
+      const old = JSON.parse((await redis.get(prefix + sid))!) as Record<string, unknown>;
+      old.gh_migrated = { claim: 'forged', sessionId: victim.sid, userId: victim.id, at };
+      await redis.set(prefix + sid, JSON.stringify(old), 'PX', HOUR);
+      const me = await browser.req('GET', '/auth/me');
+      assert.equal(me.status, 401, `at ${at - Date.now()} ms from now: ${me.text}`);
+      assert.equal(browser.jar.has('__Host-gatehouse'), false, 'no session cookie was handed out');
+    }
+    assert.equal((await v.req('GET', '/auth/me')).body.user.id, victim.id, "the victim's own session is untouched");
   });
 
   test('the listed fields of the old session data move into the new session\'s data, and nothing else', async () => {

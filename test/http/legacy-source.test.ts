@@ -34,44 +34,44 @@ describe('connect-redis legacy source', { skip: redisUrl ? false : skipReason('R
 
   test('reads an old session with its data, expiry and a version', async () => {
     const raw = await put('a', { userId: 'u1' }, 60_000);
-    const e = await source.read('a');
+    const e = await source.read('a', Date.now());
     assert.equal(e?.kind, 'session');
     if (e?.kind !== 'session') return;
     assert.equal(e.data.userId, 'u1');
     assert.equal(e.version, createHash('sha1').update(raw).digest('hex'));
     assert.ok(e.expiresAt! > Date.now() && e.expiresAt! <= Date.now() + 60_000);
-    assert.equal(await source.read('nothing-here'), null);
+    assert.equal(await source.read('nothing-here', Date.now()), null);
   });
 
   test('of concurrent claims exactly one wins, and a stale version never does', async () => {
     await put('b', { userId: 'u2' });
-    const e = await source.read('b');
+    const e = await source.read('b', Date.now());
     if (e?.kind !== 'session') return assert.fail('expected a session');
-    assert.equal(await source.claim('b', 'not-the-version', 'c0', 10_000), false);
-    const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => source.claim('b', e.version, `c${i + 1}`, 10_000)));
+    assert.equal(await source.claim('b', 'not-the-version', 'c0', 10_000, Date.now()), false);
+    const wins = await Promise.all(Array.from({ length: 8 }, (_, i) => source.claim('b', e.version, `c${i + 1}`, 10_000, Date.now())));
     assert.equal(wins.filter(Boolean).length, 1);
-    const m = await source.read('b');
+    const m = await source.read('b', Date.now());
     assert.equal(m?.kind, 'migrated');
     assert.ok((await redis.pttl(prefix + 'b')) <= 10_000);
   });
 
   test('only the claimant completes, and a release puts the old session back with its TTL', async () => {
     const raw = await put('c', { userId: 'u3' }, 600_000);
-    const e = await source.read('c');
+    const e = await source.read('c', Date.now());
     if (e?.kind !== 'session') return assert.fail('expected a session');
-    assert.equal(await source.claim('c', e.version, 'mine', 10_000), true);
-    await source.complete('c', 'someone-else', { sessionId: 's', userId: 'u3', at: 1 }, 10_000);
-    const pending = await source.read('c');
+    assert.equal(await source.claim('c', e.version, 'mine', 10_000, Date.now()), true);
+    await source.complete('c', 'someone-else', { sessionId: 's', userId: 'u3', at: 1, seal: 'x' }, 10_000);
+    const pending = await source.read('c', Date.now());
     assert.equal(pending?.kind === 'migrated' && pending.claimId === 'mine' && pending.sessionId === null, true, 'a stranger cannot complete it');
     await source.release('c', 'someone-else');
-    assert.equal((await source.read('c'))?.kind, 'migrated', 'a stranger cannot release it');
+    assert.equal((await source.read('c', Date.now()))?.kind, 'migrated', 'a stranger cannot release it');
     await source.release('c', 'mine');
     assert.equal(await redis.get(prefix + 'c'), raw);
     const ttl = await redis.pttl(prefix + 'c');
     assert.ok(ttl > 500_000 && ttl <= 600_000, `TTL restored (${ttl})`);
-    assert.equal(await source.claim('c', e.version, 'again', 10_000), true);
-    await source.complete('c', 'again', { sessionId: 'gh-session', userId: 'u3', at: 42 }, 10_000);
-    assert.deepEqual(await source.read('c'), { kind: 'migrated', claimId: 'again', sessionId: 'gh-session', userId: 'u3', at: 42 });
+    assert.equal(await source.claim('c', e.version, 'again', 10_000, Date.now()), true);
+    await source.complete('c', 'again', { sessionId: 'gh-session', userId: 'u3', at: 42, seal: 'the-seal' }, 10_000);
+    assert.deepEqual(await source.read('c', Date.now()), { kind: 'migrated', claimId: 'again', sessionId: 'gh-session', userId: 'u3', at: 42, seal: 'the-seal' });
   });
 
   test('the report counts old sessions and leaves markers out', async () => {
@@ -79,9 +79,9 @@ describe('connect-redis legacy source', { skip: redisUrl ? false : skipReason('R
     await put('d1', { userId: 'x' });
     await put('d2', { userId: 'y' });
     assert.equal(await source.remaining(), before + 2);
-    const e = await source.read('d1');
+    const e = await source.read('d1', Date.now());
     if (e?.kind !== 'session') return assert.fail('expected a session');
-    await source.claim('d1', e.version, 'z', 10_000);
+    await source.claim('d1', e.version, 'z', 10_000, Date.now());
     assert.equal(await source.remaining(), before + 1);
   });
 });

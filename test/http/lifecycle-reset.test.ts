@@ -145,7 +145,7 @@ describe('password reset', () => {
   test('a disabled account gets no mail and the same 202', async () => {
     const email = uniqueEmail('disabled');
     const { userId } = await registerAndVerifyMail(s, email);
-    await s.t.srv.gatehouse.core.setUserDisabled(userId, true);
+    await s.t.srv.gatehouse.core.admin.setDisabled(userId, true);
     const r = await requestReset(s, email);
     assert.equal(r.status, 202);
     await s.quiet();

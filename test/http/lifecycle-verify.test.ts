@@ -23,11 +23,11 @@ describe('email verification', () => {
     const c = await cookieLogin(s, email);
     assert.equal((await c.req('GET', '/auth/me')).body.user.email_verified, false);
 
-    const ok = await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken } });
+    const ok = await c.req('POST', '/auth/verify-email', { json: { token: verifyToken } });
     assert.equal(ok.status, 204, ok.text);
     assert.equal((await c.req('GET', '/auth/me')).body.user.email_verified, true);
 
-    const again = await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken } });
+    const again = await c.req('POST', '/auth/verify-email', { json: { token: verifyToken } });
     assert.equal(again.status, 400);
     assert.equal(again.body.code, 'invalid_link');
     assert.equal(again.body.field, 'token');
@@ -65,7 +65,8 @@ describe('email verification', () => {
     }
     const huge = await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: 'a'.repeat(5000) } });
     assert.equal(huge.status, 400);
-    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken } })).status, 204, 'the genuine link still works');
+    const c = await cookieLogin(s, email);
+    assert.equal((await c.req('POST', '/auth/verify-email', { json: { token: verifyToken } })).status, 204, 'the genuine link still works');
   });
 
   test('resend needs a session, mails a fresh link, and is rate-limited per account (429 + Retry-After)', async () => {
@@ -85,11 +86,72 @@ describe('email verification', () => {
     assert.equal(limited.body.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     // Either link verifies; the other is then void.
-    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: fresh } })).status, 204);
-    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: first } })).status, 400);
+    assert.equal((await c.req('POST', '/auth/verify-email', { json: { token: fresh } })).status, 204);
+    assert.equal((await c.req('POST', '/auth/verify-email', { json: { token: first } })).status, 400);
     const events = await s.t.stores.audit.listEvents({ limit: 1000 });
     assert.ok(events.some((e) => e.type === 'email.verification_sent' && e.detail?.reason === 'resend'));
     assert.ok(events.some((e) => e.type === 'email.verified'));
+  });
+
+  test('a link verifies only for someone who holds the account: signed in to it, or giving its password', async () => {
+    const email = uniqueEmail('holder');
+    const { verifyToken } = await registerAndVerifyMail(s, email);
+    const stranger = new Client(s.t.url);
+    const anon = await stranger.req('POST', '/auth/verify-email', { json: { token: verifyToken } });
+    assert.equal(anon.status, 401, 'the mailbox alone verifies nothing');
+    assert.equal(anon.body.code, 'unauthenticated');
+    const other = uniqueEmail('other');
+    await registerAndVerifyMail(s, other);
+    const otherClient = await cookieLogin(s, other);
+    assert.equal((await otherClient.req('POST', '/auth/verify-email', { json: { token: verifyToken } })).status, 401, 'signed in to another account');
+    const wrong = await stranger.req('POST', '/auth/verify-email', { json: { token: verifyToken, password: 'a wrong password here' } });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual([wrong.body.code, wrong.body.field], ['invalid_credentials', 'password']);
+    const c = await cookieLogin(s, email);
+    assert.equal((await c.req('GET', '/auth/me')).body.user.email_verified, false, 'none of that verified it');
+    assert.equal((await stranger.req('POST', '/auth/verify-email', { json: { token: verifyToken, password: GOOD_PASSWORD } })).status, 204, 'the link was not spent');
+    assert.equal((await c.req('GET', '/auth/me')).body.user.email_verified, true);
+  });
+
+  test('registering an address that has an account: the same 201, and its owner gets a reset link that takes the account back', async () => {
+    const email = uniqueEmail('squat');
+    // Someone registers the owner's address first, with their own password, and signs in.
+    const squatter = await registerAndVerifyMail(s, email, 'the squatter passphrase');
+    const squatterClient = await cookieLogin(s, email, 'the squatter passphrase');
+    await s.quiet();
+    const before = s.inbox(email).length;
+    // The owner registers: the answer has the same shape and status as for a new address.
+    const r = await new Client(s.t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(Object.keys(r.body.user).sort(), ['created_at', 'email', 'email_verified', 'id']);
+    assert.notEqual(r.body.user.id, squatter.userId);
+    await s.quiet();
+    const notice = s.inbox(email).slice(before);
+    assert.equal(notice.length, 1, 'one message to the address');
+    assert.match(notice[0]!.subject, /tried to create/);
+    const reset = tokenFrom(notice[0]!, '/reset');
+    // The owner still cannot sign in with their password; the reset makes the account theirs.
+    assert.equal((await new Client(s.t.url).req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } })).status, 401);
+    assert.equal((await new Client(s.t.url).req('POST', '/auth/password-reset/confirm', { json: { token: reset, new_password: GOOD_PASSWORD } })).status, 204);
+    assert.equal((await squatterClient.req('GET', '/auth/me')).status, 401, "the squatter's session ended");
+    const owner = await cookieLogin(s, email);
+    const me = (await owner.req('GET', '/auth/me')).body.user;
+    assert.deepEqual([me.id, me.email_verified], [squatter.userId, true], 'the reset proved the mailbox');
+    // The squatter's unused verification link is void: it was made for the old password.
+    assert.equal((await owner.req('POST', '/auth/verify-email', { json: { token: squatter.verifyToken } })).status, 400);
+  });
+
+  test('repeated registrations of one address mail its owner within the per-address budget', async () => {
+    const t = await startMailServer({ lifecycle: { resetPerEmail: 2 }, rateLimits: { enabled: true, accountAttempts: 100 } });
+    try {
+      const email = uniqueEmail('flood');
+      await registerAndVerifyMail(t, email);
+      for (let i = 0; i < 6; i++) assert.equal((await new Client(t.t.url).req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } })).status, 201);
+      await t.quiet();
+      assert.equal(t.inbox(email).filter((m) => /tried to create/.test(m.subject)).length, 2);
+    } finally {
+      await t.close();
+    }
   });
 
   test('no token reaches the logs or an API response', async () => {
@@ -139,7 +201,9 @@ describe('GATEHOUSE_REQUIRE_VERIFIED_EMAIL', () => {
     assert.ok(failed.some((e) => e.detail?.reason === 'email_unverified'));
     assert.equal((await s.t.stores.sessions.listSessionsByUser(userId, s.t.clock.now())).length, 0);
 
-    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken } })).status, 204);
+    // Sign-in is refused until the address is verified, so the link takes the account's password instead.
+    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken } })).status, 401);
+    assert.equal((await new Client(s.t.url).req('POST', '/auth/verify-email', { json: { token: verifyToken, password: GOOD_PASSWORD } })).status, 204);
     const ok = await new Client(s.t.url).req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
     assert.equal(ok.status, 200, ok.text);
     assert.equal(ok.body.user.email_verified, true);

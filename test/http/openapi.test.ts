@@ -16,6 +16,7 @@ import { createGatehouseCore } from '../../src/http/gatehouse.js';
 import { Router } from '../../src/http/router.js';
 import { wellKnownRoutes } from '../../src/http/routes/well-known.js';
 import { createMemoryStores } from '../../src/stores/memory/index.js';
+import { switchableFeed } from '../support/feeds.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 
 type Json = any;
@@ -178,14 +179,16 @@ describe('real responses conform to the OpenAPI document', () => {
     const same = await new Client(t.url).req('GET', '/.well-known/gatehouse-revocations', { headers: { 'if-none-match': list.headers.get('etag')! } });
     conforms('GET', '/.well-known/gatehouse-revocations', same);
     assert.equal(same.status, 304);
-    const set = t.srv.gatehouse.core.revocations;
-    set.trusted = false;
+    // A server whose feed link drops: its revocation set is no longer complete.
+    const feed = switchableFeed();
+    const cut = await startTestServer({ stores: createMemoryStores({ feed }) });
     try {
-      const down = await new Client(t.url).req('GET', '/.well-known/gatehouse-revocations');
+      feed.down();
+      const down = await new Client(cut.url).req('GET', '/.well-known/gatehouse-revocations');
       conforms('GET', '/.well-known/gatehouse-revocations', down);
       assert.equal(down.status, 503);
     } finally {
-      set.trusted = true;
+      await cut.close();
     }
   });
 
@@ -332,7 +335,11 @@ describe('real responses conform to the OpenAPI document', () => {
     const badLink = await new Client(t.url).req('POST', '/auth/verify-email', { json: { token: 'x'.repeat(66) } });
     conforms('POST', '/auth/verify-email', badLink);
     assert.equal(badLink.body.code, 'invalid_link');
-    const verified = await new Client(t.url).req('POST', '/auth/verify-email', { json: { token: await mailedToken(email, '/verify-email') } });
+    const linkToken = await mailedToken(email, '/verify-email');
+    const needsHolder = await new Client(t.url).req('POST', '/auth/verify-email', { json: { token: linkToken } });
+    conforms('POST', '/auth/verify-email', needsHolder);
+    assert.equal(needsHolder.status, 401);
+    const verified = await c.req('POST', '/auth/verify-email', { json: { token: linkToken } });
     conforms('POST', '/auth/verify-email', verified);
     assert.equal(verified.status, 204);
 
@@ -351,7 +358,7 @@ describe('real responses conform to the OpenAPI document', () => {
 
     const d = await session();
     const newEmail = uniqueEmail('oasnew');
-    const change = await d.req('POST', '/auth/email', { json: { new_email: newEmail } });
+    const change = await d.req('POST', '/auth/email', { json: { new_email: newEmail, current_password: password } });
     conforms('POST', '/auth/email', change);
     assert.equal(change.status, 202);
     const badConfirm = await new Client(t.url).req('POST', '/auth/email/confirm', { json: { token: 'z'.repeat(66) } });

@@ -183,9 +183,9 @@ describe('JWT attack catalogue (EdDSA server)', () => {
   test('tokens of a disabled user', async () => {
     const r = await tokenLogin(t);
     assert.equal((await me(t, r.access)).status, 200);
-    await t.srv.gatehouse.core.setUserDisabled(r.body.user.id, true);
+    await t.srv.gatehouse.core.admin.setDisabled(r.body.user.id, true);
     await expectRefused(r.access, 'disabled user');
-    await t.srv.gatehouse.core.setUserDisabled(r.body.user.id, false);
+    await t.srv.gatehouse.core.admin.setDisabled(r.body.user.id, false);
     await expectRefused(r.access, 'a re-enabled user does not revive old sessions');
   });
 
@@ -193,7 +193,7 @@ describe('JWT attack catalogue (EdDSA server)', () => {
     const r = await tokenLogin(t);
     const c = decode(r.access).payload;
     assert.equal((await me(t, r.access)).status, 200);
-    await t.srv.gatehouse.core.deleteUser(r.body.user.id);
+    await t.srv.gatehouse.core.admin.deleteUser(r.body.user.id);
     await expectRefused(r.access, 'deleted user');
     await expectRefused(serverSigned({ ...c, jti: 'fresh' }), 'deleted user, new jti');
   });

@@ -16,7 +16,7 @@ describe('key rotation', () => {
     const oldKid = decode(before.access).header.kid;
     assert.equal((await me(t, before.access)).status, 200);
 
-    const rec = await t.srv.gatehouse.core.keys.rotate();
+    const rec = await t.srv.gatehouse.core.admin.rotateKey();
     assert.notEqual(rec.kid, oldKid);
     assert.equal((await me(t, before.access)).status, 200, 'old token keeps working');
 
@@ -34,9 +34,9 @@ describe('key rotation', () => {
     const old = await tokenLogin(t);
     const oldKid = decode(old.access).header.kid as string;
     assert.equal((await me(t, old.access)).status, 200, 'verified once (and cached)');
-    const rec = await t.srv.gatehouse.core.keys.rotate();
+    const rec = await t.srv.gatehouse.core.admin.rotateKey();
     assert.equal((await me(t, old.access)).status, 200);
-    assert.equal(await t.srv.gatehouse.core.keys.retire(oldKid, true), true);
+    assert.equal(await t.srv.gatehouse.core.admin.retireKey(oldKid, true), true);
     assertInvalidToken(await me(t, old.access), 'token of the retired key');
     const jwks = await new Client(t.url).req('GET', '/.well-known/jwks.json');
     assert.ok(!jwks.body.keys.some((k: any) => k.kid === oldKid), 'the retired key left the JWKS');
@@ -48,7 +48,7 @@ describe('key rotation', () => {
   test('a rotated-out key stops verifying once its verify window has passed', async () => {
     const old = await tokenLogin(t);
     const oldKid = decode(old.access).header.kid;
-    await t.srv.gatehouse.core.keys.rotate();
+    await t.srv.gatehouse.core.admin.rotateKey();
     t.clock.advance(60 * 60_000 + 1000); // past the longest token life (max age 1 h)
     assertInvalidToken(await me(t, old.access), 'expired anyway');
     const jwks = await new Client(t.url).req('GET', '/.well-known/jwks.json');

@@ -55,7 +55,7 @@ describe('revocation of access tokens', () => {
   test('disabling the user ends its tokens and refresh tokens', async () => {
     const a = await tokenLogin(t);
     await live(a.access);
-    await t.srv.gatehouse.core.setUserDisabled(a.body.user.id, true);
+    await t.srv.gatehouse.core.admin.setDisabled(a.body.user.id, true);
     assertInvalidToken(await me(t, a.access), 'disabled');
     assert.equal((await refresh(t, a.refresh)).status, 400);
   });
@@ -63,7 +63,7 @@ describe('revocation of access tokens', () => {
   test('deleting the user ends its tokens and refresh tokens', async () => {
     const a = await tokenLogin(t);
     await live(a.access);
-    await t.srv.gatehouse.core.deleteUser(a.body.user.id);
+    await t.srv.gatehouse.core.admin.deleteUser(a.body.user.id);
     assertInvalidToken(await me(t, a.access), 'deleted');
     assert.equal((await refresh(t, a.refresh)).status, 400);
   });

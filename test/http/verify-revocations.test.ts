@@ -10,9 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import type { ChangeFeed, ChangeFeedHandlers } from '../../src/ports.js';
-import { createLocalFeed, createMemoryStores } from '../../src/stores/memory/index.js';
+import { createMemoryStores } from '../../src/stores/memory/index.js';
 import { createVerifier, requireGatehouseToken, RevocationsUnavailableError, type Verifier } from '../../src/verify/index.js';
+import { switchableFeed } from '../support/feeds.js';
 import { Client, startTestServer, type TestServer } from '../support/server.js';
 import { tokenLogin } from './token-kit.js';
 
@@ -43,37 +43,6 @@ async function outcome(v: Verifier, token: string): Promise<'accepted' | 'refuse
   } catch (e) {
     return e as Error;
   }
-}
-
-/** The local feed, with a link the test can drop and restore (status(false) / status(true), as a lost LISTEN does). */
-function switchableFeed(): ChangeFeed & { down(): void; up(): void } {
-  const inner = createLocalFeed();
-  const handlers = new Set<ChangeFeedHandlers>();
-  let linked = true;
-  return {
-    publish: (e) => inner.publish(e),
-    subscribe(h) {
-      handlers.add(h);
-      const stop = inner.subscribe({ event: (e) => linked && h.event(e), status: (c) => h.status(c) });
-      return () => {
-        handlers.delete(h);
-        stop();
-      };
-    },
-    replay: (since) => inner.replay(since),
-    get connected() {
-      return linked && inner.connected;
-    },
-    close: () => inner.close(),
-    down() {
-      linked = false;
-      for (const h of handlers) h.status(false);
-    },
-    up() {
-      linked = true;
-      for (const h of handlers) h.status(true);
-    },
-  };
 }
 
 const sidHash = (sid: string) => createHash('sha256').update(sid).digest().subarray(0, 16).toString('base64url');

@@ -181,7 +181,7 @@ export async function startMailServer(config: GatehouseConfigInput = {}, smtpPor
     smtp,
     inbox: (address) => smtp.messages.filter((m) => m.to.includes(address)),
     async quiet() {
-      await t.srv.gatehouse.lifecycle.settled();
+      await t.srv.gatehouse.core.lifecycle.settled();
       await t.srv.gatehouse.outbox.idle();
     },
     async close() {

@@ -75,10 +75,11 @@ describe('redis key layout', { skip: url === null ? skipReason('Redis', REDIS_UR
     const s = makeSession({ createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 3_600_000 });
     await stores.sessions.createSession(s, { maxPerUser: 10 });
     assert.equal(await stores.sessions.touchSession(s.id, t + 1234, t + 61_234), true);
-    assert.equal(await stores.sessions.setSessionAuthAt(s.id, t - 5000), true);
+    assert.equal(await stores.sessions.setSessionAuth(s.id, { authAt: t - 5000, amr: ['pwd', 'otp', 'mfa'], acr: 'aal2', credentialVersion: 36 }), true);
     const back = await stores.sessions.getSession(s.id, t);
     assert.ok(back);
     assert.deepEqual([back.createdAt, back.lastSeenAt, back.idleExpiresAt, back.expiresAt, back.authAt], [t, t + 1234, t + 61_234, t + 3_600_000, t - 5000]);
+    assert.deepEqual([back.amr, back.acr, back.credentialVersion], [['pwd', 'otp', 'mfa'], 'aal2', 36]);
     // Idle expiry is capped at the absolute expiry.
     await stores.sessions.touchSession(s.id, t + 2000, t + 9_000_000);
     assert.equal((await stores.sessions.getSession(s.id, t))?.idleExpiresAt, t + 3_600_000);

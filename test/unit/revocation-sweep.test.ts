@@ -10,6 +10,7 @@ function silentFeed(inner: ChangeFeed): ChangeFeed {
     publish: (e) => inner.publish(e),
     subscribe: (h) => inner.subscribe({ event: () => {}, status: (c) => h.status(c) }),
     replay: (since) => inner.replay(since),
+    retentionMs: inner.retentionMs,
     get connected() {
       return inner.connected;
     },
@@ -39,12 +40,21 @@ describe('revocation set safety-net sweep', () => {
     const inner = createLocalFeed();
     let replays = 0;
     const feed = silentFeed(inner);
-    const counting: ChangeFeed = { ...feed, replay: (s) => ((replays += 1), feed.replay(s)), get connected() { return inner.connected; } };
+    let report: ((up: boolean) => void) | null = null;
+    const counting: ChangeFeed = {
+      ...feed,
+      subscribe: (h) => ((report = h.status), feed.subscribe(h)),
+      replay: (s) => ((replays += 1), feed.replay(s)),
+      get connected() {
+        return inner.connected;
+      },
+    };
     const set = new RevocationSet(counting, { now: () => Date.now() }, 60_000);
     set.start();
     await set.settled();
     const before = replays;
-    set.trusted = false;
+    report!(false); // the link reports itself down: the set no longer trusts itself
+    assert.equal(set.trusted, false);
     await set.sweep();
     assert.equal(replays, before);
     set.stop();

@@ -8,12 +8,13 @@ import { clientIp, requestMeta } from '../meta.js';
 import { sendJson, sendNoContent, sendProblem } from '../problem.js';
 import { accountKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
-import { iso, type RouteContext } from './kit.js';
+import { authJson, iso, type RouteContext } from './kit.js';
 
 const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function accountRoutes(router: Router, ctx: RouteContext): void {
-  const { core, account, trust, rateLimits } = ctx;
+  const { core, trust, rateLimits } = ctx;
+  const { account } = core;
   const clearSession = (res: ServerResponse) => clearCookie(res, core.config.session.cookieName, { path: '/', sameSite: 'Lax' });
 
   router.add({
@@ -21,7 +22,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/sessions',
     auth: true,
     handler: async ({ res, auth }) => {
-      const list = await account.listSessions(auth!);
+      const list = await account.listSessions(auth);
       sendJson(res, 200, {
         sessions: list.map((s) => ({
           id: s.id,
@@ -32,6 +33,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
           created_at: iso(s.createdAt),
           last_seen_at: iso(s.lastSeenAt),
           expires_at: iso(s.expiresAt),
+          ...authJson(s),
         })),
       });
     },
@@ -44,8 +46,8 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     handler: async ({ req, res, auth, params }) => {
       const id = String(params.id);
       if (!HANDLE.test(id)) throw new GatehouseError('not_found', 'no such session');
-      await account.revokeSession(auth!, id, requestMeta(req, trust));
-      if (id === auth!.sessionId) clearSession(res);
+      await account.revokeSession(auth, id, requestMeta(req, trust));
+      if (id === auth.sessionId) clearSession(res);
       sendNoContent(res);
     },
   });
@@ -55,7 +57,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/logout-others',
     auth: true,
     handler: async ({ req, res, auth }) => {
-      const n = await account.logoutOthers(auth!, requestMeta(req, trust));
+      const n = await account.logoutOthers(auth, requestMeta(req, trust));
       sendJson(res, 200, { revoked: n });
     },
   });
@@ -65,7 +67,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/logout-all',
     auth: true,
     handler: async ({ req, res, auth }) => {
-      await account.logoutAll(auth!, requestMeta(req, trust));
+      await account.logoutAll(auth, requestMeta(req, trust));
       clearSession(res);
       sendNoContent(res);
     },
@@ -79,13 +81,13 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
       const body = await parseJsonBody(req);
       const password = requiredString(body, 'password', 16 * 1024);
       // Shares the account's login budget: both are guesses at the same password.
-      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
-      if (!(await account.reauth(auth!, password, requestMeta(req, trust)))) {
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth.user.email), { countAttempt: true });
+      if (!(await account.reauth(auth, password, requestMeta(req, trust)))) {
         await attempt.failed();
         return sendProblem(res, 'invalid_credentials');
       }
       await attempt.succeeded();
-      sendJson(res, 200, { reauthenticated_at: iso(core.clock.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
+      sendJson(res, 200, { reauthenticated_at: iso(core.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
     },
   });
 
@@ -97,9 +99,9 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
       const body = await parseJsonBody(req);
       const current = requiredString(body, 'current_password', 16 * 1024);
       const next = requiredString(body, 'new_password', 16 * 1024);
-      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth!.user.email), { countAttempt: true });
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth.user.email), { countAttempt: true });
       try {
-        await account.changePassword(auth!, current, next, requestMeta(req, trust));
+        await account.changePassword(auth, current, next, requestMeta(req, trust));
       } catch (e) {
         if (e instanceof GatehouseError && e.code === 'invalid_credentials') await attempt.failed();
         throw e;
@@ -113,8 +115,8 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     method: 'DELETE',
     path: '/account',
     auth: true,
-    handler: async ({ req, res, auth }) => {
-      await account.deleteAccount(auth!, requestMeta(req, trust));
+    handler: async ({ res, auth }) => {
+      await account.deleteAccount(auth);
       clearSession(res);
       sendNoContent(res);
     },
@@ -125,7 +127,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/events',
     auth: true,
     handler: async ({ res, auth, query }) => {
-              const limitRaw = query.has('limit') ? Number(query.get('limit')) : 20;
+      const limitRaw = query.has('limit') ? Number(query.get('limit')) : 20;
       if (!Number.isInteger(limitRaw) || limitRaw < 1 || limitRaw > 100) {
         throw new GatehouseError('invalid_field', 'limit', { field: 'limit', detail: '"limit" must be an integer from 1 to 100.' });
       }
@@ -133,7 +135,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
       if (before !== undefined && !/^[0-9a-v]{20}$/.test(before)) {
         throw new GatehouseError('invalid_field', 'cursor', { field: 'cursor', detail: '"cursor" is not valid.' });
       }
-      const page = await account.events(auth!, { limit: limitRaw, ...(before ? { before } : {}) });
+      const page = await account.events(auth, { limit: limitRaw, ...(before ? { before } : {}) });
       sendJson(res, 200, {
         events: page.events.map((e) => ({
           id: e.id,

@@ -1,6 +1,7 @@
 /** Register, login (both modes), me, logout and refresh. */
 import type { ServerResponse } from 'node:http';
 import type { TokenGrant } from '../../core/auth.js';
+import { hashKey } from './keys.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie, readCookie, setCookie } from '../cookies.js';
@@ -17,6 +18,9 @@ const PASSWORD_FIELD_MAX = 16 * 1024;
 export function authRoutes(router: Router, ctx: RouteContext): void {
   const { core, trust, rateLimits } = ctx;
   const cfg = core.config;
+  const lc = cfg.lifecycle;
+  // A repeated registration mails the address's owner: on the reset-mail budget per address, so it cannot be used to flood anyone.
+  const noticeLimit = rateLimits.budget('reset-email', lc.resetPerEmail, lc.limitWindow);
   const sessionCookie = { path: '/', sameSite: 'Lax' as const };
   const refreshCookie = { path: `${ctx.basePath}/refresh`, sameSite: 'Strict' as const };
   const refreshCookieName = cfg.token.refreshCookieName;
@@ -30,7 +34,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       session: sessionJson(g.session),
     };
     if (viaCookie) {
-      setCookie(res, refreshCookieName, g.refreshToken, { ...refreshCookie, maxAgeSeconds: (g.session.expiresAt - core.clock.now()) / 1000 });
+      setCookie(res, refreshCookieName, g.refreshToken, { ...refreshCookie, maxAgeSeconds: (g.session.expiresAt - core.now()) / 1000 });
     } else {
       body.refresh_token = g.refreshToken;
     }
@@ -46,7 +50,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const password = requiredString(body, 'password', PASSWORD_FIELD_MAX);
       // Attempts per address count whether or not it exists, so the limit tells nothing either.
       await rateLimits.admit(clientIp(req, trust), accountKey('register', email), { countAttempt: true });
-      const user = await core.register(email, password, requestMeta(req, trust));
+      const user = await core.lifecycle.register(email, password, requestMeta(req, trust), async (canonical) => (await noticeLimit.take(hashKey(canonical))) === null);
       sendJson(res, 201, { user: userJson(user) });
     },
   });
@@ -62,7 +66,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
       // Counted before the password is checked: while the account is throttled even the right password gets 429.
       const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', email), { countAttempt: true });
-      const result = await core.login(email, password, mode, requestMeta(req, trust));
+      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust));
       // Every failure (unknown email, wrong password, disabled user) is the same answer.
       if (!result.ok) {
         await attempt.failed();
@@ -70,7 +74,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       }
       await attempt.succeeded();
       if (result.mode === 'session') {
-        const maxAge = (result.session.expiresAt - core.clock.now()) / 1000;
+        const maxAge = (result.session.expiresAt - core.now()) / 1000;
         setCookie(res, cfg.session.cookieName, result.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
         return sendJson(res, 200, { user: userJson(result.user), session: sessionJson(result.session) });
       }
@@ -82,11 +86,18 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
     method: 'GET',
     path: '/me',
     auth: true,
-    handler: ({ res, auth }) => {
-      const a = auth!;
+    handler: ({ res, auth: a }) => {
+      const c = a.claims;
       const session = a.session
         ? sessionJson(a.session)
-        : { id: a.sessionId, mode: a.mode, expires_at: new Date(a.claims!.exp * 1000).toISOString() };
+        : {
+            id: a.sessionId,
+            mode: a.mode,
+            expires_at: new Date((c?.exp ?? 0) * 1000).toISOString(),
+            amr: c?.amr ?? [],
+            acr: c?.acr ?? 'aal1',
+            auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
+          };
       sendJson(res, 200, { user: userJson(a.user), session });
     },
   });
@@ -97,7 +108,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
     auth: true,
     handler: async ({ req, res, auth }) => {
       await parseJsonBody(req);
-      await core.logout(auth!, requestMeta(req, trust));
+      await core.sessions.logout(auth, requestMeta(req, trust));
       clearCookie(res, cfg.session.cookieName, sessionCookie);
       if (readCookie(req, refreshCookieName).length > 0) clearCookie(res, refreshCookieName, refreshCookie);
       sendNoContent(res);
@@ -122,7 +133,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
         throw new GatehouseError('invalid_field', 'refresh_token required', { field: 'refresh_token', detail: '"refresh_token" is required.' });
       }
       const attempt = await rateLimits.admit(clientIp(req, trust), refreshKey(presented));
-      const grant = await core.refreshTokens(presented, requestMeta(req, trust));
+      const grant = await core.sessions.refresh(presented, requestMeta(req, trust));
       if (!grant) {
         await attempt.failed();
         if (viaCookie) clearCookie(res, refreshCookieName, refreshCookie);

@@ -1,5 +1,4 @@
 /** What the route modules share: their context and the JSON shapes of the API. */
-import type { Account } from '../../core/account.js';
 import type { AuthCore } from '../../core/auth.js';
 import type { PublicUser } from '../../core/users.js';
 import type { SessionRecord } from '../../ports.js';
@@ -8,7 +7,6 @@ import type { RateLimits } from '../rate-limit.js';
 
 export interface RouteContext {
   core: AuthCore;
-  account: Account;
   /** Where the auth routes are mounted, e.g. `/auth` (the refresh cookie is scoped under it). */
   basePath: string;
   trust: TrustFn;
@@ -22,6 +20,11 @@ export function userJson(u: PublicUser) {
   return { id: u.id, email: u.email, created_at: iso(u.createdAt), email_verified: u.emailVerified };
 }
 
+/** How a session was authenticated: RFC 8176 `amr`, the assurance level as `acr`, and `auth_time`. */
+export function authJson(s: Pick<SessionRecord, 'amr' | 'acr' | 'authAt'>) {
+  return { amr: s.amr, acr: s.acr, auth_time: iso(s.authAt) };
+}
+
 export function sessionJson(s: SessionRecord) {
   return {
     id: s.id,
@@ -29,5 +32,6 @@ export function sessionJson(s: SessionRecord) {
     created_at: iso(s.createdAt),
     expires_at: iso(s.expiresAt),
     idle_expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
+    ...authJson(s),
   };
 }

@@ -1,22 +1,23 @@
 /**
- * Email verification, password reset and email change. Tokens arrive in request bodies (read from
- * the link's fragment by the web page) and never appear in a response. Answers that could tell
- * whether an address has an account are the same for every address.
+ * Registration's follow-ups: email verification, password reset and email change. Tokens arrive in
+ * request bodies (read from the link's fragment by the web page) and never appear in a response.
+ * Answers that could tell whether an address has an account are the same for every address.
  *
  * Limits (on the rate-limit counters: process memory, or Redis shared by every instance when one is
- * configured): verification resends per account, reset requests per client IP (429), and reset
- * mails per address (over it: the same 202, no mail — so the limit is no oracle and cannot be used
- * to mail-bomb anyone).
+ * configured): verification resends per account; reset requests and reset confirmations per client
+ * IP (429); reset mails per address (over it: the same 202, no mail — so the limit is no oracle and
+ * cannot be used to mail-bomb anyone); email changes per account and per new address (429, counted
+ * whether or not the address is taken).
  */
-import { createHash } from 'node:crypto';
-import type { Lifecycle } from '../../core/lifecycle.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
-import { requiredString } from '../input.js';
-import { requestMeta } from '../meta.js';
-import { ipKey } from '../rate-limit.js';
+import { optionalBoolean, optionalString, requiredString } from '../input.js';
+import { clientIp, requestMeta } from '../meta.js';
+import { normalizeEmail } from '../../core/email.js';
+import { accountKey, ipKey } from '../rate-limit.js';
 import { sendJson, sendNoContent } from '../problem.js';
 import type { Router } from '../router.js';
+import { hashKey } from './keys.js';
 import type { RouteContext } from './kit.js';
 
 /** A split token is 66 characters; anything much longer is refused before any work. */
@@ -25,24 +26,44 @@ const PASSWORD_FIELD_MAX = 16 * 1024;
 const ACCEPTED = { status: 'accepted' } as const;
 
 const rateLimited = (retryAfter: number) => new GatehouseError('rate_limited', 'rate limited', { retryAfter });
-const hashKey = (s: string) => createHash('sha256').update(s).digest('base64url').slice(0, 32);
 
-export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Lifecycle): void {
-  const { core, trust } = ctx;
+export function lifecycleRoutes(router: Router, ctx: RouteContext): void {
+  const { core, trust, rateLimits } = ctx;
+  const { lifecycle } = core;
   const lc = core.config.lifecycle;
-  const resendLimit = ctx.rateLimits.budget('resend', lc.resendPerAccount, lc.limitWindow);
-  const resetIpLimit = ctx.rateLimits.budget('reset-ip', lc.resetPerIp, lc.limitWindow);
-  const resetEmailLimit = ctx.rateLimits.budget('reset-email', lc.resetPerEmail, lc.limitWindow);
+  const resendLimit = rateLimits.budget('resend', lc.resendPerAccount, lc.limitWindow);
+  const resetIpLimit = rateLimits.budget('reset-ip', lc.resetPerIp, lc.limitWindow);
+  const resetEmailLimit = rateLimits.budget('reset-email', lc.resetPerEmail, lc.limitWindow);
+  const resetConfirmIpLimit = rateLimits.budget('reset-confirm-ip', lc.resetConfirmPerIp, lc.limitWindow);
+  const emailChangeAccountLimit = rateLimits.budget('email-change', lc.emailChangePerAccount, lc.limitWindow);
+  const emailChangeAddressLimit = rateLimits.budget('email-change-to', lc.emailChangePerAddress, lc.limitWindow);
 
   const token = (body: Record<string, unknown>) => requiredString(body, 'token', TOKEN_MAX);
   const invalidLink = () => new GatehouseError('invalid_link', 'invalid link', { field: 'token' });
+  const take = async (budget: { take(key: string): Promise<number | null> }, key: string) => {
+    const wait = await budget.take(key);
+    if (wait !== null) throw rateLimited(wait);
+  };
 
   router.add({
     method: 'POST',
     path: '/verify-email',
-    handler: async ({ req, res }) => {
+    auth: 'optional',
+    handler: async ({ req, res, auth }) => {
       const body = await parseJsonBody(req);
-      if (!(await lifecycle.verifyEmail(token(body), requestMeta(req, trust)))) throw invalidLink();
+      const t = token(body);
+      const password = optionalString(body, 'password', PASSWORD_FIELD_MAX);
+      // A password here is a guess at an account's password: it takes the IP's budgets like a sign-in.
+      const attempt = password === undefined ? null : await rateLimits.admit(clientIp(req, trust), null);
+      const out = await lifecycle.verifyEmail(t, { ctx: auth ?? null, ...(password !== undefined ? { password } : {}) }, requestMeta(req, trust));
+      if (out === 'invalid') throw invalidLink();
+      if (out === 'wrong_password') {
+        await attempt?.failed();
+        throw new GatehouseError('invalid_credentials', 'wrong password', { field: 'password' });
+      }
+      if (out === 'sign_in_required') {
+        throw new GatehouseError('unauthenticated', 'sign in to verify', { detail: 'Sign in to the account this address was registered with (or send its password), then open the link again.' });
+      }
       sendNoContent(res);
     },
   });
@@ -53,9 +74,8 @@ export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Li
     auth: true,
     handler: async ({ req, res, auth }) => {
       await parseJsonBody(req);
-      const wait = await resendLimit.take(auth!.user.id);
-      if (wait !== null) throw rateLimited(wait);
-      const sent = await lifecycle.resendVerification(auth!, requestMeta(req, trust));
+      await take(resendLimit, auth.user.id);
+      const sent = await lifecycle.resendVerification(auth, requestMeta(req, trust));
       sendJson(res, 202, { ...ACCEPTED, email_verified: !sent });
     },
   });
@@ -67,8 +87,7 @@ export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Li
       const body = await parseJsonBody(req);
       const email = requiredString(body, 'email', 1024);
       const meta = requestMeta(req, trust);
-      const wait = await resetIpLimit.take(ipKey(meta.ip));
-      if (wait !== null) throw rateLimited(wait);
+      await take(resetIpLimit, ipKey(meta.ip));
       lifecycle.requestPasswordReset(email, meta, async (canonical) => (await resetEmailLimit.take(hashKey(canonical))) === null);
       sendJson(res, 202, ACCEPTED);
     },
@@ -81,7 +100,10 @@ export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Li
       const body = await parseJsonBody(req);
       const t = token(body);
       const next = requiredString(body, 'new_password', PASSWORD_FIELD_MAX);
-      if (!(await lifecycle.confirmPasswordReset(t, next, requestMeta(req, trust)))) throw invalidLink();
+      const meta = requestMeta(req, trust);
+      // Before anything else: each confirmation may cost an argon2 hash.
+      await take(resetConfirmIpLimit, ipKey(meta.ip));
+      if (!(await lifecycle.confirmPasswordReset(t, next, meta))) throw invalidLink();
       sendNoContent(res);
     },
   });
@@ -93,8 +115,22 @@ export function lifecycleRoutes(router: Router, ctx: RouteContext, lifecycle: Li
     handler: async ({ req, res, auth }) => {
       const body = await parseJsonBody(req);
       const next = requiredString(body, 'new_email', 1024);
-      await lifecycle.requestEmailChange(auth!, next, requestMeta(req, trust));
-      sendJson(res, 202, ACCEPTED);
+      const password = requiredString(body, 'current_password', PASSWORD_FIELD_MAX);
+      const endOtherSessions = optionalBoolean(body, 'end_other_sessions') ?? false;
+      await take(emailChangeAccountLimit, auth.user.id);
+      const target = normalizeEmail(next);
+      if (target) await take(emailChangeAddressLimit, hashKey(target.canonical));
+      // The current password is a guess at the same secret as a sign-in: it shares the account's budget.
+      const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth.user.email), { countAttempt: true });
+      let out: { sessionsEnded: number };
+      try {
+        out = await lifecycle.requestEmailChange(auth, next, password, { endOtherSessions }, requestMeta(req, trust));
+      } catch (e) {
+        if (e instanceof GatehouseError && e.code === 'invalid_credentials') await attempt.failed();
+        throw e;
+      }
+      await attempt.succeeded();
+      sendJson(res, 202, { ...ACCEPTED, sessions_ended: out.sessionsEnded });
     },
   });
 

@@ -51,15 +51,15 @@ function merge(a: readonly string[], b: readonly string[]): string[] {
  * list is rebuilt at most about every ten times its cost (at most 1 s later): polls cannot keep a core busy.
  */
 function revocationList(core: AuthCore): () => ListMemo {
+  const { published } = core;
   const hashes = new Map<string, { hash: string; seen: number }>(); // session id → its hash, last snapshot it was in
   let sorted: string[] = [];
   let generation = 0;
   let memo: ListMemo | null = null;
   return () => {
-    const set = core.revocations;
-    if (memo && ((memo.revision === set.revision && core.clock.now() < memo.until) || performance.now() < memo.holdUntil)) return memo;
+    if (memo && ((memo.revision === published.revocationRevision() && core.now() < memo.until) || performance.now() < memo.holdUntil)) return memo;
     const started = performance.now();
-    const snap = set.snapshot();
+    const snap = published.revocations();
     generation += 1;
     const fresh: string[] = [];
     for (const id of snap.ids) {
@@ -81,7 +81,7 @@ function revocationList(core: AuthCore): () => ListMemo {
     sorted = merge(gone.size > 0 ? sorted.filter((h) => !gone.has(h)) : sorted, fresh.sort());
     // Entries are base64url: nothing to escape, so a join is the JSON encoding, and cheaper.
     const revoked = sorted.length > 0 ? `["${sorted.join('","')}"]` : '[]';
-    const body = `{"revoked":${revoked},"hash":"${REVOCATION_HASH}","window_seconds":${Math.ceil(set.windowMs / 1000)}}`;
+    const body = `{"revoked":${revoked},"hash":"${REVOCATION_HASH}","window_seconds":${Math.ceil(snap.windowMs / 1000)}}`;
     const etag = `"${hash('sha256', body, 'base64url').slice(0, 22)}"`;
     const cost = performance.now() - started;
     const holdUntil = cost > HOLD_ABOVE_MS ? started + cost + Math.min(MAX_HOLD_MS, cost * HOLD_FACTOR) : 0;
@@ -123,7 +123,7 @@ export function wellKnownRoutes(router: Router, core: AuthCore, basePath: string
     handler: ({ res }) => {
       // Short enough that a rotation reaches verifiers well before the old key stops verifying.
       res.setHeader('Cache-Control', 'public, max-age=300, stale-while-revalidate=60');
-      sendJson(res, 200, core.keys.jwks(), 'application/jwk-set+json');
+      sendJson(res, 200, core.published.jwks(), 'application/jwk-set+json');
     },
   });
   router.add({
@@ -150,7 +150,7 @@ export function wellKnownRoutes(router: Router, core: AuthCore, basePath: string
     handler: ({ req, res }) => {
       // While the feed is down or replaying, revocations made elsewhere may be missing: an incomplete
       // list must never pass for a complete one, so the verifier keeps its last list until it goes stale.
-      if (!core.revocations.trusted) return sendProblem(res, 'store_unavailable', { retryAfter: 1 });
+      if (!core.diagnostics().revocationsTrusted) return sendProblem(res, 'store_unavailable', { retryAfter: 1 });
       sendList(req, res, list());
     },
   });

@@ -34,6 +34,16 @@ export const en: Catalogue = {
     ],
     footer: footer(v.site),
   }),
+  already_registered: (v) => ({
+    subject: `Someone tried to create a ${v.site} account with your address`,
+    paragraphs: [
+      `Your address was just used to sign up for ${v.site}, but it already belongs to an account, so no new account was made.`,
+      'If that was you, sign in instead. If you do not know the password of that account (or did not create it), choose a new password with the link below: that makes the account yours and signs out every device on it.',
+      `The link works once and expires in ${duration(v.ttlMinutes)}. If you did nothing, ignore this message.`,
+    ],
+    button: 'Choose a new password',
+    footer: footer(v.site),
+  }),
   password_changed: (v) => ({
     subject: `Your ${v.site} password was reset`,
     paragraphs: ['The password of your account was just reset, and every device was signed out.', 'If this was not you, reset your password again at once and review your account.'],

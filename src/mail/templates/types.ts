@@ -1,5 +1,5 @@
 /** What a lifecycle message says, whatever its language. */
-export type MailKind = 'verify_email' | 'password_reset' | 'email_change_confirm' | 'email_change_notice' | 'password_changed';
+export type MailKind = 'verify_email' | 'password_reset' | 'email_change_confirm' | 'email_change_notice' | 'password_changed' | 'already_registered';
 
 export interface MailVars {
   /** Host name of the public URL: names the service in subjects and greetings. */

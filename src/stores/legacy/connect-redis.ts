@@ -92,7 +92,7 @@ export class ConnectRedisSource implements LegacySessionSource {
     return this.prefix + sid;
   }
 
-  async read(sid: string): Promise<LegacyEntry | null> {
+  async read(sid: string, now: number): Promise<LegacyEntry | null> {
     const key = this.key(sid);
     const [raw, pttl] = await guard(Promise.all([this.redis.get(key), this.redis.pttl(key)]));
     if (raw === null || Buffer.byteLength(raw, 'utf8') > MAX_VALUE_BYTES) return null;
@@ -112,6 +112,7 @@ export class ConnectRedisSource implements LegacySessionSource {
         sessionId: typeof marker.sessionId === 'string' ? marker.sessionId : null,
         userId: typeof marker.userId === 'string' ? marker.userId : null,
         at: typeof marker.at === 'number' ? marker.at : 0,
+        seal: typeof marker.seal === 'string' ? marker.seal : null,
       };
     }
     // The earlier of the cookie's own expiry and the key's TTL: either one ends the old session.
@@ -121,18 +122,18 @@ export class ConnectRedisSource implements LegacySessionSource {
       const t = Date.parse(cookie.expires);
       if (Number.isFinite(t)) expiresAt = t;
     }
-    if (pttl > 0) expiresAt = Math.min(expiresAt ?? Infinity, Date.now() + pttl);
+    if (pttl > 0) expiresAt = Math.min(expiresAt ?? Infinity, now + pttl);
     return { kind: 'session', data: parsed, expiresAt, version: sha1hex(raw) };
   }
 
-  async claim(sid: string, version: string, claimId: string, holdMs: number): Promise<boolean> {
-    const marker = JSON.stringify({ [MARKER]: { claim: claimId, at: Date.now() } });
+  async claim(sid: string, version: string, claimId: string, holdMs: number, now: number): Promise<boolean> {
+    const marker = JSON.stringify({ [MARKER]: { claim: claimId, at: now } });
     const r = await guard(this.redis.eval(CLAIM, 1, this.key(sid), version, marker, Math.max(1, Math.ceil(holdMs))));
     return r === 1;
   }
 
-  async complete(sid: string, claimId: string, replacement: { sessionId: string; userId: string; at: number }, holdMs: number): Promise<void> {
-    const marker = JSON.stringify({ [MARKER]: { claim: claimId, sessionId: replacement.sessionId, userId: replacement.userId, at: replacement.at } });
+  async complete(sid: string, claimId: string, replacement: { sessionId: string; userId: string; at: number; seal: string }, holdMs: number): Promise<void> {
+    const marker = JSON.stringify({ [MARKER]: { claim: claimId, sessionId: replacement.sessionId, userId: replacement.userId, at: replacement.at, seal: replacement.seal } });
     await guard(this.redis.eval(COMPLETE, 1, this.key(sid), claimId, marker, Math.max(1, Math.ceil(holdMs))));
   }
 

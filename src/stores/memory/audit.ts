@@ -27,5 +27,15 @@ export function createMemoryAuditLog(): AuditLog {
       events = events.filter((e) => e.at >= at);
       return before - events.length;
     },
+    async redactUserEvents(userId) {
+      let n = 0;
+      for (const e of events) {
+        if (e.userId !== userId || (e.ip === null && e.userAgent === null)) continue;
+        e.ip = null;
+        e.userAgent = null;
+        n++;
+      }
+      return n;
+    },
   };
 }

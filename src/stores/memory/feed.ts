@@ -33,6 +33,7 @@ export function createLocalFeed(opts: LocalFeedOptions = {}): ChangeFeed {
   }
 
   return {
+    retentionMs,
     get connected() {
       return open;
     },

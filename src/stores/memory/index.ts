@@ -17,8 +17,8 @@ import { createMemoryUserStore } from './users.js';
 
 export { createLocalFeed, type LocalFeedOptions } from './feed.js';
 
-export function createMemoryStores(opts: { feed?: ChangeFeed } = {}): Stores {
-  const feed = opts.feed ?? createLocalFeed();
+export function createMemoryStores(opts: { feed?: ChangeFeed; feedRetentionMs?: number } = {}): Stores {
+  const feed = opts.feed ?? createLocalFeed(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs });
   return {
     users: createMemoryUserStore(),
     sessions: createMemorySessionStore(),

@@ -53,10 +53,13 @@ export function createMemorySessionStore(): SessionStore {
       s.idleExpiresAt = Math.min(Math.max(s.idleExpiresAt, idleExpiresAt), s.expiresAt);
       return true;
     },
-    async setSessionAuthAt(id, authAt) {
+    async setSessionAuth(id, auth) {
       const s = sessions.get(id);
       if (!s) return false;
-      s.authAt = authAt;
+      s.authAt = auth.authAt;
+      s.amr = [...auth.amr];
+      s.acr = auth.acr;
+      s.credentialVersion = auth.credentialVersion;
       return true;
     },
     async listSessionsByUser(userId, now) {

@@ -42,10 +42,21 @@ export function createMemoryUserStore(): UserStore {
       return all.slice(start, start + limit).map(clone);
     },
     async setPasswordHash(id, passwordHash) {
-      return update(id, { passwordHash });
+      const u = users.get(id);
+      if (!u) return null;
+      u.passwordHash = passwordHash;
+      u.credentialVersion += 1;
+      return u.credentialVersion;
+    },
+    async rehashPassword(id, expected, passwordHash) {
+      const u = users.get(id);
+      if (!u || u.passwordHash !== expected) return false;
+      u.passwordHash = passwordHash;
+      return true;
     },
     async setDisabled(id, disabledAt) {
-      return update(id, { disabledAt });
+      const u = users.get(id);
+      return update(id, { disabledAt, credentialVersion: (u?.credentialVersion ?? 0) + 1 });
     },
     async markEmailVerified(id, at) {
       return update(id, { emailVerifiedAt: at });

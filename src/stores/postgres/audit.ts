@@ -36,5 +36,9 @@ export function pgAuditLog(db: Db): AuditLog {
     async deleteEventsBefore(at) {
       return (await db.query(`DELETE FROM audit_events WHERE at < $1`, [at])).rowCount;
     },
+    async redactUserEvents(userId) {
+      const r = await db.query(`UPDATE audit_events SET ip = NULL, user_agent = NULL WHERE user_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)`, [userId]);
+      return r.rowCount;
+    },
   };
 }

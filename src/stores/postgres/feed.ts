@@ -112,6 +112,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
   await connect();
 
   return {
+    retentionMs,
     get connected() {
       return connected;
     },

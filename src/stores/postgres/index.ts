@@ -31,6 +31,8 @@ export interface PostgresStoreOptions {
   max?: number;
   /** Shown in pg_stat_activity (the feed's LISTEN connection adds `:listen`). Default `gatehouse`. */
   applicationName?: string;
+  /** How long the default feed keeps events for replay (ms, at least 2 h). */
+  feedRetentionMs?: number;
 }
 
 export async function openPostgresStores(opts: PostgresStoreOptions): Promise<Stores & { db: Db }> {
@@ -44,7 +46,7 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     await db.close().catch(() => {});
     throw e;
   }
-  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db, applicationName: opts.applicationName }));
+  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db, applicationName: opts.applicationName, ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }) }));
   const ownFeed = !opts.feed;
   return {
     db,

@@ -99,6 +99,18 @@ CREATE TABLE change_log (
 CREATE INDEX change_log_at_idx ON change_log (at);
 `,
   },
+  {
+    version: 2,
+    name: 'session-authentication',
+    // How each session was authenticated, and the user's credential version it was started under.
+    // Sessions from before this version were password sign-ins (or migrations) at one factor.
+    sql: `
+ALTER TABLE users ADD COLUMN credential_version integer NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN amr text[] NOT NULL DEFAULT ARRAY['pwd']::text[];
+ALTER TABLE sessions ADD COLUMN acr text NOT NULL DEFAULT 'aal1';
+ALTER TABLE sessions ADD COLUMN credential_version integer NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /**

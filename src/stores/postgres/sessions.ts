@@ -1,26 +1,45 @@
-import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { AssuranceLevel, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { Db } from './db.js';
+
+/** A sessions row as pg returns it (int8 as numbers, text[] as string[], bytea as Buffer). */
+type SessionRow = {
+  id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  mode: SessionMode;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  auth_at: number;
+  amr: string[];
+  acr: AssuranceLevel;
+  credential_version: number;
+  ip: string | null;
+  device_browser: string | null;
+  device_os: string | null;
+  device_type: string | null;
+};
 
 const COLS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, ip, device_browser, device_os, device_type';
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
 
-export function toSession(r: Row): SessionRecord {
+export function toSession(r: SessionRow): SessionRecord {
   return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    secretHash: r.secret_hash as Buffer,
-    mode: r.mode as SessionRecord['mode'],
-    createdAt: r.created_at as number,
-    lastSeenAt: r.last_seen_at as number,
-    idleExpiresAt: r.idle_expires_at as number,
-    expiresAt: r.expires_at as number,
-    authAt: r.auth_at as number,
-    ip: (r.ip as string | null) ?? null,
-    device: {
-      browser: (r.device_browser as string | null) ?? null,
-      os: (r.device_os as string | null) ?? null,
-      type: (r.device_type as string | null) ?? null,
-    },
+    id: r.id,
+    userId: r.user_id,
+    secretHash: r.secret_hash,
+    mode: r.mode,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    idleExpiresAt: r.idle_expires_at,
+    expiresAt: r.expires_at,
+    authAt: r.auth_at,
+    amr: r.amr,
+    acr: r.acr,
+    credentialVersion: r.credential_version,
+    ip: r.ip,
+    device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
   };
 }
 
@@ -37,11 +56,11 @@ export function pgSessionStore(db: Db): SessionStore {
         // limit is applied to a consistent set of rows.
         await q.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [s.userId]);
         await q.query(
-          `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
           [s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
-            s.authAt, s.ip, s.device.browser, s.device.os, s.device.type],
+            s.authAt, s.amr, s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type],
         );
-        const r = await q.query(
+        const r = await q.query<SessionRow>(
           `DELETE FROM sessions WHERE id IN (
              SELECT id FROM sessions
               WHERE user_id = $1 AND mode = $3 AND id <> $4 AND ${LIVE}
@@ -55,7 +74,7 @@ export function pgSessionStore(db: Db): SessionStore {
       });
     },
     async getSession(id, now) {
-      const r = await db.query(`SELECT ${COLS} FROM sessions WHERE id = $1 AND ${LIVE}`, [id, now]);
+      const r = await db.query<SessionRow>(`SELECT ${COLS} FROM sessions WHERE id = $1 AND ${LIVE}`, [id, now]);
       return r.rows[0] ? toSession(r.rows[0]) : null;
     },
     async touchSession(id, lastSeenAt, idleExpiresAt) {
@@ -68,18 +87,22 @@ export function pgSessionStore(db: Db): SessionStore {
       );
       return r.rowCount === 1;
     },
-    async setSessionAuthAt(id, authAt) {
-      return (await db.query(`UPDATE sessions SET auth_at = $2 WHERE id = $1`, [id, authAt])).rowCount === 1;
+    async setSessionAuth(id, auth) {
+      const r = await db.query(
+        `UPDATE sessions SET auth_at = $2, amr = $3, acr = $4, credential_version = $5 WHERE id = $1`,
+        [id, auth.authAt, auth.amr, auth.acr, auth.credentialVersion],
+      );
+      return r.rowCount === 1;
     },
     async listSessionsByUser(userId, now) {
-      const r = await db.query(
+      const r = await db.query<SessionRow>(
         `SELECT ${COLS} FROM sessions WHERE user_id = $1 AND ${LIVE} ORDER BY created_at, id`,
         [userId, now],
       );
       return r.rows.map(toSession);
     },
     async deleteSession(id) {
-      const r = await db.query(`DELETE FROM sessions WHERE id = $1 RETURNING ${COLS}`, [id]);
+      const r = await db.query<SessionRow>(`DELETE FROM sessions WHERE id = $1 RETURNING ${COLS}`, [id]);
       return r.rows[0] ? toSession(r.rows[0]) : null;
     },
     async deleteUserSessions(userId, exceptId) {

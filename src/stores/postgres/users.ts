@@ -1,17 +1,30 @@
 import type { UserRecord, UserStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
 
-const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at';
+/** A users row as pg returns it (int8 columns are parsed as numbers by the pool's type parser). */
+type UserRow = {
+  id: string;
+  email: string;
+  email_canonical: string;
+  password_hash: string;
+  created_at: number;
+  disabled_at: number | null;
+  email_verified_at: number | null;
+  credential_version: number;
+};
 
-function toUser(r: Row): UserRecord {
+const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version';
+
+function toUser(r: UserRow): UserRecord {
   return {
-    id: r.id as string,
-    email: r.email as string,
-    emailCanonical: r.email_canonical as string,
-    passwordHash: r.password_hash as string,
-    createdAt: r.created_at as number,
-    disabledAt: (r.disabled_at as number | null) ?? null,
-    emailVerifiedAt: (r.email_verified_at as number | null) ?? null,
+    id: r.id,
+    email: r.email,
+    emailCanonical: r.email_canonical,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+    disabledAt: r.disabled_at,
+    emailVerifiedAt: r.email_verified_at,
+    credentialVersion: r.credential_version,
   };
 }
 
@@ -21,23 +34,23 @@ export function pgUserStore(db: Db): UserStore {
   return {
     async createUser(u) {
       const r = await db.query(
-        `INSERT INTO users (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        [u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt],
+        `INSERT INTO users (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt, u.credentialVersion],
       );
       return r.rowCount === 1;
     },
     async getUserById(id) {
-      const r = await db.query(`SELECT ${COLS} FROM users WHERE id = $1`, [id]);
+      const r = await db.query<UserRow>(`SELECT ${COLS} FROM users WHERE id = $1`, [id]);
       return r.rows[0] ? toUser(r.rows[0]) : null;
     },
     async getUserByEmail(emailCanonical) {
-      const r = await db.query(`SELECT ${COLS} FROM users WHERE email_canonical = $1`, [emailCanonical]);
+      const r = await db.query<UserRow>(`SELECT ${COLS} FROM users WHERE email_canonical = $1`, [emailCanonical]);
       return r.rows[0] ? toUser(r.rows[0]) : null;
     },
     async listUsers({ limit, after }) {
       const r = after === undefined
-        ? await db.query(`SELECT ${COLS} FROM users ORDER BY created_at, id LIMIT $1`, [limit])
-        : await db.query(
+        ? await db.query<UserRow>(`SELECT ${COLS} FROM users ORDER BY created_at, id LIMIT $1`, [limit])
+        : await db.query<UserRow>(
             `SELECT ${COLS} FROM users
               WHERE (created_at, id) > (SELECT created_at, id FROM users WHERE id = $2)
               ORDER BY created_at, id LIMIT $1`,
@@ -46,10 +59,19 @@ export function pgUserStore(db: Db): UserStore {
       return r.rows.map(toUser);
     },
     async setPasswordHash(id, passwordHash) {
-      return (await db.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [id, passwordHash])).rowCount === 1;
+      const r = await db.query<{ credential_version: number }>(
+        `UPDATE users SET password_hash = $2, credential_version = credential_version + 1 WHERE id = $1 RETURNING credential_version`,
+        [id, passwordHash],
+      );
+      return r.rows[0]?.credential_version ?? null;
+    },
+    async rehashPassword(id, expected, passwordHash) {
+      const r = await db.query(`UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2`, [id, expected, passwordHash]);
+      return r.rowCount === 1;
     },
     async setDisabled(id, disabledAt) {
-      return (await db.query(`UPDATE users SET disabled_at = $2 WHERE id = $1`, [id, disabledAt])).rowCount === 1;
+      const r = await db.query(`UPDATE users SET disabled_at = $2, credential_version = credential_version + 1 WHERE id = $1`, [id, disabledAt]);
+      return r.rowCount === 1;
     },
     async markEmailVerified(id, at) {
       return (await db.query(`UPDATE users SET email_verified_at = $2 WHERE id = $1`, [id, at])).rowCount === 1;

@@ -48,18 +48,32 @@ const decType = (s: string | undefined): string | null => {
   return CODE_TYPE[s] ?? null;
 };
 
+/** amr values are RFC 8176 tokens without spaces: kept space-separated; `pwd` alone (the common case) is empty. */
+export const encAmr = (amr: readonly string[]) => (amr.length === 1 && amr[0] === 'pwd' ? '' : esc(amr.join(' ')) ?? '');
+const decAmr = (s: string | undefined): string[] => {
+  if (s === undefined || s === '') return ['pwd'];
+  const t = unesc(s) ?? '';
+  return t === '' ? [] : t.split(' ');
+};
+
 /**
  * Session text fields: mode, createdAt, then lastSeenAt, idleExpiresAt, expiresAt and authAt as
- * offsets from createdAt (5–6 characters instead of 8), ip, browser, os, device type code.
+ * offsets from createdAt (5–6 characters instead of 8), ip, browser, os, device type code, then
+ * amr (empty for `pwd`), the assurance level digit (empty for aal1) and the credential version
+ * (base 36, empty for 0). Records written before the last three existed decode to pwd / aal1 / 0.
  * The Lua scripts read and write the same layout (scripts.ts).
  */
 export function encodeSession(s: SessionRecord): Buffer {
   const c = Math.trunc(s.createdAt);
-  const text = [
+  const fields = [
     s.mode === 'token' ? 't' : 's',
     t36(c), d36(s.lastSeenAt - c), d36(s.idleExpiresAt - c), d36(s.expiresAt - c), d36(s.authAt - c),
     esc(s.ip), esc(s.device.browser), esc(s.device.os), encType(s.device.type),
-  ].join('|');
+    encAmr(s.amr), s.acr === 'aal2' ? '2' : '', s.credentialVersion === 0 ? '' : t36(s.credentialVersion),
+  ];
+  // The last three are usually their defaults: left off entirely then (a password session costs nothing more).
+  while (fields.length > 10 && fields[fields.length - 1] === '') fields.pop();
+  const text = fields.join('|');
   return Buffer.concat([head(s.secretHash), Buffer.from(text, 'utf8')]);
 }
 
@@ -76,6 +90,9 @@ export function decodeSession(id: string, userId: string, v: Buffer): SessionRec
     idleExpiresAt: c + f36(f[3]),
     expiresAt: c + f36(f[4]),
     authAt: c + f36(f[5]),
+    amr: decAmr(f[10]),
+    acr: f[11] === '2' ? 'aal2' : 'aal1',
+    credentialVersion: f[12] ? f36(f[12]) : 0,
     ip: unesc(f[6]),
     device: { browser: unesc(f[7]), os: unesc(f[8]), type: decType(f[9]) },
   };

@@ -6,7 +6,7 @@ type Cmd = (...args: (string | number | Buffer)[]) => Promise<unknown>;
 export interface Scripts {
   createSessionBuffer: Cmd;
   touchSession: Cmd;
-  setAuthAt: Cmd;
+  setAuth: Cmd;
   deleteSessionBuffer: Cmd;
   deleteUserSessions: Cmd;
   getData: Cmd;
@@ -22,7 +22,7 @@ export function defineScripts(r: RedisClient): Scripts {
   const defs: [string, string, number][] = [
     ['createSession', L.CREATE_SESSION, 1],
     ['touchSession', L.TOUCH_SESSION, 1],
-    ['setAuthAt', L.SET_AUTH_AT, 1],
+    ['setAuth', L.SET_AUTH, 1],
     ['deleteSession', L.DELETE_SESSION, 1],
     ['deleteUserSessions', L.DELETE_USER_SESSIONS, 1],
     ['getData', L.GET_DATA, 2],

@@ -54,6 +54,7 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
 
   return {
     subscriber: sub,
+    retentionMs,
     get connected() {
       return connected;
     },

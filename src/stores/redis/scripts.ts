@@ -40,7 +40,8 @@ local function off36(n)
   return to36(n)
 end
 -- Session fields f: 1 mode, 2 createdAt, 3 lastSeenAt, 4 idleExpiresAt, 5 expiresAt, 6 authAt
--- (3–6 as offsets from 2). at(f, i) is the absolute time of field i.
+-- (3–6 as offsets from 2), 7 ip, 8 browser, 9 os, 10 device type, 11 amr, 12 acr, 13 credential
+-- version (codec.ts). at(f, i) is the absolute time of field i.
 local function at(f, i) return b36(f[2]) + o36(f[i]) end
 local function extend(key, at)
   local cur = redis.call('PEXPIRETIME', key)
@@ -106,12 +107,17 @@ redis.call('HSET', KEYS[1], ARGV[1], h .. table.concat(f, '|'))
 return 1
 `;
 
-/** KEYS[1] user hash. ARGV: sid, authAt. */
-export const SET_AUTH_AT = LIB + `
+/** KEYS[1] user hash. ARGV: sid, authAt, encoded amr, acr and credential version (codec.ts). A step-up. */
+export const SET_AUTH = LIB + `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
 local h, f = parse(v)
 f[6] = off36(tonumber(ARGV[2]) - b36(f[2]))
+-- Records written before fields 11–13 existed get them now (empty: their defaults).
+for i = #f + 1, 13 do f[i] = '' end
+f[11] = ARGV[3]
+f[12] = ARGV[4]
+f[13] = ARGV[5]
 redis.call('HSET', KEYS[1], ARGV[1], h .. table.concat(f, '|'))
 return 1
 `;

@@ -1,6 +1,6 @@
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
 import { localPartOf, ownerOf, RANDOM_ID_LENGTH } from '../../ids.js';
-import { decodeSession, encodeSession } from './codec.js';
+import { decodeSession, encAmr, encodeSession, t36 } from './codec.js';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
 import type { Scripts } from './commands.js';
@@ -49,11 +49,12 @@ export function redisSessionStore(r: RedisClient, k: Keys, s: Scripts): SessionS
         if (a === null) return false;
         return (await s.touchSession(k.user(a.uid), a.f, lastSeenAt, idleExpiresAt, k.dataPrefix(a.uid))) === 1;
       }),
-    setSessionAuthAt: (id, authAt) =>
+    setSessionAuth: (id, auth) =>
       guard(async () => {
         const a = at(id);
         if (a === null) return false;
-        return (await s.setAuthAt(k.user(a.uid), a.f, authAt)) === 1;
+        const cv = auth.credentialVersion === 0 ? '' : t36(auth.credentialVersion);
+        return (await s.setAuth(k.user(a.uid), a.f, auth.authAt, encAmr(auth.amr), auth.acr === 'aal2' ? '2' : '', cv)) === 1;
       }),
     listSessionsByUser: (userId, now) =>
       guard(async () => {

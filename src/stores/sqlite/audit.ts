@@ -28,6 +28,7 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
     'INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const prune = db.prepare('DELETE FROM audit_events WHERE at < ?');
+  const redact = db.prepare('UPDATE audit_events SET ip = NULL, user_agent = NULL WHERE user_id = ? AND (ip IS NOT NULL OR user_agent IS NOT NULL)');
   // One prepared statement per combination of filters (at most eight), built on first use.
   const queries = new Map<string, Database.Statement<Record<string, unknown>, AuditRow>>();
 
@@ -58,6 +59,9 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
     },
     async deleteEventsBefore(at) {
       return prune.run(at).changes;
+    },
+    async redactUserEvents(userId) {
+      return redact.run(userId).changes;
     },
   };
 }

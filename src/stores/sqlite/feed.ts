@@ -50,6 +50,7 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
   timer.unref();
 
   return {
+    retentionMs,
     get connected() {
       return open;
     },

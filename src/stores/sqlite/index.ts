@@ -26,6 +26,8 @@ export interface SqliteStoresOptions {
   feed?: ChangeFeed;
   /** Poll interval of the default feed (ms). */
   feedPollMs?: number;
+  /** How long the default feed keeps events for replay (ms, default 2 h). */
+  feedRetentionMs?: number;
 }
 
 export function openSqliteStores(opts: SqliteStoresOptions): Stores {
@@ -36,7 +38,12 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     db.close();
     throw err;
   }
-  const feed = opts.feed ?? createSqliteFeed(db, opts.feedPollMs === undefined ? {} : { pollMs: opts.feedPollMs });
+  const feed =
+    opts.feed ??
+    createSqliteFeed(db, {
+      ...(opts.feedPollMs === undefined ? {} : { pollMs: opts.feedPollMs }),
+      ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }),
+    });
   const ping = db.prepare('SELECT 1');
   let closed = false;
   return {

@@ -118,6 +118,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX change_log_by_time ON change_log (at);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- How each session was authenticated, and the user's credential version it was started under.
+      -- Sessions from before this version were password sign-ins (or migrations) at one factor.
+      ALTER TABLE users ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+      ALTER TABLE sessions ADD COLUMN acr TEXT NOT NULL DEFAULT 'aal1';
+      ALTER TABLE sessions ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version. Resolves the versions applied. */

@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../../ports.js';
+import type { AssuranceLevel, SessionRecord } from '../../ports.js';
 import { fromBlob, toBlob } from './db.js';
 
 export interface SessionRow {
@@ -11,6 +11,9 @@ export interface SessionRow {
   idle_expires_at: number;
   expires_at: number;
   auth_at: number;
+  amr: string;
+  acr: AssuranceLevel;
+  credential_version: number;
   ip: string | null;
   device_browser: string | null;
   device_os: string | null;
@@ -18,7 +21,11 @@ export interface SessionRow {
 }
 
 export const SESSION_COLUMNS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, ip, device_browser, device_os, device_type';
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
+
+/** amr values are RFC 8176 tokens (no spaces): stored space-separated. */
+export const amrText = (amr: readonly string[]): string => amr.join(' ');
+export const amrList = (text: string): string[] => (text === '' ? [] : text.split(' '));
 
 export function toSession(r: SessionRow): SessionRecord {
   return {
@@ -31,6 +38,9 @@ export function toSession(r: SessionRow): SessionRecord {
     idleExpiresAt: r.idle_expires_at,
     expiresAt: r.expires_at,
     authAt: r.auth_at,
+    amr: amrList(r.amr),
+    acr: r.acr,
+    credentialVersion: r.credential_version,
     ip: r.ip,
     device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
   };
@@ -47,6 +57,9 @@ export function sessionParams(s: SessionRecord): unknown[] {
     s.idleExpiresAt,
     s.expiresAt,
     s.authAt,
+    amrText(s.amr),
+    s.acr,
+    s.credentialVersion,
     s.ip,
     s.device.browser,
     s.device.os,

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
-import { SESSION_COLUMNS, sessionParams, toSession, type SessionRow } from './session-rows.js';
+import { amrText, SESSION_COLUMNS, sessionParams, toSession, type SessionRow } from './session-rows.js';
 
 // A session is live while now is before both deadlines (reaching a deadline is expiry).
 const LIVE = 'idle_expires_at > @now AND expires_at > @now';
@@ -17,7 +17,7 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     `UPDATE sessions SET last_seen_at = max(last_seen_at, ?), idle_expires_at = min(max(idle_expires_at, ?), expires_at)
      WHERE id = ?`,
   );
-  const setAuth = db.prepare('UPDATE sessions SET auth_at = ? WHERE id = ?');
+  const setAuth = db.prepare('UPDATE sessions SET auth_at = ?, amr = ?, acr = ?, credential_version = ? WHERE id = ?');
   const byUser = db.prepare<{ userId: string; now: number }, SessionRow>(
     `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = @userId AND ${LIVE} ORDER BY created_at, id`,
   );
@@ -65,8 +65,8 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     async touchSession(id, lastSeenAt, idleExpiresAt) {
       return touch.run(lastSeenAt, idleExpiresAt, id).changes === 1;
     },
-    async setSessionAuthAt(id, authAt) {
-      return setAuth.run(authAt, id).changes === 1;
+    async setSessionAuth(id, auth) {
+      return setAuth.run(auth.authAt, amrText(auth.amr), auth.acr, auth.credentialVersion, id).changes === 1;
     },
     async listSessionsByUser(userId, now) {
       return byUser.all({ userId, now }).map(toSession);

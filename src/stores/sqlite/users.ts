@@ -9,9 +9,10 @@ interface UserRow {
   created_at: number;
   disabled_at: number | null;
   email_verified_at: number | null;
+  credential_version: number;
 }
 
-const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at';
+const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version';
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -22,12 +23,13 @@ function toUser(r: UserRow): UserRecord {
     createdAt: r.created_at,
     disabledAt: r.disabled_at,
     emailVerifiedAt: r.email_verified_at,
+    credentialVersion: r.credential_version,
   };
 }
 
 export function createSqliteUserStore(db: Database.Database): UserStore {
   const insert = db.prepare(
-    `INSERT INTO users (${COLUMNS}) VALUES (@id, @email, @emailCanonical, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt)
+    `INSERT INTO users (${COLUMNS}) VALUES (@id, @email, @emailCanonical, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt, @credentialVersion)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
@@ -38,8 +40,11 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     `SELECT ${COLUMNS} FROM users WHERE (created_at, id) > (SELECT created_at, id FROM users WHERE id = ?)
      ORDER BY created_at, id LIMIT ?`,
   );
-  const setPassword = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
-  const setDisabled = db.prepare('UPDATE users SET disabled_at = ? WHERE id = ?');
+  const setPassword = db.prepare<[string, string], { credential_version: number }>(
+    'UPDATE users SET password_hash = ?, credential_version = credential_version + 1 WHERE id = ? RETURNING credential_version',
+  );
+  const rehash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?');
+  const setDisabled = db.prepare('UPDATE users SET disabled_at = ?, credential_version = credential_version + 1 WHERE id = ?');
   const setVerified = db.prepare('UPDATE users SET email_verified_at = ? WHERE id = ?');
   const holder = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE email_canonical = ?');
   const setEmail = db.prepare('UPDATE users SET email = ?, email_canonical = ?, email_verified_at = ? WHERE id = ?');
@@ -72,7 +77,10 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
       return rows.map(toUser);
     },
     async setPasswordHash(id, passwordHash) {
-      return setPassword.run(passwordHash, id).changes === 1;
+      return setPassword.get(passwordHash, id)?.credential_version ?? null;
+    },
+    async rehashPassword(id, expected, passwordHash) {
+      return rehash.run(passwordHash, id, expected).changes === 1;
     },
     async setDisabled(id, disabledAt) {
       return setDisabled.run(disabledAt, id).changes === 1;

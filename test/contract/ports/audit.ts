@@ -52,4 +52,16 @@ export function auditContract(get: () => AuditLog): void {
     assert.deepEqual(ids(await get().listEvents({ limit: 10 })), [evs[3]!.id, evs[2]!.id]);
     assert.equal(await get().deleteEventsBefore(t + 2000), 0);
   });
+
+  it('redactUserEvents clears the IP address and user agent of one user\'s events and keeps the events', async () => {
+    const user = rid('u_');
+    const mine = await seed(get(), 3, { userId: user, ip: '198.51.100.9', userAgent: 'Firefox/140' });
+    const theirs = await seed(get(), 2, { userId: rid('u_'), ip: '198.51.100.10', userAgent: 'curl/8' });
+    assert.equal(await get().redactUserEvents(user), 3);
+    const after = await get().listEvents({ userId: user, limit: 10 });
+    assert.deepEqual(after, mine.map((e) => ({ ...e, ip: null, userAgent: null })).reverse());
+    const others = await get().listEvents({ userId: theirs[0]!.userId!, limit: 10 });
+    assert.deepEqual(others, [...theirs].reverse(), 'other users keep theirs');
+    assert.equal(await get().redactUserEvents(user), 0, 'nothing left to clear');
+  });
 }

@@ -93,12 +93,29 @@ export function sessionsContract(get: () => SessionStore): void {
     assert.equal(await get().touchSession(rid(), t, t + 1), false);
   });
 
-  it('setSessionAuthAt records a reauthentication', async () => {
-    const s = makeSession();
+  it('keeps how a session was authenticated: amr, acr and the credential version', async () => {
+    const plain = makeSession();
+    const strong = makeSession({ amr: ['pwd', 'otp', 'mfa'], acr: 'aal2', credentialVersion: 41 });
+    const passkey = makeSession({ amr: ['hwk', 'user'], acr: 'aal2', credentialVersion: 1_000_000 });
+    const none = makeSession({ amr: [], mode: 'token' });
+    for (const s of [plain, strong, passkey, none]) {
+      await get().createSession(s, MANY);
+      const got = await get().getSession(s.id, s.createdAt);
+      assert.deepEqual({ amr: got?.amr, acr: got?.acr, credentialVersion: got?.credentialVersion }, { amr: s.amr, acr: s.acr, credentialVersion: s.credentialVersion });
+    }
+  });
+
+  it('setSessionAuth records a step-up (auth time, methods, level) and leaves the rest as it was', async () => {
+    const s = makeSession({ credentialVersion: 3 });
     await get().createSession(s, MANY);
-    assert.equal(await get().setSessionAuthAt(s.id, s.createdAt + 42), true);
-    assert.equal((await get().getSession(s.id, s.createdAt))?.authAt, s.createdAt + 42);
-    assert.equal(await get().setSessionAuthAt(rid(), 1), false);
+    const auth = { authAt: s.createdAt + 42, amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' as const, credentialVersion: 4 };
+    assert.equal(await get().setSessionAuth(s.id, auth), true);
+    const got = await get().getSession(s.id, s.createdAt);
+    assert.deepEqual(got, { ...s, ...auth, secretHash: got!.secretHash });
+    assert.deepEqual(Buffer.from(got!.secretHash), Buffer.from(s.secretHash));
+    assert.equal(await get().touchSession(s.id, s.createdAt + 1000, s.createdAt + 5000), true, 'a touch after a step-up keeps it');
+    assert.deepEqual((await get().getSession(s.id, s.createdAt))?.amr, auth.amr);
+    assert.equal(await get().setSessionAuth(rid(), auth), false);
   });
 
   it('listSessionsByUser resolves live sessions of that user, oldest first, excluding expired ones', async () => {

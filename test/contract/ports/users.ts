@@ -57,16 +57,41 @@ export function usersContract(get: () => UserStore): void {
   it('setPasswordHash, setDisabled and markEmailVerified update one field and report a missing user', async () => {
     const u = makeUser();
     await get().createUser(u);
-    assert.equal(await get().setPasswordHash(u.id, '$argon2id$new'), true);
+    assert.equal(await get().setPasswordHash(u.id, '$argon2id$new'), 1, 'resolves the new credential version');
     assert.equal(await get().setDisabled(u.id, 1234), true);
     assert.equal(await get().markEmailVerified(u.id, 5678), true);
-    assert.deepEqual(await get().getUserById(u.id), { ...u, passwordHash: '$argon2id$new', disabledAt: 1234, emailVerifiedAt: 5678 });
+    // A new password and disabling each move the credential version (0 → 2); verification does not.
+    assert.deepEqual(await get().getUserById(u.id), { ...u, passwordHash: '$argon2id$new', disabledAt: 1234, emailVerifiedAt: 5678, credentialVersion: 2 });
     assert.equal(await get().setDisabled(u.id, null), true);
     assert.equal((await get().getUserById(u.id))?.disabledAt, null);
     const missing = rid();
-    assert.equal(await get().setPasswordHash(missing, 'x'), false);
+    assert.equal(await get().setPasswordHash(missing, 'x'), null);
     assert.equal(await get().setDisabled(missing, 1), false);
     assert.equal(await get().markEmailVerified(missing, 1), false);
+  });
+
+  it('every new password and every disable or enable moves the credential version; a rehash does not', async () => {
+    const u = makeUser({ credentialVersion: 7 });
+    await get().createUser(u);
+    const version = async () => (await get().getUserById(u.id))?.credentialVersion;
+    assert.equal(await version(), 7);
+    assert.equal(await get().setPasswordHash(u.id, '$argon2id$a'), 8);
+    assert.equal(await version(), 8);
+    assert.equal(await get().setPasswordHash(u.id, '$argon2id$a'), 9, 'setting the same hash again is still a new credential');
+    await get().setDisabled(u.id, 1);
+    await get().setDisabled(u.id, null);
+    assert.equal(await version(), 11);
+    assert.equal(await get().rehashPassword(u.id, '$argon2id$a', '$argon2id$a-stronger'), true);
+    assert.deepEqual(await get().getUserById(u.id), { ...u, passwordHash: '$argon2id$a-stronger', credentialVersion: 11 });
+  });
+
+  it('rehashPassword is a compare-and-set: a password changed meanwhile is never overwritten', async () => {
+    const u = makeUser();
+    await get().createUser(u);
+    await get().setPasswordHash(u.id, '$argon2id$changed');
+    assert.equal(await get().rehashPassword(u.id, u.passwordHash, '$argon2id$old-rehashed'), false);
+    assert.equal((await get().getUserById(u.id))?.passwordHash, '$argon2id$changed');
+    assert.equal(await get().rehashPassword(rid(), 'x', 'y'), false);
   });
 
   it('changeEmail moves the lookup to the new address and sets emailVerifiedAt', async () => {
