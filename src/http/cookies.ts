@@ -22,11 +22,6 @@ export function readCookie(req: IncomingMessage, name: string): string[] {
   return out;
 }
 
-export function singleCookie(req: IncomingMessage, name: string): string | undefined {
-  const all = readCookie(req, name);
-  return all.length === 1 ? all[0] : undefined;
-}
-
 export interface CookieAttrs {
   path: string;
   sameSite: 'Lax' | 'Strict';

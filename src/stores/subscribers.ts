@@ -1,12 +1,17 @@
 import type { ChangeEvent, ChangeFeedHandlers } from '../ports.js';
 
 /**
- * The subscriber side of a change feed. Delivery is in a microtask per subscriber, with a copy of the
- * event each, so a publisher never runs handlers inside its own call stack and no handler can change
- * what another sees.
+ * The subscriber side of every change feed (memory, SQLite, PostgreSQL, Redis): one delivery path.
+ *
+ * Events are delivered in a microtask per subscriber, with a copy of the event each, so a publisher
+ * never runs handlers inside its own call stack and no handler can change what another sees. A
+ * handler that throws is reported (`onError`) and the others still get the event — one broken
+ * subscriber never starves the rest, and never crashes the process from a microtask.
  */
 export class Subscribers {
   private readonly handlers = new Set<ChangeFeedHandlers>();
+
+  constructor(private readonly onError: (e: unknown) => void = (e) => process.emitWarning(`a change-feed subscriber threw: ${String(e)}`)) {}
 
   get size(): number {
     return this.handlers.size;
@@ -25,8 +30,24 @@ export class Subscribers {
     for (const h of this.handlers) {
       const copy = structuredClone(e);
       queueMicrotask(() => {
-        if (this.handlers.has(h)) h.event(copy);
+        if (!this.handlers.has(h)) return;
+        try {
+          h.event(copy);
+        } catch (err) {
+          this.onError(err);
+        }
       });
+    }
+  }
+
+  /** Tells every subscriber the feed went up or down. */
+  status(up: boolean): void {
+    for (const h of [...this.handlers]) {
+      try {
+        h.status(up);
+      } catch (err) {
+        this.onError(err);
+      }
     }
   }
 
@@ -34,6 +55,12 @@ export class Subscribers {
   closeAll(): void {
     const hs = [...this.handlers];
     this.handlers.clear();
-    for (const h of hs) h.status(false);
+    for (const h of hs) {
+      try {
+        h.status(false);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
   }
 }

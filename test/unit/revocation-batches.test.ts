@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { REVOCATION_EVENT_MAX_BYTES, revocationBatches } from '../../src/core/auth.js';
-import { createPgFeed } from '../../src/stores/postgres/feed.js';
+import { createPostgresFeed } from '../../src/stores/postgres/feed.js';
 import { ownedId } from '../../src/ids.js';
 import { dropSchema, POSTGRES_URL, requirePostgres, skipReason, testSchema } from '../support/services.js';
 
@@ -31,7 +31,7 @@ describe('on the Postgres feed', { skip: pgUrl === null ? skipReason('PostgreSQL
   });
 
   test('300 revocations of 86-character ids publish and arrive in full', async () => {
-    const feed = await createPgFeed({ url: pgUrl!, schema });
+    const feed = await createPostgresFeed({ url: pgUrl!, schema });
     try {
       const all = ids(300);
       const at = Date.now();

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { ChangeEvent } from '../../src/ports.js';
 import { openPostgresStores } from '../../src/stores/postgres/index.js';
-import { createPgFeed } from '../../src/stores/postgres/feed.js';
+import { createPostgresFeed } from '../../src/stores/postgres/feed.js';
 import { makeUser, rid } from '../contract/fixtures.js';
 import { freePort } from '../support/redis-cluster.js';
 import { dropSchema, POSTGRES_URL, requirePostgres, skipReason, testSchema } from '../support/services.js';
@@ -32,8 +32,8 @@ describe('postgres faults', { skip: pgUrl === null ? skipReason('PostgreSQL', PO
     admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [appName]);
 
   it('the LISTEN connection dropping reports status(false), then status(true), and replay covers the gap', { timeout: 60_000 }, async () => {
-    const feed = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_f`, reconnectDelayMs: 300 });
-    const other = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_g` });
+    const feed = await createPostgresFeed({ url: pgUrl!, schema, applicationName: `${app}_f`, reconnectDelayMs: 300 });
+    const other = await createPostgresFeed({ url: pgUrl!, schema, applicationName: `${app}_g` });
     try {
       assert.equal(feed.connected, true);
       const w = watch(feed);
@@ -60,8 +60,8 @@ describe('postgres faults', { skip: pgUrl === null ? skipReason('PostgreSQL', PO
     'live delivery resumes on the re-opened LISTEN connection',
     { timeout: 60_000 },
     async () => {
-      const feed = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_h`, reconnectDelayMs: 300 });
-      const other = await createPgFeed({ url: pgUrl!, schema, applicationName: `${app}_i` });
+      const feed = await createPostgresFeed({ url: pgUrl!, schema, applicationName: `${app}_h`, reconnectDelayMs: 300 });
+      const other = await createPostgresFeed({ url: pgUrl!, schema, applicationName: `${app}_i` });
       try {
         // Kill exactly this feed's LISTEN backend, by pid, once it is up.
         await eventually('the LISTEN connection', async () => assert.ok(feed.connected && feed.listenerPid !== null, 'not connected'));

@@ -1,22 +1,25 @@
 import type { AuditEvent, AuditLog } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
+
+/** An audit_events row as pg returns it (jsonb parsed). */
+type EventRow = {
+  id: string;
+  at: number;
+  type: AuditEvent['type'];
+  user_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: AuditEvent['detail'];
+};
 
 const COLS = 'id, at, type, user_id, session_id, ip, user_agent, detail';
 
-function toEvent(r: Row): AuditEvent {
-  return {
-    id: r.id as string,
-    at: r.at as number,
-    type: r.type as AuditEvent['type'],
-    userId: (r.user_id as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    ip: (r.ip as string | null) ?? null,
-    userAgent: (r.user_agent as string | null) ?? null,
-    detail: (r.detail as AuditEvent['detail']) ?? null,
-  };
+function toEvent(r: EventRow): AuditEvent {
+  return { id: r.id, at: r.at, type: r.type, userId: r.user_id, sessionId: r.session_id, ip: r.ip, userAgent: r.user_agent, detail: r.detail };
 }
 
-export function pgAuditLog(db: Db): AuditLog {
+export function createPostgresAuditLog(db: Db): AuditLog {
   return {
     async appendEvent(e) {
       await db.query(`INSERT INTO audit_events (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`, [
@@ -31,7 +34,7 @@ export function pgAuditLog(db: Db): AuditLog {
       if (before !== undefined) where.push(`id < $${params.push(before)}`);
       const sql = `SELECT ${COLS} FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                    ORDER BY id DESC LIMIT $${params.push(limit)}`;
-      return (await db.query(sql, params)).rows.map(toEvent);
+      return (await db.query<EventRow>(sql, params)).rows.map(toEvent);
     },
     async deleteEventsBefore(at) {
       return (await db.query(`DELETE FROM audit_events WHERE at < $1`, [at])).rowCount;

@@ -1,9 +1,10 @@
 import pg from 'pg';
-import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers, Clock } from '../../ports.js';
+import type { ChangeEvent, ChangeFeed, Clock } from '../../ports.js';
+import { Subscribers } from '../subscribers.js';
 import { Db, SCHEMA_RE, poolConfig, wrapError } from './db.js';
 import { migrate } from './migrations.js';
 
-export interface PgFeedOptions {
+export interface PostgresFeedOptions {
   url: string;
   schema?: string;
   /** Events stay replayable at least this long (default and minimum: 2 h). */
@@ -17,7 +18,7 @@ export interface PgFeedOptions {
   applicationName?: string;
 }
 
-export interface PgChangeFeed extends ChangeFeed {
+export interface PostgresChangeFeed extends ChangeFeed {
   /** The backend pid of the LISTEN connection, or null while disconnected (for fault tests). */
   readonly listenerPid: number | null;
 }
@@ -30,7 +31,7 @@ const TWO_HOURS = 2 * 3_600_000;
  * feed delivers to local subscribers and reconnects on its own. `replay` reads `change_log`, which
  * is what an instance uses to catch up after an outage.
  */
-export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
+export async function createPostgresFeed(opts: PostgresFeedOptions): Promise<PostgresChangeFeed> {
   const schema = opts.schema ?? 'gatehouse';
   if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name: ${schema}`);
   const timeout = opts.statementTimeoutMs ?? 5000;
@@ -42,7 +43,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
   if (ownDb) await migrate((fn) => db.tx(fn), schema);
   const channel = `gatehouse_${schema}`.slice(0, 63);
 
-  const subscribers = new Set<ChangeFeedHandlers>();
+  const subscribers = new Subscribers();
   let client: pg.Client | null = null;
   let connected = false;
   let closed = false;
@@ -54,7 +55,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
   const setStatus = (up: boolean) => {
     if (connected === up) return;
     connected = up;
-    for (const h of subscribers) h.status(up);
+    subscribers.status(up);
   };
 
   const scheduleReconnect = () => {
@@ -89,7 +90,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
       } catch {
         return;
       }
-      for (const h of subscribers) h.event(e);
+      subscribers.deliver(e);
     });
     try {
       client = c;
@@ -133,10 +134,7 @@ export async function createPgFeed(opts: PgFeedOptions): Promise<PgChangeFeed> {
       });
     },
     subscribe(h) {
-      subscribers.add(h);
-      return () => {
-        subscribers.delete(h);
-      };
+      return subscribers.add(h);
     },
     async replay(since) {
       try {

@@ -7,16 +7,16 @@
 import type { ChangeFeed, Stores } from '../../ports.js';
 import { Db, SCHEMA_RE } from './db.js';
 import { migrate } from './migrations.js';
-import { pgUserStore } from './users.js';
-import { pgSessionStore } from './sessions.js';
-import { pgRefreshTokenStore } from './refresh.js';
-import { pgKeyStore } from './keys.js';
-import { pgAuditLog } from './audit.js';
-import { pgOneTimeTokenStore } from './one-time.js';
-import { createPgFeed } from './feed.js';
+import { createPostgresUserStore } from './users.js';
+import { createPostgresSessionStore } from './sessions.js';
+import { createPostgresRefreshStore } from './refresh.js';
+import { createPostgresKeyStore } from './keys.js';
+import { createPostgresAuditLog } from './audit.js';
+import { createPostgresOneTimeStore } from './one-time.js';
+import { createPostgresFeed } from './feed.js';
 
-export { createPgFeed } from './feed.js';
-export type { PgFeedOptions, PgChangeFeed } from './feed.js';
+export { createPostgresFeed } from './feed.js';
+export type { PostgresFeedOptions, PostgresChangeFeed } from './feed.js';
 export { MIGRATIONS } from './migrations.js';
 
 export interface PostgresStoreOptions {
@@ -46,16 +46,16 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     await db.close().catch(() => {});
     throw e;
   }
-  const feed = opts.feed ?? (await createPgFeed({ url: opts.url, schema, statementTimeoutMs, db, applicationName: opts.applicationName, ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }) }));
+  const feed = opts.feed ?? (await createPostgresFeed({ url: opts.url, schema, statementTimeoutMs, db, applicationName: opts.applicationName, ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }) }));
   const ownFeed = !opts.feed;
   return {
     db,
-    users: pgUserStore(db),
-    sessions: pgSessionStore(db),
-    refreshTokens: pgRefreshTokenStore(db),
-    keys: pgKeyStore(db),
-    audit: pgAuditLog(db),
-    oneTimeTokens: pgOneTimeTokenStore(db),
+    users: createPostgresUserStore(db),
+    sessions: createPostgresSessionStore(db),
+    refreshTokens: createPostgresRefreshStore(db),
+    keys: createPostgresKeyStore(db),
+    audit: createPostgresAuditLog(db),
+    oneTimeTokens: createPostgresOneTimeStore(db),
     feed,
     async ping() {
       await db.query('SELECT 1');

@@ -1,25 +1,37 @@
 import type { KeyRecord, KeyStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
+
+/** A signing_keys row as pg returns it. */
+type KeyRow = {
+  kid: string;
+  alg: KeyRecord['alg'];
+  public_jwk: string | null;
+  private_jwk: string;
+  encrypted: boolean;
+  created_at: number;
+  retired_at: number | null;
+  verify_until: number | null;
+};
 
 const COLS = 'kid, alg, public_jwk, private_jwk, encrypted, created_at, retired_at, verify_until';
 
-function toKey(r: Row): KeyRecord {
+function toKey(r: KeyRow): KeyRecord {
   return {
-    kid: r.kid as string,
-    alg: r.alg as KeyRecord['alg'],
-    publicJwk: (r.public_jwk as string | null) ?? null,
-    privateJwk: r.private_jwk as string,
-    encrypted: r.encrypted as boolean,
-    createdAt: r.created_at as number,
-    retiredAt: (r.retired_at as number | null) ?? null,
-    verifyUntil: (r.verify_until as number | null) ?? null,
+    kid: r.kid,
+    alg: r.alg,
+    publicJwk: r.public_jwk,
+    privateJwk: r.private_jwk,
+    encrypted: r.encrypted,
+    createdAt: r.created_at,
+    retiredAt: r.retired_at,
+    verifyUntil: r.verify_until,
   };
 }
 
-export function pgKeyStore(db: Db): KeyStore {
+export function createPostgresKeyStore(db: Db): KeyStore {
   return {
     async listKeys() {
-      return (await db.query(`SELECT ${COLS} FROM signing_keys ORDER BY created_at, kid`)).rows.map(toKey);
+      return (await db.query<KeyRow>(`SELECT ${COLS} FROM signing_keys ORDER BY created_at, kid`)).rows.map(toKey);
     },
     async addKey(k) {
       await db.query(`INSERT INTO signing_keys (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [

@@ -1,22 +1,25 @@
 import type { OneTimeTokenRecord, OneTimeTokenStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
+
+/** A one_time_tokens row as pg returns it. */
+type TokenRow = {
+  id: string;
+  user_id: string;
+  purpose: OneTimeTokenRecord['purpose'];
+  secret_hash: Buffer;
+  binding: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+};
 
 const COLS = 'id, user_id, purpose, secret_hash, binding, created_at, expires_at, used_at';
 
-function toToken(r: Row): OneTimeTokenRecord {
-  return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    purpose: r.purpose as OneTimeTokenRecord['purpose'],
-    secretHash: r.secret_hash as Buffer,
-    binding: r.binding as string,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    usedAt: (r.used_at as number | null) ?? null,
-  };
+function toToken(r: TokenRow): OneTimeTokenRecord {
+  return { id: r.id, userId: r.user_id, purpose: r.purpose, secretHash: r.secret_hash, binding: r.binding, createdAt: r.created_at, expiresAt: r.expires_at, usedAt: r.used_at };
 }
 
-export function pgOneTimeTokenStore(db: Db): OneTimeTokenStore {
+export function createPostgresOneTimeStore(db: Db): OneTimeTokenStore {
   return {
     async createOneTimeToken(t) {
       const h = Buffer.from(t.secretHash.buffer, t.secretHash.byteOffset, t.secretHash.byteLength);
@@ -25,7 +28,7 @@ export function pgOneTimeTokenStore(db: Db): OneTimeTokenStore {
       ]);
     },
     async getOneTimeToken(id) {
-      const r = await db.query(`SELECT ${COLS} FROM one_time_tokens WHERE id = $1`, [id]);
+      const r = await db.query<TokenRow>(`SELECT ${COLS} FROM one_time_tokens WHERE id = $1`, [id]);
       return r.rows[0] ? toToken(r.rows[0]) : null;
     },
     async consumeOneTimeToken(id, now) {

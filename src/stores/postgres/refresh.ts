@@ -1,19 +1,32 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
+
+/** A refresh_tokens row as pg returns it. */
+type TokenRow = {
+  id: string;
+  session_id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  created_at: number;
+  expires_at: number;
+  spent_at: number | null;
+  successor_id: string | null;
+  successor_salt: Buffer | null;
+};
 
 const COLS = 'id, session_id, user_id, secret_hash, created_at, expires_at, spent_at, successor_id, successor_salt';
 
-function toToken(r: Row): RefreshTokenRecord {
+function toToken(r: TokenRow): RefreshTokenRecord {
   return {
-    id: r.id as string,
-    sessionId: r.session_id as string,
-    userId: r.user_id as string,
-    secretHash: r.secret_hash as Buffer,
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    spentAt: (r.spent_at as number | null) ?? null,
-    successorId: (r.successor_id as string | null) ?? null,
-    successorSalt: (r.successor_salt as Buffer | null) ?? null,
+    id: r.id,
+    sessionId: r.session_id,
+    userId: r.user_id,
+    secretHash: r.secret_hash,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    spentAt: r.spent_at,
+    successorId: r.successor_id,
+    successorSalt: r.successor_salt,
   };
 }
 
@@ -24,13 +37,13 @@ const insertParams = (t: RefreshTokenRecord) => [
 ];
 const INSERT = `INSERT INTO refresh_tokens (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
-export function pgRefreshTokenStore(db: Db): RefreshTokenStore {
+export function createPostgresRefreshStore(db: Db): RefreshTokenStore {
   return {
     async createRefreshToken(t) {
       await db.query(INSERT, insertParams(t));
     },
     async getRefreshToken(id) {
-      const r = await db.query(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
+      const r = await db.query<TokenRow>(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
       return r.rows[0] ? toToken(r.rows[0]) : null;
     },
     async rotateRefreshToken(id, successor, now, graceMs, successorSalt) {
@@ -38,7 +51,7 @@ export function pgRefreshTokenStore(db: Db): RefreshTokenStore {
         // The conditional UPDATE is the decision: of concurrent rotations, the first takes the row
         // lock and spends the token; the others re-check `spent_at IS NULL` after it commits and
         // match nothing, so only one successor is ever inserted.
-        const spent = await q.query(
+        const spent = await q.query<TokenRow>(
           `UPDATE refresh_tokens SET spent_at = $2, successor_id = $3, successor_salt = $4
             WHERE id = $1 AND spent_at IS NULL AND expires_at > $2
             RETURNING ${COLS}`,
@@ -48,7 +61,7 @@ export function pgRefreshTokenStore(db: Db): RefreshTokenStore {
           await q.query(INSERT, insertParams(successor));
           return { kind: 'rotated', token: toToken(spent.rows[0]) } as const;
         }
-        const r = await q.query(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
+        const r = await q.query<TokenRow>(`SELECT ${COLS} FROM refresh_tokens WHERE id = $1`, [id]);
         if (!r.rows[0]) return { kind: 'missing' } as const;
         const token = toToken(r.rows[0]);
         if (token.spentAt === null) return { kind: 'missing' } as const; // unspent but expired

@@ -48,7 +48,7 @@ const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLengt
 /** Live at `now`: neither the idle nor the absolute expiry has been reached. */
 const LIVE = `idle_expires_at > $2 AND expires_at > $2`;
 
-export function pgSessionStore(db: Db): SessionStore {
+export function createPostgresSessionStore(db: Db): SessionStore {
   return {
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {

@@ -30,7 +30,7 @@ function toUser(r: UserRow): UserRecord {
 
 const isUniqueViolation = (e: unknown) => (e as { code?: string } | null)?.code === '23505';
 
-export function pgUserStore(db: Db): UserStore {
+export function createPostgresUserStore(db: Db): UserStore {
   return {
     async createUser(u) {
       const r = await db.query(

@@ -1,4 +1,5 @@
-import type { ChangeEvent, ChangeFeed, ChangeFeedHandlers } from '../../ports.js';
+import type { ChangeEvent, ChangeFeed } from '../../ports.js';
+import { Subscribers } from '../subscribers.js';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
 
@@ -20,13 +21,13 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
   // client's own automatic re-subscription is turned off on a single node.
   const sub = 'nodes' in r ? r.duplicate() : r.duplicate({ autoResubscribe: false });
   sub.on('error', () => {});
-  const subscribers = new Set<ChangeFeedHandlers>();
+  const subscribers = new Subscribers();
   let connected = false;
   let closed = false;
   const setStatus = (up: boolean) => {
     if (connected === up || (closed && up)) return;
     connected = up;
-    for (const h of subscribers) h.status(up);
+    subscribers.status(up);
   };
   sub.on('message', (channel: string, payload: string) => {
     if (channel !== k.channel) return;
@@ -36,7 +37,7 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
     } catch {
       return;
     }
-    for (const h of subscribers) h.event(e);
+    subscribers.deliver(e);
   });
   sub.on('close', () => setStatus(false));
   sub.on('end', () => setStatus(false));
@@ -69,10 +70,7 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
         await r.publish(k.channel, payload);
       }),
     subscribe(h) {
-      subscribers.add(h);
-      return () => {
-        subscribers.delete(h);
-      };
+      return subscribers.add(h);
     },
     replay: (since) =>
       guard(async () => {

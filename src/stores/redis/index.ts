@@ -11,8 +11,8 @@ import type { ChangeFeed, RefreshTokenStore, SessionStore } from '../../ports.js
 import { connect, guard } from './client.js';
 import { defineScripts } from './commands.js';
 import { keys } from './keys.js';
-import { redisSessionStore } from './sessions.js';
-import { redisRefreshTokenStore } from './refresh.js';
+import { createRedisSessionStore } from './sessions.js';
+import { createRedisRefreshStore } from './refresh.js';
 import { createRedisFeed } from './feed.js';
 
 export interface RedisStoreOptions {
@@ -51,8 +51,8 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
   }
   const feed = await createRedisFeed(redis, k, { retentionMs: opts.feedRetentionMs });
   return {
-    sessions: redisSessionStore(redis, k, scripts),
-    refreshTokens: redisRefreshTokenStore(redis, k, scripts),
+    sessions: createRedisSessionStore(redis, k, scripts),
+    refreshTokens: createRedisRefreshStore(redis, k, scripts),
     feed,
     redis,
     async ping() {

@@ -11,7 +11,7 @@ import type { Scripts } from './commands.js';
  * Token and session ids name their user (src/ids.ts): the user's hash is found from the id alone,
  * and inside it ids are kept as their 22-character random part.
  */
-export function redisRefreshTokenStore(r: RedisClient, k: Keys, s: Scripts): RefreshTokenStore {
+export function createRedisRefreshStore(r: RedisClient, k: Keys, s: Scripts): RefreshTokenStore {
   const local = (id: string, uid: string): string => {
     const f = localPartOf(id, uid);
     if (f === null) throw new TypeError('Redis refresh-token store: ids must name the token\'s user (src/ids.ts)');

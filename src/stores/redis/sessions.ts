@@ -11,7 +11,7 @@ import type { Scripts } from './commands.js';
  * separate index can drift. Session ids name their user (src/ids.ts), so `getSession(id)` finds
  * the user's hash from the id alone; the field is the id's 22-character random part.
  */
-export function redisSessionStore(r: RedisClient, k: Keys, s: Scripts): SessionStore {
+export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): SessionStore {
   /** The user's hash and the field of a session id, or null for an id that names no user. */
   const at = (id: string): { uid: string; f: string } | null => {
     const uid = ownerOf(id);

@@ -29,6 +29,33 @@ export function feedContract(get: () => ChangeFeed): void {
     b.stop();
   });
 
+  it('a subscriber that throws does not keep the event from the others', async () => {
+    await waitFor(() => get().connected);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const before = collector(get());
+      const broken = get().subscribe({
+        event: () => {
+          throw new Error('a broken subscriber');
+        },
+        status: () => {},
+      });
+      const after = collector(get());
+      const e: ChangeEvent = { type: 'sessions.revoked', ids: [rid()], at: Date.now() };
+      await get().publish(e);
+      assert.ok(await waitFor(() => before.events.length >= 1 && after.events.length >= 1), 'a throwing subscriber starved the others');
+      assert.deepEqual([before.events[0], after.events[0]], [e, e]);
+      assert.ok(await waitFor(() => warnings.some((m) => m.includes('a broken subscriber'))), 'the failure is reported');
+      broken();
+      before.stop();
+      after.stop();
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('an unsubscribed handler receives nothing more', async () => {
     await waitFor(() => get().connected);
     const a = collector(get());
