@@ -14,7 +14,18 @@ export const MIN_PASSWORD_CODE_POINTS = 8;
 
 export type PasswordCheck =
   | { ok: true; normalized: string }
-  | { ok: false; code: 'password_too_short' | 'password_too_long' | 'password_breached' };
+  | { ok: false; code: 'password_too_short' | 'password_too_long' | 'password_breached' | 'invalid_field' };
+
+/**
+ * A UTF-16 surrogate not paired with its partner. With the `u` flag a well-formed pair is one code
+ * point (not in Cs), so only a lone half matches.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether `s` is well-formed Unicode (no lone surrogate). */
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 
 /**
  * Checks a new password against the policy. The result carries the NFKC form, which is what gets
@@ -31,6 +42,9 @@ export function checkPassword(input: string): PasswordCheck {
   // units is over it in bytes too: refused without even scanning it.
   if (input.length > MAX_PASSWORD_BYTES) return { ok: false, code: 'password_too_long' };
   if (Buffer.byteLength(input, 'utf8') > MAX_PASSWORD_BYTES) return { ok: false, code: 'password_too_long' };
+  // A lone surrogate is not text: UTF-8 encoding turns every one of them into U+FFFD, so distinct
+  // strings would hash to the same password. Refused as a malformed field, not as a weak password.
+  if (!isWellFormedText(input)) return { ok: false, code: 'invalid_field' };
 
   const normalized = input.normalize('NFKC');
   if (codePointLength(normalized, MIN_PASSWORD_CODE_POINTS) < MIN_PASSWORD_CODE_POINTS) {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
+import { isWellFormedText } from './password-policy.js';
 
 export interface Argon2Params {
   /** Memory in KiB (OWASP minimum 19456). */
@@ -52,6 +53,7 @@ export class PasswordHasher {
   /** An encoded argon2id hash (PHC string) with a fresh random salt. */
   hash(password: string): Promise<string> {
     if (typeof password !== 'string') throw new TypeError('PasswordHasher.hash: password must be a string');
+    if (!isWellFormedText(password)) throw new TypeError('PasswordHasher.hash: password holds a lone UTF-16 surrogate (check it with checkPassword first)');
     this.#hashes += 1;
     return argon2.hash(password.normalize('NFKC'), { type: argon2.argon2id, ...this.params });
   }
@@ -59,12 +61,15 @@ export class PasswordHasher {
   /**
    * True when `password` matches `storedHash`. A malformed or foreign stored hash is a failed
    * verification (false), never an exception: a corrupt row must not turn a login into a 500.
+   * A password holding a lone surrogate never matches (it could otherwise stand in for U+FFFD); the
+   * hash still runs, so it takes as long as any other wrong password.
    */
   async verify(storedHash: string, password: string): Promise<boolean> {
     if (typeof storedHash !== 'string' || typeof password !== 'string' || !storedHash.startsWith('$argon2')) return false;
+    const wellFormed = isWellFormedText(password);
     try {
       this.#verifies += 1;
-      return await argon2.verify(storedHash, password.normalize('NFKC'));
+      return (await argon2.verify(storedHash, password.normalize('NFKC'))) && wellFormed;
     } catch {
       return false;
     }

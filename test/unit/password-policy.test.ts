@@ -124,3 +124,11 @@ describe('the shipped list', () => {
     assert.match(licence, /Permission is hereby granted, free of charge/);
   });
 });
+
+describe('checkPassword: well-formed Unicode', () => {
+  it('refuses a lone high or low surrogate as a malformed field, and accepts a proper pair', () => {
+    assert.deepEqual(checkPassword('long enough \uD800 text'), { ok: false, code: 'invalid_field' });
+    assert.deepEqual(checkPassword('long enough text \uDFFF'), { ok: false, code: 'invalid_field' });
+    assert.equal(checkPassword('long enough \uD83D\uDD11 text').ok, true);
+  });
+});
