@@ -93,6 +93,11 @@ export const configSchema = z
         refreshCookieName: z.string().default('__Secure-gatehouse-refresh'),
         maxPerUser: z.coerce.number().int().min(1).max(1000).default(10),
         single: z.boolean().default(false),
+        /**
+         * How far an access token's `iat` may lie ahead of this instance's clock (instances of one
+         * deployment on different machines). Expiry gets no leeway: a token is refused once `exp` is
+         * reached. Other services set their own tolerance in gatehouse/verify (`clockToleranceSeconds`).
+         */
         clockSkew: duration(0).default(30_000),
         /** Upper bound on an access token's encoded size, custom claims included. */
         maxBytes: z.coerce.number().int().min(256).max(16_384).default(2048),

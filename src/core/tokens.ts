@@ -50,6 +50,7 @@ export interface TokenOptions {
   audience: string;
   accessTtlMs: number;
   maxAgeMs: number;
+  /** How far a token's `iat` may lie ahead of this clock (another instance's clock may run ahead). Never applied to `exp`. */
   clockSkewMs: number;
   maxBytes: number;
   cacheMaxEntries: number;
@@ -132,8 +133,11 @@ export class AccessTokens {
         audience: this.opts.audience,
         typ: 'at+jwt',
         requiredClaims: ['exp', 'iat', 'sub', 'sid', 'jti'],
-        maxTokenAge: Math.floor(this.opts.maxAgeMs / 1000),
-        clockTolerance: Math.floor(this.opts.clockSkewMs / 1000),
+        // No leeway on `exp`: these tokens were signed by this deployment, on the clock that checks
+        // them now, so a token is dead the second its `exp` is reached. (Other services verifying
+        // them through gatehouse/verify have their own, configurable tolerance.) The age bound and a
+        // future `iat` are checked below, where `iat` gets the skew between instances' clocks.
+        clockTolerance: 0,
         currentDate: new Date(now),
       });
       const c = payload as AccessClaims;
@@ -141,6 +145,7 @@ export class AccessTokens {
       // A token whose lifetime exceeds what we issue was not issued by us as-is.
       if (c.exp - c.iat > Math.ceil((this.opts.accessTtlMs + this.opts.clockSkewMs) / 1000)) return null;
       if (c.iat * 1000 > now + this.opts.clockSkewMs) return null;
+      if (now - c.iat * 1000 > this.opts.maxAgeMs) return null;
       const until = Math.min(c.exp * 1000, c.iat * 1000 + this.opts.maxAgeMs);
       this.cache.set(token, { claims: c, kid: key.kid }, until);
       return c;

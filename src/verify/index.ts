@@ -56,7 +56,12 @@ export interface VerifierOptions {
   algorithms?: VerifierAlgorithm[];
   /** Tokens whose `iat` is older than this (seconds) are refused. Default 3600, as Gatehouse. */
   maxAgeSeconds?: number;
-  /** Allowed clock difference (seconds). Default 30, as Gatehouse. */
+  /**
+   * Allowed clock difference between this service and the issuer (seconds), applied to `exp`, `iat`
+   * and the age bound: a token is still accepted up to this long after its `exp`. Default 30. (The
+   * issuer itself allows none on `exp`: it signs and checks its tokens on one clock.) 0 refuses a
+   * token the second it expires, which needs clocks synchronised with the issuer's.
+   */
   clockToleranceSeconds?: number;
   /** How long fetched keys are used before a refetch (ms). Default 5 minutes. */
   jwksCacheMaxAgeMs?: number;
@@ -118,6 +123,7 @@ export function createVerifier(options: VerifierOptions): Verifier & { close(): 
   });
   const maxAge = options.maxAgeSeconds ?? 3600;
   const tolerance = options.clockToleranceSeconds ?? 30;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new TypeError('createVerifier: "clockToleranceSeconds" must be a number of seconds, 0 or more');
   const r = options.revocations;
   if (r !== undefined && typeof r !== 'boolean' && (r === null || typeof r !== 'object')) throw new TypeError('createVerifier: "revocations" must be a boolean or an options object');
   const revocations = r ? new RevocationPoller(issuer, r === true ? {} : r) : null;
