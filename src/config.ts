@@ -44,6 +44,9 @@ const origin = z.string().transform((v, ctx) => {
   return z.NEVER;
 });
 
+/** The renewal interval when none is given and every idle lifetime is at least ten times longer. */
+export const DEFAULT_RENEW_INTERVAL = 60_000;
+
 /** OWASP's minimum for argon2id (m=19 MiB, t=2, p=1). Weaker needs the loudly named escape hatch. */
 export const OWASP_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -71,8 +74,12 @@ export const configSchema = z
       .object({
         idleTtl: duration(1000).default(30 * 60_000),
         absoluteTtl: duration(1000).default(12 * 3_600_000),
-        /** Sliding renewal writes at most once per this interval. */
-        renewInterval: duration(0).default(60_000),
+        /**
+         * Sliding renewal writes at most once per this interval. Unset: 1 minute, or a tenth of the
+         * shortest idle lifetime (`idleTtl`, `token.refreshIdleTtl`) when that is shorter. Set above half
+         * of either: refused at start (see `settleRenewInterval`).
+         */
+        renewInterval: duration(0).default(DEFAULT_RENEW_INTERVAL),
         cookieName: z.string().regex(/^__Host-[A-Za-z0-9_-]+$/, 'must start with __Host-').default('__Host-gatehouse'),
         maxPerUser: z.coerce.number().int().min(1).max(1000).default(10),
         single: z.boolean().default(false),
@@ -253,7 +260,7 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_LOG_LEVEL', path: ['logLevel'], kind: 'string', doc: 'pino log level.' },
   { name: 'GATEHOUSE_SESSION_IDLE_TTL', path: ['session', 'idleTtl'], kind: 'duration', doc: 'Idle timeout of cookie sessions.' },
   { name: 'GATEHOUSE_SESSION_ABSOLUTE_TTL', path: ['session', 'absoluteTtl'], kind: 'duration', doc: 'Absolute lifetime of cookie sessions.' },
-  { name: 'GATEHOUSE_SESSION_RENEW_INTERVAL', path: ['session', 'renewInterval'], kind: 'duration', doc: 'Sliding renewal writes to the store at most once per this interval.' },
+  { name: 'GATEHOUSE_SESSION_RENEW_INTERVAL', path: ['session', 'renewInterval'], kind: 'duration', doc: 'Sliding renewal writes to the store at most once per this interval. Unset, it is 1m or a tenth of the shorter of `GATEHOUSE_SESSION_IDLE_TTL` and `GATEHOUSE_REFRESH_IDLE_TTL`, whichever is less; set to more than half of either, the server refuses to start, naming both.' },
   { name: 'GATEHOUSE_SESSION_MAX_PER_USER', path: ['session', 'maxPerUser'], kind: 'int', doc: 'Cookie sessions per user; the oldest is evicted beyond it.' },
   { name: 'GATEHOUSE_SESSION_SINGLE', path: ['session', 'single'], kind: 'bool', doc: 'Single-session mode for cookie logins: a new login ends the others.' },
   { name: 'GATEHOUSE_SESSION_DATA_MAX_BYTES', path: ['session', 'dataMaxBytes'], kind: 'int', doc: 'Size bound of application data kept on a session.' },
@@ -342,8 +349,50 @@ function describePath(path: PropertyKey[]): string {
 /** Validates config input; throws ConfigError naming every bad setting. */
 export function resolveConfig(input: unknown): GatehouseConfig {
   const r = configSchema.safeParse(input ?? {});
-  if (r.success) return r.data;
+  if (r.success) return settleRenewInterval(r.data, renewIntervalGiven(input));
   const lines = r.error.issues.map((i) => `${describePath(i.path)}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+const DEFAULT_RENEW_FRACTION = 10;
+
+function renewIntervalGiven(input: unknown): boolean {
+  const session = (input as { session?: unknown } | null | undefined)?.session;
+  return typeof session === 'object' && session !== null && (session as { renewInterval?: unknown }).renewInterval !== undefined;
+}
+
+/** 1800000 → `30m`: the largest unit that divides the value exactly. */
+function fmt(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * A session is extended at most once per renewal interval, so an active user's idle deadline can lag
+ * their last request by up to that interval: with an interval at or above the idle lifetime, users
+ * active all along are signed out at the idle lifetime. An interval that is not given follows the
+ * idle lifetimes down (a tenth of the shortest, at most 1 minute); one that is given and exceeds half
+ * of an idle lifetime is refused, naming both settings.
+ */
+function settleRenewInterval(config: GatehouseConfig, given: boolean): GatehouseConfig {
+  const idles = [
+    { name: 'GATEHOUSE_SESSION_IDLE_TTL (session.idleTtl)', ms: config.session.idleTtl },
+    { name: 'GATEHOUSE_REFRESH_IDLE_TTL (token.refreshIdleTtl)', ms: config.token.refreshIdleTtl },
+  ];
+  if (!given) {
+    const shortest = Math.min(...idles.map((i) => i.ms));
+    const renewInterval = Math.min(DEFAULT_RENEW_INTERVAL, Math.floor(shortest / DEFAULT_RENEW_FRACTION));
+    return renewInterval === config.session.renewInterval ? config : { ...config, session: { ...config.session, renewInterval } };
+  }
+  const renew = config.session.renewInterval;
+  const bad = idles.filter((i) => renew * 2 > i.ms);
+  if (bad.length === 0) return config;
+  const lines = bad.map(
+    (i) =>
+      `GATEHOUSE_SESSION_RENEW_INTERVAL (session.renewInterval) ${fmt(renew)} is more than half of ${i.name} ${fmt(i.ms)}: a session is extended at most once per renewal interval, so users active all along would be signed out after ${fmt(i.ms)}; set the renewal interval to at most ${fmt(Math.floor(i.ms / 2))} (or leave it unset: it then defaults to a tenth of the idle lifetime)`,
+  );
   throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
 }
 

@@ -98,6 +98,11 @@ describe('gatehouse CLI on a SQLite file', () => {
     const s = await cli(['serve'], { env: { PORT: 'eighty' } });
     assert.equal(s.code, 2);
     assert.match(s.stderr, /\bPORT\b/);
+    // A renewal interval that would sign active users out is refused, naming both variables.
+    const renew = await cli(['serve'], { env: { GATEHOUSE_SESSION_IDLE_TTL: '4s', GATEHOUSE_SESSION_RENEW_INTERVAL: '1m' } });
+    assert.equal(renew.code, 2, renew.stderr);
+    assert.match(renew.stderr, /GATEHOUSE_SESSION_RENEW_INTERVAL/);
+    assert.match(renew.stderr, /GATEHOUSE_SESSION_IDLE_TTL/);
   });
 
   test('an unknown command exits with code 2 and prints usage', async () => {

@@ -66,6 +66,28 @@ describe('idle timeout', () => {
   });
 });
 
+describe('a short idle lifetime with the renewal interval left unset', () => {
+  test('idleTtl 4s alone: a user active every second stays signed in well past 4 s, and is signed out 4 s after stopping', async () => {
+    // Library use passing only session.idleTtl (GATEHOUSE_SESSION_IDLE_TTL=4s alone is the same config).
+    const s = await startTestServer({ config: { session: { idleTtl: '4s' } } });
+    try {
+      const email = uniqueEmail('idle4');
+      const c = new Client(s.url);
+      await c.req('POST', '/auth/register', { json: { email, password: GOOD_PASSWORD } });
+      assert.equal((await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } })).status, 200);
+      for (let second = 1; second <= 20; second++) {
+        s.clock.advance(1000);
+        const me = await c.req('GET', '/auth/me');
+        assert.equal(me.status, 200, `active user signed out after ${second} s`);
+      }
+      s.clock.advance(4001);
+      assert.equal((await c.req('GET', '/auth/me')).status, 401, 'idle for over 4 s: signed out');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('absolute timeout', () => {
   test('a session in constant use still ends after 12 hours', async () => {
     const c = await signedIn();

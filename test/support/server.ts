@@ -43,7 +43,7 @@ export async function startTestServer(opts: { config?: GatehouseConfigInput; sto
   });
   // Brute-force limits are off here because most tests sign in many times from one address; the
   // hardening tests turn them on explicitly with `config: { rateLimits: { enabled: true } }`.
-  const base = { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING, logLevel: 'info', session: { renewInterval: 60_000 }, rateLimits: { enabled: false } };
+  const base = { databaseUrl: 'memory:', passwordHashing: CHEAP_HASHING, logLevel: 'info', rateLimits: { enabled: false } };
   const config = resolveConfig(deepMerge(base, (opts.config ?? {}) as Record<string, unknown>));
   const srv = await createServerApp({ config, logger: createLogger(config.logLevel, sink), stores, clock, ...(opts.claims ? { claims: opts.claims } : {}) });
   // A fixed port lets a test set publicUrl (the token issuer) to the server's own address.

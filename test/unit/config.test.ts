@@ -122,3 +122,25 @@ describe('configuration docs', () => {
     assert.match(table, /\| `GATEHOUSE_PASSWORD_HASH_MEMORY` \| integer \| `19456` \|/);
   });
 });
+
+describe('the renewal interval against the idle lifetimes', () => {
+  test('unset, it follows a short idle lifetime down to a tenth of it (env and library alike)', () => {
+    assert.equal(loadConfigFromEnv({ GATEHOUSE_SESSION_IDLE_TTL: '4s' }).session.renewInterval, 400);
+    assert.equal(resolveConfig({ session: { idleTtl: '4s' } }).session.renewInterval, 400);
+    assert.equal(resolveConfig({ token: { refreshIdleTtl: '2m' } }).session.renewInterval, 12_000);
+    assert.equal(resolveConfig({}).session.renewInterval, 60_000, 'the default stays 1 minute for the default 30-minute idle lifetime');
+    assert.equal(resolveConfig({ session: { idleTtl: '5m' } }).session.renewInterval, 30_000);
+  });
+
+  test('set above half of an idle lifetime, start-up is refused naming both variables', () => {
+    assert.throws(
+      () => loadConfigFromEnv({ GATEHOUSE_SESSION_IDLE_TTL: '4s', GATEHOUSE_SESSION_RENEW_INTERVAL: '1m' }),
+      (e: unknown) => e instanceof ConfigError && /GATEHOUSE_SESSION_RENEW_INTERVAL/.test(e.message) && /GATEHOUSE_SESSION_IDLE_TTL/.test(e.message) && /1m/.test(e.message) && /4s/.test(e.message),
+    );
+    assert.throws(() => resolveConfig({ session: { idleTtl: '4s', renewInterval: '4s' } }), /session\.renewInterval.*session\.idleTtl/s);
+    assert.throws(() => resolveConfig({ session: { renewInterval: '10m' }, token: { refreshIdleTtl: '15m' } }), /GATEHOUSE_REFRESH_IDLE_TTL/);
+    // At most half is accepted as given.
+    assert.equal(resolveConfig({ session: { idleTtl: '4s', renewInterval: '2s' } }).session.renewInterval, 2000);
+    assert.equal(resolveConfig({ session: { idleTtl: '4s', renewInterval: 0 } }).session.renewInterval, 0);
+  });
+});
