@@ -131,7 +131,7 @@ const OPS: Op[] = [
   },
   {
     method: 'delete', path: '/auth/sessions/{id}', operationId: 'revokeSession', tag: 'devices', summary: 'Revoke one session (its access tokens stop at once)', security: COOKIE_OR_BEARER,
-    parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }],
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'A session id from the list.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,86}$' } }],
     responses: { '204': { description: 'Revoked.' }, ...problems(...AUTH, 'not_found', 'reauth_required', ...CSRF, ...OUTAGE) },
   },
   {

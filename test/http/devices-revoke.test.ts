@@ -1,7 +1,8 @@
 /** Ending sessions: DELETE /auth/sessions/:id, POST /auth/logout-others, POST /auth/logout-all, in both modes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Client, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
+import { MAX_USER_ID_LENGTH, RANDOM_ID_LENGTH } from '../../src/ids.js';
+import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 import { bearerStatus, cookieLogin, cookieStatus, listIds, refreshStatus, register, tokenLogin } from '../support/flows.js';
 
 describe('ending sessions', () => {
@@ -35,6 +36,25 @@ describe('ending sessions', () => {
     const refresh = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: phone.refresh } });
     assert.equal(refresh.status, 400);
     assert.equal(refresh.body.error, 'invalid_grant');
+    assert.equal(await cookieStatus(laptop), 200);
+  });
+
+  test('a user with the longest user id (64 characters) can end a session by its 86-character handle', async () => {
+    const email = uniqueEmail('longid');
+    const core = t.srv.gatehouse.core;
+    // A user id from elsewhere (an imported account), as long as ids may name: 64 base64url characters.
+    const id = 'U'.repeat(MAX_USER_ID_LENGTH - 6) + 'xY-_09';
+    assert.ok(await t.stores.users.createUser({ id, email, emailCanonical: email, passwordHash: await core.hasher.hash(GOOD_PASSWORD), createdAt: t.clock.now(), disabledAt: null, emailVerifiedAt: null }));
+    const laptop = await cookieLogin(t, email);
+    const phone = await tokenLogin(t, email);
+    assert.equal(phone.id.length, RANDOM_ID_LENGTH + MAX_USER_ID_LENGTH);
+    assert.ok(phone.id.endsWith(id), 'the handle names its user');
+    const r = await laptop.client.req('DELETE', `/auth/sessions/${phone.id}`);
+    assert.equal(r.status, 204, r.text);
+    assert.equal(await bearerStatus(t, phone), 401);
+    // One character longer than any id can be is still a plain 404.
+    const tooLong = await laptop.client.req('DELETE', `/auth/sessions/${phone.id}x`);
+    assert.equal(tooLong.status, 404);
     assert.equal(await cookieStatus(laptop), 200);
   });
 

@@ -1,6 +1,7 @@
 /** Devices (sessions in both modes), re-authentication, password change, account deletion, own events. */
 import type { ServerResponse } from 'node:http';
 import { GatehouseError } from '../../errors.js';
+import { MAX_USER_ID_LENGTH, RANDOM_ID_LENGTH } from '../../ids.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie } from '../cookies.js';
 import { requiredString } from '../input.js';
@@ -10,7 +11,8 @@ import { accountKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { authJson, iso, type RouteContext } from './kit.js';
 
-const HANDLE = /^[A-Za-z0-9_-]{1,64}$/;
+/** A session handle: base64url, at most as long as an id naming the longest user id (ids.ts). */
+const HANDLE = new RegExp(`^[A-Za-z0-9_-]{1,${RANDOM_ID_LENGTH + MAX_USER_ID_LENGTH}}$`);
 
 export function accountRoutes(router: Router, ctx: RouteContext): void {
   const { core, trust, rateLimits } = ctx;
