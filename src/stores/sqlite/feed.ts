@@ -4,6 +4,10 @@
  * other processes poll the table (an indexed `seq > ?` read every `pollMs`, 250 ms by default), so a
  * `gatehouse user disable` reaches a running server within one poll interval. Rows older than the
  * retention are pruned.
+ *
+ * A poll that fails (the file locked, unreadable, the table gone) marks the feed disconnected and
+ * tells the subscribers, so the core stops trusting its revocation set and reads sessions from the
+ * store; the first poll that succeeds again marks it connected, and the core replays what it missed.
  */
 import type Database from 'better-sqlite3';
 import type { ChangeEvent, ChangeFeed } from '../../ports.js';
@@ -28,6 +32,7 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
   const own = new Set<number>();
   let lastSeq = (head.get() as { seq: number }).seq;
   let open = true;
+  let healthy = true;
   let lastPrune = 0;
 
   const poll = () => {
@@ -43,7 +48,17 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
         if (rows.length < 1000) break;
       }
     } catch {
-      // A busy or locked database: the next poll tries again; nothing is skipped since lastSeq did not move.
+      // The next poll tries again and skips nothing (lastSeq only moves past delivered rows), but
+      // until then events from other processes may be missing: say so rather than stay trusted.
+      if (healthy) {
+        healthy = false;
+        subscribers.status(false);
+      }
+      return;
+    }
+    if (!healthy) {
+      healthy = true;
+      subscribers.status(true);
     }
   };
   const timer = setInterval(poll, pollMs);
@@ -52,7 +67,7 @@ export function createSqliteFeed(db: Database.Database, opts: SqliteFeedOptions 
   return {
     retentionMs,
     get connected() {
-      return open;
+      return open && healthy;
     },
     async publish(e) {
       if (!open) throw new Error('change feed is closed');
