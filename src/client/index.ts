@@ -18,7 +18,9 @@
  * const gh = new GatehouseClient({ baseUrl: 'https://auth.example.com', mode: 'token' });
  * await gh.login('ada@example.com', 'correct horse battery staple');
  * const { user } = await gh.me();
- * const res = await gh.fetch('https://api.example.com/notes'); // bearer attached, refreshed when needed
+ * // The access token goes only to Gatehouse's origin and the origins listed in `apiOrigins`:
+ * const api = new GatehouseClient({ baseUrl: 'https://auth.example.com', mode: 'token', apiOrigins: ['https://api.example.com'] });
+ * const res = await api.fetch('https://api.example.com/notes'); // bearer attached, refreshed when needed
  * ```
  */
 import { errorFromResponse, GatehouseClientError } from './errors.js';
@@ -46,7 +48,28 @@ export interface GatehouseClientOptions {
   tokens?: Tokens;
   /** Called whenever the tokens change (login, refresh, logout, failed refresh → null). */
   onTokens?: (tokens: Tokens | null) => void;
+  /**
+   * Origins of the application's own APIs (e.g. `https://api.example.com`) that `fetch` may send the
+   * access token to, besides Gatehouse's own origin (that of `baseUrl`, or the page's when `baseUrl`
+   * is empty). A request to any other origin goes out as a plain fetch: no token, no refresh.
+   */
+  apiOrigins?: readonly string[];
 }
+
+/** `https://api.example.com` from an origin or URL string; a TypeError naming the option otherwise. */
+function originOf(v: string, option: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new TypeError(`GatehouseClient: ${option} "${v}" is not an absolute URL`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new TypeError(`GatehouseClient: ${option} "${v}" is not an http(s) origin`);
+  return u.origin;
+}
+
+/** The page's location in a browser; undefined in Node. */
+const pageHref = (): string | undefined => (globalThis as { location?: { href?: unknown } }).location?.href as string | undefined;
 
 export type LoginResult = ({ mode: 'session' } & SessionLogin) | ({ mode: 'token' } & TokenGrant);
 
@@ -63,6 +86,8 @@ export class GatehouseClient {
   private readonly doFetch: typeof fetch;
   private readonly credentials: RequestCredentials;
   private readonly onTokens: ((t: Tokens | null) => void) | undefined;
+  /** Where `fetch` may send the access token. */
+  private readonly tokenOrigins: ReadonlySet<string>;
   private mode: SessionMode;
   private transport: RefreshTransport;
   private tokens: Tokens | null;
@@ -73,6 +98,10 @@ export class GatehouseClient {
   constructor(opts: GatehouseClientOptions = {}) {
     const basePath = (opts.basePath ?? '/auth').replace(/\/+$/, '');
     this.base = (opts.baseUrl ?? '').replace(/\/+$/, '') + basePath;
+    const origins = (opts.apiOrigins ?? []).map((o) => originOf(o, 'apiOrigins'));
+    const own = opts.baseUrl ? originOf(opts.baseUrl, 'baseUrl') : pageHref() ? new URL(pageHref()!).origin : null;
+    if (own) origins.push(own);
+    this.tokenOrigins = new Set(origins);
     const f = opts.fetch ?? globalThis.fetch;
     if (typeof f !== 'function') throw new TypeError('GatehouseClient needs fetch (pass options.fetch)');
     // Bound, so that a browser's window.fetch is never called with the client as `this`.
@@ -217,8 +246,11 @@ export class GatehouseClient {
   /**
    * fetch for the application's own API: attaches the bearer token (token mode) and, when the answer
    * is 401 `invalid_token`, refreshes (single-flight) and retries once. Resolves the Response as is.
+   * Only for Gatehouse's origin and `apiOrigins`: a URL on any other origin is fetched as it is,
+   * without the token (or the client's `credentials`), so a URL taken from elsewhere cannot leak it.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    if (!this.mayCarryToken(input)) return this.doFetch(input, init);
     const send = (token: string | null) => {
       const headers = new Headers(init.headers);
       if (token) headers.set('authorization', `Bearer ${token}`);
@@ -232,6 +264,17 @@ export class GatehouseClient {
   }
 
   // ---------------------------------------------------------------------------- internals
+
+  /** Whether `input` resolves (against the page, in a browser) to an origin the token may go to. */
+  private mayCarryToken(input: string | URL): boolean {
+    let url: URL;
+    try {
+      url = input instanceof URL ? input : new URL(String(input), pageHref());
+    } catch {
+      return false;
+    }
+    return this.tokenOrigins.has(url.origin);
+  }
 
   private send(c: Call, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };

@@ -218,6 +218,61 @@ describe('gatehouse/client', () => {
   });
 });
 
+describe('gatehouse/client fetch sends the access token only where it belongs', () => {
+  let t: TestServer;
+  let other: import('node:http').Server;
+  let otherUrl: string;
+  const seen: Array<{ path: string; authorization: string | undefined }> = [];
+  const email = uniqueEmail('clientorigin');
+
+  before(async () => {
+    t = await startTestServer();
+    await new GatehouseClient({ baseUrl: t.url }).register(email, GOOD_PASSWORD);
+    const { createServer } = await import('node:http');
+    // Another origin (same host, another port): records what reaches it.
+    other = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      res.end();
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    otherUrl = `http://127.0.0.1:${(other.address() as import('node:net').AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((r) => other?.close(r));
+    await t?.close();
+  });
+
+  test('a URL on another origin gets no Authorization header and triggers no refresh', async () => {
+    const rec = recordingFetch();
+    const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token', fetch: rec.fetch });
+    await gh.login(email, GOOD_PASSWORD);
+    seen.length = 0;
+    const r = await gh.fetch(`${otherUrl}/steal?x=1`);
+    assert.equal(r.status, 401);
+    const viaUrl = await gh.fetch(new URL('/steal-too', otherUrl));
+    assert.equal(viaUrl.status, 401);
+    assert.deepEqual(seen, [
+      { path: '/steal?x=1', authorization: undefined },
+      { path: '/steal-too', authorization: undefined },
+    ]);
+    assert.equal(rec.count('POST /auth/refresh'), 0, 'a foreign 401 does not spend the refresh token');
+    // Gatehouse's own origin still gets the token.
+    assert.equal((await gh.fetch(`${t.url}/auth/me`)).status, 200);
+  });
+
+  test('an origin listed in apiOrigins gets the token; a malformed entry is a TypeError at construction', async () => {
+    const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token', apiOrigins: [`${otherUrl}/`] });
+    await gh.login(email, GOOD_PASSWORD);
+    seen.length = 0;
+    const token = gh.accessToken;
+    await gh.fetch(`${otherUrl}/notes`);
+    assert.equal(seen[0]?.authorization, `Bearer ${token}`);
+    assert.throws(() => new GatehouseClient({ baseUrl: t.url, apiOrigins: ['api.example.com'] }), /apiOrigins/);
+  });
+});
+
 test('the client imports nothing from Node or the server at run time (it runs in browsers)', async () => {
   const { readdirSync, readFileSync } = await import('node:fs');
   const dir = new URL('../../src/client/', import.meta.url);
