@@ -96,7 +96,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
 
     let mailer = options.mailer;
     if (!mailer && config.mail.smtpUrl) {
-      const smtp = createSmtpMailer(config.mail.smtpUrl, mailFrom(config));
+      const smtp = createSmtpMailer(config.mail.smtpUrl, mailFrom(config), { unsafeAllowPlaintext: config.mail.unsafeAllowPlaintext });
       closers.push(() => smtp.close?.());
       mailer = smtp;
     }

@@ -170,8 +170,10 @@ export const configSchema = z
     /** Outgoing mail (verification, password reset, email change). */
     mail: z
       .object({
-        /** `smtp://user:pass@host:587` or `smtps://…`; null: the development mailer (log), localhost only. */
+        /** `smtp://user:pass@host:587` (STARTTLS required) or `smtps://…`; null: the development mailer (log), localhost only. */
         smtpUrl: z.string().nullable().default(null),
+        /** Lets `smtp://` send in clear when the server offers no STARTTLS. Off: no AUTH, no message. The server warns at start. */
+        unsafeAllowPlaintext: z.boolean().default(false),
         /** The From header; default `Gatehouse <no-reply@HOST>` from the public URL. */
         from: z.string().min(3).nullable().default(null),
         /** Delivery attempts per message before it is given up (each failure is audited). */
@@ -293,7 +295,8 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_RATE_LIMIT_IP_REQUESTS', path: ['rateLimits', 'ipRequests'], kind: 'int', doc: 'Requests to login, register, refresh, reauth and password change per client IP per window. Default 1000.' },
   { name: 'GATEHOUSE_RATE_LIMIT_IP_WINDOW', path: ['rateLimits', 'ipWindow'], kind: 'duration', doc: 'Window of the per-IP request budget. Default 15m.' },
   { name: 'GATEHOUSE_RATE_LIMIT_PREFIX', path: ['rateLimits', 'keyPrefix'], kind: 'string', doc: 'Key prefix of the rate-limit counters in Redis.' },
-  { name: 'GATEHOUSE_SMTP_URL', path: ['mail', 'smtpUrl'], kind: 'nullable-string', doc: 'SMTP server for outgoing mail, e.g. `smtp://user:pass@host:587`. Required unless the public URL is localhost (then mail goes to the log).' },
+  { name: 'GATEHOUSE_SMTP_URL', path: ['mail', 'smtpUrl'], kind: 'nullable-string', doc: 'SMTP server for outgoing mail: `smtp://user:pass@host:587` (STARTTLS required) or `smtps://user:pass@host:465` (implicit TLS). Required unless the public URL is localhost (then mail goes to the log).' },
+  { name: 'GATEHOUSE_UNSAFE_SMTP_PLAINTEXT', path: ['mail', 'unsafeAllowPlaintext'], kind: 'bool', doc: 'Lets an `smtp://` server without STARTTLS receive the SMTP credentials and the mail (reset and verification links) in clear. Off by default: `smtp://` requires STARTTLS, and a server that does not offer it gets no AUTH and no message (`smtps://` is TLS from the start). Only for a relay on the same host or a trusted private link; the server warns at start.' },
   { name: 'GATEHOUSE_MAIL_FROM', path: ['mail', 'from'], kind: 'nullable-string', doc: 'From address of outgoing mail, e.g. `Example <no-reply@example.com>`.' },
   { name: 'GATEHOUSE_MAIL_MAX_ATTEMPTS', path: ['mail', 'maxAttempts'], kind: 'int', doc: 'Delivery attempts per message before it is given up.' },
   { name: 'GATEHOUSE_MAIL_RETRY_BASE', path: ['mail', 'retryBase'], kind: 'duration', doc: 'First retry delay of a failed send; doubles per attempt.' },

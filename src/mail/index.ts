@@ -11,7 +11,7 @@ import { createSmtpMailer } from './smtp.js';
 import { pickLocale, renderMail } from './templates/index.js';
 
 export { createLogMailer } from './log-mailer.js';
-export { createSmtpMailer, describeSmtpUrl } from './smtp.js';
+export { createSmtpMailer, describeSmtpUrl, type SmtpOptions } from './smtp.js';
 export { Outbox, categorize, type MailFailure, type MailFailureCategory } from './outbox.js';
 export { pickLocale, renderMail } from './templates/index.js';
 
@@ -45,7 +45,7 @@ export interface ChosenMailer {
 /** SMTP when GATEHOUSE_SMTP_URL is set, otherwise the development mailer writing to `logger`. */
 export function mailerFromConfig(config: GatehouseConfig, logger: InfoLogger): ChosenMailer {
   if (config.mail.smtpUrl) {
-    const m = createSmtpMailer(config.mail.smtpUrl, mailFrom(config));
+    const m = createSmtpMailer(config.mail.smtpUrl, mailFrom(config), { unsafeAllowPlaintext: config.mail.unsafeAllowPlaintext });
     return { mailer: m, kind: 'smtp', describe: m.describe };
   }
   return { mailer: createLogMailer(logger), kind: 'log', describe: 'log' };

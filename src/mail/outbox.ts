@@ -47,11 +47,12 @@ export function categorize(e: unknown): { category: MailFailureCategory; permane
   const err = e as { code?: unknown; responseCode?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : '';
   const rc = typeof err?.responseCode === 'number' ? err.responseCode : 0;
+  // Before the reply code: a server answering STARTTLS with 5xx is a TLS problem to fix, not a refused message.
+  if (code === 'ETLS') return { category: 'tls', permanent: false };
   if (rc >= 500 && rc < 600) return { category: code === 'EAUTH' ? 'auth' : 'rejected', permanent: true };
   if (rc >= 400 && rc < 500) return { category: 'temporary', permanent: false };
   if (code === 'EAUTH') return { category: 'auth', permanent: false };
   if (code === 'ETIMEDOUT') return { category: 'timeout', permanent: false };
-  if (code === 'ETLS') return { category: 'tls', permanent: false };
   if (['ECONNECTION', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code)) return { category: 'connection', permanent: false };
   return { category: 'other', permanent: false };
 }

@@ -13,6 +13,9 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
   if (config.passwordHashing.unsafeAllowWeak) {
     warnings.push('GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING is set: password hashes are below OWASP minimums. Never use this in production.');
   }
+  if (config.mail.unsafeAllowPlaintext && config.mail.smtpUrl?.startsWith('smtp:')) {
+    warnings.push('GATEHOUSE_UNSAFE_SMTP_PLAINTEXT is set: if the SMTP server offers no STARTTLS, its password and every reset and verification link cross the network in clear.');
+  }
   if (!config.publicUrl.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(config.publicUrl)) {
     warnings.push(`GATEHOUSE_PUBLIC_URL (${config.publicUrl}) is not https: browsers will not send the Secure session cookie to it.`);
   }

@@ -27,7 +27,7 @@ async function startServer(config: GatehouseConfigInput = {}): Promise<MailServe
   const base = `http://localhost:${port}`;
   const t = await startTestServer({
     port,
-    config: { ...config, publicUrl: base, mail: { smtpUrl: smtp.url, retryBase: 50, maxAttempts: 8 }, lifecycle: { resendPerAccount: 1, ...(config.lifecycle ?? {}) } },
+    config: { ...config, publicUrl: base, mail: { smtpUrl: smtp.url, unsafeAllowPlaintext: true, retryBase: 50, maxAttempts: 8 }, lifecycle: { resendPerAccount: 1, ...(config.lifecycle ?? {}) } },
   });
   return {
     t,

@@ -23,6 +23,8 @@ export interface TestSmtp {
   port: number;
   url: string;
   messages: ReceivedMail[];
+  /** AUTH attempts received (only with `auth: true`), with the credentials as sent. */
+  auths: Array<{ method: string; username: string; password: string }>;
   /** Resolves the first message (received or yet to come) matching `pred`; rejects after `timeoutMs`. */
   waitFor(pred: (m: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -38,11 +40,27 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startSmtp(port = 0): Promise<TestSmtp> {
+/**
+ * The test server offers no STARTTLS (Gatehouse is configured with `mail.unsafeAllowPlaintext` to
+ * reach it; see `startMailServer`). With `auth: true` it also takes AUTH in clear, like a careless
+ * server would, and records what it was sent.
+ */
+export async function startSmtp(port = 0, opts: { auth?: boolean } = {}): Promise<TestSmtp> {
   const messages: ReceivedMail[] = [];
+  const auths: TestSmtp['auths'] = [];
   let waiters: Array<{ pred: (m: ReceivedMail) => boolean; resolve: (m: ReceivedMail) => void }> = [];
   const server = new SMTPServer({
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: opts.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    ...(opts.auth
+      ? {
+          allowInsecureAuth: true,
+          authOptional: true,
+          onAuth(auth, _session, callback) {
+            auths.push({ method: auth.method, username: auth.username ?? '', password: auth.password ?? '' });
+            callback(null, { user: auth.username ?? '' });
+          },
+        }
+      : {}),
     logger: false,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -65,6 +83,7 @@ export async function startSmtp(port = 0): Promise<TestSmtp> {
     port: bound,
     url: `smtp://127.0.0.1:${bound}`,
     messages,
+    auths,
     waitFor(pred, timeoutMs = 5000) {
       const hit = messages.find(pred);
       if (hit) return Promise.resolve(hit);
@@ -174,7 +193,8 @@ export interface MailTestServer {
 /** A Gatehouse server whose mail goes over SMTP to a test server on loopback (fast retries). */
 export async function startMailServer(config: GatehouseConfigInput = {}, smtpPort = 0, stores?: Stores): Promise<MailTestServer> {
   const smtp = await startSmtp(smtpPort);
-  const base: GatehouseConfigInput = { mail: { smtpUrl: smtp.url, retryBase: 50, maxAttempts: 8 } };
+  // The test server offers no STARTTLS, so these tests opt out of requiring it (test only).
+  const base: GatehouseConfigInput = { mail: { smtpUrl: smtp.url, unsafeAllowPlaintext: true, retryBase: 50, maxAttempts: 8 } };
   const t = await startTestServer({ config: mergeConfig(base, config), ...(stores ? { stores } : {}) });
   return {
     t,
