@@ -3,7 +3,6 @@
  * the environment. Each command validates config first and names a bad variable.
  */
 import { mkdirSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFromEnv, parseDuration, type GatehouseConfig } from '../config.js';
 import { compose } from '../compose.js';
@@ -11,13 +10,14 @@ import type { AuthCore } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
 import { createServerApp } from './app.js';
 import { createLogger } from './logger.js';
+import { readNewPassword } from './password-prompt.js';
 import { checkProductionConfig } from './preflight.js';
 
 const USAGE = `usage: gatehouse <command>
 
   serve [--workers N]          start the auth server (PORT, GATEHOUSE_* from the environment)
   migrate                      create or upgrade the database schema
-  user add EMAIL               create a user (password from stdin)
+  user add EMAIL               create a user (password typed without echo, or piped on stdin)
   user disable EMAIL           disable a user; every live session fails at once
   user enable EMAIL            re-enable a user
   user delete EMAIL            delete a user and everything of theirs
@@ -35,14 +35,8 @@ function out(line: string): void {
 }
 
 async function readPassword(): Promise<string> {
-  if (process.env.GATEHOUSE_NEW_USER_PASSWORD) return process.env.GATEHOUSE_NEW_USER_PASSWORD;
-  if (process.stdin.isTTY) process.stderr.write('password: ');
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  for await (const line of rl) {
-    rl.close();
-    return line;
-  }
-  throw new Error('no password on stdin');
+  if (process.env.GATEHOUSE_NEW_USER_PASSWORD !== undefined) throw new Error('GATEHOUSE_NEW_USER_PASSWORD is not read (the environment is visible to other processes): type the password at the prompt or pipe it on stdin');
+  return readNewPassword();
 }
 
 /** Runs one command against the composed core (the same stores, feed and rules as the server), then closes it. */
