@@ -10,7 +10,7 @@
  * app.get('/api/me', gh.authenticate, gh.requireAuth(), (req, res) => res.json(req.auth!.user));
  * ```
  */
-export { createGatehouse, makeErrorHandler, type Gatehouse, type GatehouseOptions, type RequestAuth, type GatehouseSessionData } from './http/express.js';
+export { createGatehouse, makeErrorHandler, type Gatehouse, type GatehouseOptions, type RequestAuth, type GatehouseSessionData, type AuthGuardOptions } from './http/express.js';
 export { resolveConfig, loadConfigFromEnv, parseDuration, ConfigError, ENV, type GatehouseConfig, type GatehouseConfigInput } from './config.js';
 export { GatehouseError, StoreUnavailableError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { AuthCore, type AuthContext, type LoginResult, type TokenGrant } from './core/auth.js';

@@ -18,9 +18,13 @@
  * own, so such a request cannot be forged cross-site (a page that sets it needs a CORS preflight).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatehouseConfig } from '../config.js';
 import { sendProblem } from './problem.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Whether a method changes state (and so must not be forgeable cross-site). */
+export const isUnsafeMethod = (method: string | undefined): boolean => UNSAFE.has(method ?? 'GET');
 
 export interface CsrfOptions {
   /** The public base URL; its origin is always allowed. */
@@ -40,11 +44,29 @@ function originHost(origin: string): string | null {
   }
 }
 
+/** The allowed origins of a deployment: its public URL's, the CSRF list and the CORS list. */
+export function csrfOptions(config: Pick<GatehouseConfig, 'publicUrl' | 'csrf' | 'cors'>): CsrfOptions {
+  return { publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] };
+}
+
 /** Returns a `before` hook: answers 403 and returns true when the request is refused. */
 export function csrfGuard(opts: CsrfOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const verdict = csrfVerdict(opts);
+  return (req, res) => {
+    if (verdict(req)) return false;
+    sendProblem(res, 'csrf_rejected');
+    return true;
+  };
+}
+
+/**
+ * The rule above as a predicate: true when the request may proceed. Application routes use it too,
+ * through the adapters' `requireAuth` / `authenticate` (see middleware.ts).
+ */
+export function csrfVerdict(opts: CsrfOptions): (req: IncomingMessage) => boolean {
   const allowed = new Set([new URL(opts.publicUrl).origin, ...(opts.allowedOrigins ?? [])].map((o) => o.toLowerCase()));
   const verdict = (req: IncomingMessage): boolean => {
-    if (!UNSAFE.has(req.method ?? 'GET')) return true;
+    if (!isUnsafeMethod(req.method)) return true;
     if (req.headers.authorization !== undefined) return true;
     const site = req.headers['sec-fetch-site'];
     const crossSite = site === 'cross-site' || site === 'same-site';
@@ -59,9 +81,5 @@ export function csrfGuard(opts: CsrfOptions): (req: IncomingMessage, res: Server
     const oh = originHost(origin);
     return typeof host === 'string' && oh !== null && oh === host.toLowerCase();
   };
-  return (req, res) => {
-    if (verdict(req)) return false;
-    sendProblem(res, 'csrf_rejected');
-    return true;
-  };
+  return verdict;
 }

@@ -18,6 +18,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router as ExpressRouter } from 'express';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
 import { respondError } from './handler.js';
+import type { AuthGuardOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface Gatehouse extends GatehouseCoreHandle {
@@ -25,13 +26,19 @@ export interface Gatehouse extends GatehouseCoreHandle {
   router: ExpressRouter;
   /** Mount at the root: `/.well-known/jwks.json`, `/.well-known/openid-configuration` and `/.well-known/gatehouse-revocations`. */
   wellKnown: ExpressRouter;
-  /** Sets `req.auth` from a bearer token or the session cookie; leaves it undefined otherwise. */
-  authenticate: RequestHandler;
   /**
-   * 401 problem unless the request carries a valid credential. Authenticates by itself, so
-   * `app.get('/x', gh.requireAuth(), handler)` is enough; after `authenticate` it only decides.
+   * Sets `req.auth` from a bearer token or the session cookie; leaves it undefined otherwise. A
+   * cookie POST/PUT/PATCH/DELETE from another site (the CSRF rule) is left signed out.
    */
-  requireAuth: () => RequestHandler;
+  authenticate: RequestHandler;
+  /** `authenticate` with per-route options, e.g. `gh.authenticateWith({ csrf: false })`. */
+  authenticateWith: (options: AuthGuardOptions) => RequestHandler;
+  /**
+   * 401 problem unless the request carries a valid credential; 403 `csrf_rejected` for a cookie
+   * POST/PUT/PATCH/DELETE from another site (`{ csrf: false }` turns that check off for the route).
+   * Authenticates by itself, so `app.get('/x', gh.requireAuth(), handler)` is enough.
+   */
+  requireAuth: (options?: AuthGuardOptions) => RequestHandler;
   /** Maps errors (Gatehouse's and any other) to RFC 9457 problems; mount last. */
   errorHandler: ErrorRequestHandler;
 }
@@ -59,26 +66,27 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   const wellKnown = express.Router();
   wellKnown.use((req, res, next) => gh.wellKnownHandler(req, res, next));
 
-  const authenticate: RequestHandler = (req, res, next) => {
+  const authenticateWith = (options?: AuthGuardOptions): RequestHandler => (req, res, next) => {
     // The steady state is decided from the caches synchronously: no promise, no extra tick.
-    if (gh.authenticator.authenticateCached(req)) return next();
-    gh.authenticator.authenticate(req, res).then(() => next(), next);
+    if (gh.authenticator.authenticateCached(req, options)) return next();
+    gh.authenticator.authenticate(req, res, options).then(() => next(), next);
   };
+  const authenticate = authenticateWith();
   // Authenticates by itself when `authenticate` has not run, so one middleware protects a route
-  // (one Express layer fewer per request); after `authenticate` it only decides.
-  const requireAuth = (): RequestHandler => (req, res, next) => {
-    if (req.auth) return next();
+  // (one Express layer fewer per request); after `authenticate` it only decides (and applies its
+  // own CSRF option).
+  const requireAuth = (options?: AuthGuardOptions): RequestHandler => (req, res, next) => {
     const decide = () => {
       if (req.auth) next();
       else gh.authenticator.reject(req, res);
     };
-    if (gh.authenticator.authenticateCached(req)) return decide();
-    gh.authenticator.authenticate(req, res).then(decide, next);
+    if (gh.authenticator.authenticateCached(req, options)) return decide();
+    gh.authenticator.authenticate(req, res, options).then(decide, next);
   };
 
-  return { ...gh, router, wellKnown, authenticate, requireAuth, errorHandler };
+  return { ...gh, router, wellKnown, authenticate, authenticateWith, requireAuth, errorHandler };
 }
 
 export type { GatehouseOptions } from './gatehouse.js';
-export type { RequestAuth, GatehouseSessionData } from './middleware.js';
+export type { RequestAuth, GatehouseSessionData, AuthGuardOptions } from './middleware.js';
 export type { LegacyOptions } from './legacy.js';

@@ -15,15 +15,23 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
+import type { AuthGuardOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface GatehouseFastify extends GatehouseCoreHandle {
   /** Register with `app.register(gh.plugin)`; routes under `basePath` and `/.well-known/`. */
   plugin: (app: FastifyInstance) => Promise<void>;
-  /** preHandler: authenticates (sets `request.raw.auth`) and answers 401 when there is no valid credential. */
+  /**
+   * preHandler: authenticates (sets `request.raw.auth`) and answers 401 when there is no valid
+   * credential, 403 `csrf_rejected` for a cookie POST/PUT/PATCH/DELETE from another site.
+   */
   requireAuth: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** preHandler: authenticates if a credential is present, never answers. */
+  /** `requireAuth` with per-route options: `{ preHandler: gh.requireAuthWith({ csrf: false }) }`. */
+  requireAuthWith: (options: AuthGuardOptions) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** preHandler: authenticates if a credential is present, never answers (a cross-site cookie POST stays signed out). */
   authenticate: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>;
+  /** `authenticate` with per-route options. */
+  authenticateWith: (options: AuthGuardOptions) => (req: FastifyRequest, reply?: FastifyReply) => Promise<void>;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -44,17 +52,15 @@ export async function createGatehouseFastify(options: GatehouseOptions = {}): Pr
       scope.route({ method: [...METHODS], url: '/.well-known/*', handler: serve(gh.wellKnownHandler) });
     });
   };
-  return {
-    ...gh,
-    plugin,
-    async authenticate(req, reply) {
-      await gh.authenticator.authenticate(req.raw, reply?.raw);
-    },
-    async requireAuth(req, reply) {
-      await gh.authenticator.authenticate(req.raw, reply.raw);
-      if (req.raw.auth) return;
-      reply.hijack();
-      gh.authenticator.reject(req.raw, reply.raw);
-    },
+  const authenticateWith = (options?: AuthGuardOptions) => async (req: FastifyRequest, reply?: FastifyReply) => {
+    await gh.authenticator.authenticate(req.raw, reply?.raw, options);
   };
+  const requireAuthWith = (options?: AuthGuardOptions) => async (req: FastifyRequest, reply: FastifyReply) => {
+    await gh.authenticator.authenticate(req.raw, reply.raw, options);
+    if (req.raw.auth) return;
+    reply.hijack();
+    gh.authenticator.reject(req.raw, reply.raw);
+  };
+  return { ...gh, plugin, authenticate: authenticateWith(), authenticateWith, requireAuth: requireAuthWith(), requireAuthWith };
 }
+export type { AuthGuardOptions } from './middleware.js';

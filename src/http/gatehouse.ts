@@ -8,7 +8,7 @@ import type { GatehouseConfig } from '../config.js';
 import type { AuthCore } from '../core/auth.js';
 import type { Outbox } from '../mail/index.js';
 import { corsPolicy } from './cors.js';
-import { csrfGuard } from './csrf.js';
+import { csrfGuard, csrfOptions } from './csrf.js';
 import { createHandler, type HandlerOptions, type NodeHandler } from './handler.js';
 import { LegacyCookies } from './legacy.js';
 import { compileTrust, type TrustFn } from './meta.js';
@@ -64,7 +64,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
   lifecycleRoutes(routes, ctx);
-  const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
+  const csrf = csrfGuard(csrfOptions(config));
   const common = {
     router: routes,
     authenticator,

@@ -20,7 +20,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { RequestAuth } from './middleware.js';
+import type { AuthGuardOptions, RequestAuth } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export type GatehouseHonoEnv = { Bindings: HttpBindings; Variables: { auth: RequestAuth } };
@@ -28,10 +28,17 @@ export type GatehouseHonoEnv = { Bindings: HttpBindings; Variables: { auth: Requ
 export interface GatehouseHono extends GatehouseCoreHandle {
   /** Mount with `app.route('/', gh.app)`: routes under `basePath` and `/.well-known/`. */
   app: Hono<GatehouseHonoEnv>;
-  /** Sets `c.get('auth')` when a valid credential is present. */
+  /** Sets `c.get('auth')` when a valid credential is present (a cross-site cookie POST stays signed out). */
   authenticate: MiddlewareHandler<GatehouseHonoEnv>;
-  /** Like `authenticate`, and answers 401 when there is no valid credential. */
+  /** `authenticate` with per-route options, e.g. `gh.authenticateWith({ csrf: false })`. */
+  authenticateWith: (options: AuthGuardOptions) => MiddlewareHandler<GatehouseHonoEnv>;
+  /**
+   * Like `authenticate`, and answers 401 when there is no valid credential, 403 `csrf_rejected` for a
+   * cookie POST/PUT/PATCH/DELETE from another site.
+   */
   requireAuth: MiddlewareHandler<GatehouseHonoEnv>;
+  /** `requireAuth` with per-route options: `app.post('/hook', gh.requireAuthWith({ csrf: false }), …)`. */
+  requireAuthWith: (options: AuthGuardOptions) => MiddlewareHandler<GatehouseHonoEnv>;
 }
 
 function raw(c: { env: HttpBindings }): { req: IncomingMessage; res: ServerResponse } {
@@ -51,15 +58,15 @@ export async function createGatehouseHono(options: GatehouseOptions = {}): Promi
   app.all(`${gh.basePath}/*`, serve(gh.prefixedAuthHandler));
   app.all('/.well-known/*', serve(gh.wellKnownHandler));
 
-  const authenticate: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
+  const authenticateWith = (options?: AuthGuardOptions): MiddlewareHandler<GatehouseHonoEnv> => async (c, next) => {
     const { req, res } = raw(c);
-    await gh.authenticator.authenticate(req, res);
+    await gh.authenticator.authenticate(req, res, options);
     if (req.auth) c.set('auth', req.auth);
     await next();
   };
-  const requireAuth: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
+  const requireAuthWith = (options?: AuthGuardOptions): MiddlewareHandler<GatehouseHonoEnv> => async (c, next) => {
     const { req, res } = raw(c);
-    await gh.authenticator.authenticate(req, res);
+    await gh.authenticator.authenticate(req, res, options);
     if (!req.auth) {
       gh.authenticator.reject(req, res);
       return RESPONSE_ALREADY_SENT;
@@ -67,5 +74,6 @@ export async function createGatehouseHono(options: GatehouseOptions = {}): Promi
     c.set('auth', req.auth);
     await next();
   };
-  return { ...gh, app, authenticate, requireAuth };
+  return { ...gh, app, authenticate: authenticateWith(), authenticateWith, requireAuth: requireAuthWith(), requireAuthWith };
 }
+export type { AuthGuardOptions } from './middleware.js';

@@ -1,11 +1,20 @@
 /**
  * Authentication of a request from a bearer token or the session cookie, framework-neutral (node:http
  * request and response), plus the 401 answer in the form that fits the credential presented.
+ *
+ * Cross-site request forgery on application routes: a POST, PUT, PATCH or DELETE that would be
+ * authenticated by a cookie (ours, or the old session cookie during a migration) passes the same
+ * Origin / Sec-Fetch-Site rule as Gatehouse's own routes (csrf.ts). A request the rule refuses is
+ * treated as carrying no cookie at all — as a `SameSite=Strict` cookie would be — and is marked
+ * `authFailure = 'csrf_rejected'`: `requireAuth` answers it 403 `csrf_rejected`, `authenticate` lets it
+ * through signed out. Bearer requests are not checked (a page cannot forge the header). A route opts
+ * out with `{ csrf: false }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthContext, AuthCore } from '../core/auth.js';
 import { SessionDataHandle } from '../core/session-data.js';
 import { clearCookie, readCookie } from './cookies.js';
+import { csrfOptions, csrfVerdict, isUnsafeMethod } from './csrf.js';
 import type { LegacyCookies } from './legacy.js';
 import { sendProblem } from './problem.js';
 
@@ -23,8 +32,18 @@ declare module 'node:http' {
     /** Set by `authenticate` when the request carries a valid session cookie or bearer token. */
     auth?: RequestAuth;
     /** Why authentication failed, when a credential was presented. */
-    authFailure?: 'invalid_token' | 'invalid_session';
+    authFailure?: 'invalid_token' | 'invalid_session' | 'csrf_rejected';
   }
+}
+
+/** Per-route options of `requireAuth` / `authenticate`. */
+export interface AuthGuardOptions {
+  /**
+   * Apply the cross-site request check to cookie-authenticated POST, PUT, PATCH and DELETE requests
+   * (default true). `false` only for a route that must take cookie-authenticated requests from other
+   * sites and protects itself some other way.
+   */
+  csrf?: boolean;
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -68,6 +87,7 @@ class AuthOnRequest implements RequestAuth {
 
 export class Authenticator {
   private readonly cookieName: string;
+  private readonly sameSite: (req: IncomingMessage) => boolean;
 
   constructor(
     private readonly core: AuthCore,
@@ -76,6 +96,26 @@ export class Authenticator {
     private readonly legacy: LegacyCookies | null = null,
   ) {
     this.cookieName = core.config.session.cookieName;
+    this.sameSite = csrfVerdict(csrfOptions(core.config));
+  }
+
+  /**
+   * Marks a forged-looking request (unsafe method, no Authorization, a session cookie, refused by the
+   * CSRF rule) and returns true, dropping any auth an earlier middleware set from that cookie: each
+   * guard applies its own route's rule. A route that opted out clears an earlier mark and returns false.
+   */
+  private crossSite(req: IncomingMessage, opts: AuthGuardOptions | undefined): boolean {
+    if (opts?.csrf === false) {
+      if (req.authFailure === 'csrf_rejected') req.authFailure = undefined;
+      return false;
+    }
+    if (!isUnsafeMethod(req.method) || req.headers.authorization !== undefined) return false;
+    if (req.authFailure === 'csrf_rejected') return true;
+    const cookie = readCookie(req, this.cookieName).length > 0 || (this.legacy !== null && this.legacy.present(req));
+    if (!cookie || this.sameSite(req)) return false;
+    req.auth = undefined;
+    req.authFailure = 'csrf_rejected';
+    return true;
   }
 
   private withData(ctx: AuthContext): RequestAuth {
@@ -86,7 +126,8 @@ export class Authenticator {
    * The steady state without I/O or a promise: decides from the in-process caches when it can (the
    * same checks as `authenticate`) and returns true; false when `authenticate` must run.
    */
-  authenticateCached(req: IncomingMessage): boolean {
+  authenticateCached(req: IncomingMessage, opts?: AuthGuardOptions): boolean {
+    if (this.crossSite(req, opts)) return true;
     if (req.auth !== undefined || req.authFailure !== undefined) return true;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
@@ -111,8 +152,8 @@ export class Authenticator {
    * With migration on and `res` given, a request with neither but a valid old session cookie gets a
    * Gatehouse session in its place (cookies set on `res`).
    */
-  async authenticate(req: IncomingMessage, res?: ServerResponse): Promise<void> {
-    if (this.authenticateCached(req)) return;
+  async authenticate(req: IncomingMessage, res?: ServerResponse, opts?: AuthGuardOptions): Promise<void> {
+    if (this.authenticateCached(req, opts)) return;
     const bearer = bearerToken(req);
     if (bearer !== undefined) {
       const ctx = bearer === null ? null : await this.core.sessions.authenticateBearer(bearer);
@@ -133,8 +174,12 @@ export class Authenticator {
     else req.authFailure = 'invalid_session';
   }
 
-  /** The 401: `invalid_token` + WWW-Authenticate for bearer requests, `unauthenticated` otherwise. */
+  /**
+   * The 401: `invalid_token` + WWW-Authenticate for bearer requests, `unauthenticated` otherwise; or
+   * 403 `csrf_rejected` for a cookie request the CSRF rule refused.
+   */
   reject(req: IncomingMessage, res: ServerResponse): void {
+    if (req.authFailure === 'csrf_rejected') return sendProblem(res, 'csrf_rejected');
     if (req.authFailure === 'invalid_token') return sendProblem(res, 'invalid_token');
     if (req.authFailure === 'invalid_session') clearCookie(res, this.cookieName, { path: '/', sameSite: 'Lax' });
     sendProblem(res, 'unauthenticated');

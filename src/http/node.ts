@@ -17,15 +17,20 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { RequestAuth } from './middleware.js';
+import type { AuthGuardOptions, RequestAuth } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface GatehouseNode extends GatehouseCoreHandle {
   /** Serves Gatehouse's own routes; returns false (without answering) for any other path. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Authenticates a request to one of your routes; resolves its auth or undefined. Pass `res` so a migrated old session can set its cookie. */
-  authenticate(req: IncomingMessage, res?: ServerResponse): Promise<RequestAuth | undefined>;
-  /** Answers 401 in the form that fits the credential presented. */
+  /**
+   * Authenticates a request to one of your routes; resolves its auth or undefined. Pass `res` so a
+   * migrated old session can set its cookie. A cookie POST/PUT/PATCH/DELETE from another site (the
+   * CSRF rule) resolves undefined, and `reject` answers it 403 `csrf_rejected`; `{ csrf: false }`
+   * turns the check off for the route.
+   */
+  authenticate(req: IncomingMessage, res?: ServerResponse, options?: AuthGuardOptions): Promise<RequestAuth | undefined>;
+  /** Answers 401 in the form that fits the credential presented (403 `csrf_rejected` for a cross-site cookie request). */
   reject(req: IncomingMessage, res: ServerResponse): void;
 }
 
@@ -46,8 +51,8 @@ export async function createGatehouseNode(options: GatehouseOptions = {}): Promi
       }
       return false;
     },
-    async authenticate(req, res) {
-      await gh.authenticator.authenticate(req, res);
+    async authenticate(req, res, options) {
+      await gh.authenticator.authenticate(req, res, options);
       return req.auth;
     },
     reject(req, res) {
@@ -55,3 +60,4 @@ export async function createGatehouseNode(options: GatehouseOptions = {}): Promi
     },
   };
 }
+export type { AuthGuardOptions } from './middleware.js';

@@ -17,6 +17,20 @@ runAdapterSuite('Express', async (opts) => {
   app.get('/api/public', (_req, res) => {
     res.json({ ok: true });
   });
+  // Unsafe application routes (the CSRF rule on cookie requests), taking form bodies like any app.
+  app.use('/api', express.urlencoded({ extended: false }));
+  app.post('/api/notes', gh.requireAuth(), (req, res) => {
+    res.json({ saved: true, id: req.auth!.user.id });
+  });
+  app.delete('/api/notes', gh.requireAuth(), (req, res) => {
+    res.json({ saved: true, id: req.auth!.user.id });
+  });
+  app.post('/api/webhook', gh.requireAuth({ csrf: false }), (req, res) => {
+    res.json({ saved: true, id: req.auth!.user.id });
+  });
+  app.post('/api/greeting', gh.authenticate, (req, res) => {
+    res.json({ signed_in: req.auth !== undefined });
+  });
   app.use(gh.errorHandler);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

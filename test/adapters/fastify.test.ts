@@ -12,6 +12,11 @@ runAdapterSuite('Fastify', async (opts) => {
     return { id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId };
   });
   app.get('/api/public', async () => ({ ok: true }));
+  // Unsafe application routes (the CSRF rule on cookie requests), taking form bodies like any app.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.route({ method: ['POST', 'DELETE'], url: '/api/notes', preHandler: gh.requireAuth, handler: async (req) => ({ saved: true, id: req.raw.auth!.user.id }) });
+  app.post('/api/webhook', { preHandler: gh.requireAuthWith({ csrf: false }) }, async (req) => ({ saved: true, id: req.raw.auth!.user.id }));
+  app.post('/api/greeting', { preHandler: gh.authenticate }, async (req) => ({ signed_in: req.raw.auth !== undefined }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,

@@ -14,6 +14,10 @@ runAdapterSuite('Hono', async (opts) => {
     return c.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
   });
   app.get('/api/public', (c) => c.json({ ok: true }));
+  // Unsafe application routes (the CSRF rule on cookie requests).
+  app.on(['POST', 'DELETE'], '/api/notes', gh.requireAuth, (c) => c.json({ saved: true, id: c.get('auth').user.id }));
+  app.post('/api/webhook', gh.requireAuthWith({ csrf: false }), (c) => c.json({ saved: true, id: c.get('auth').user.id }));
+  app.post('/api/greeting', gh.authenticate, (c) => c.json({ signed_in: c.get('auth') !== undefined }));
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
   });

@@ -18,6 +18,13 @@ runAdapterSuite('node:http', async (opts) => {
       return json(res, 200, { id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
     }
     if (req.method === 'GET' && path === '/api/public') return json(res, 200, { ok: true });
+    // Unsafe application routes (the CSRF rule on cookie requests).
+    if ((req.method === 'POST' && (path === '/api/notes' || path === '/api/webhook')) || (req.method === 'DELETE' && path === '/api/notes')) {
+      const a = await gh.authenticate(req, res, path === '/api/webhook' ? { csrf: false } : {});
+      if (!a) return gh.reject(req, res);
+      return json(res, 200, { saved: true, id: a.user.id });
+    }
+    if (req.method === 'POST' && path === '/api/greeting') return json(res, 200, { signed_in: (await gh.authenticate(req, res)) !== undefined });
     json(res, 404, { error: 'not found' });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

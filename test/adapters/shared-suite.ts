@@ -4,8 +4,12 @@
  * way. Each adapter's test file only says how to boot Gatehouse through that adapter.
  *
  * Every adapter app mounts Gatehouse at `/auth` (plus `/.well-known/*`) and serves:
- *   GET /api/profile  protected by the adapter's requireAuth/authenticate → `{ id, email, mode, session_id }`
- *   GET /api/public   an ordinary route of the framework → `{ ok: true }`
+ *   GET /api/profile    protected by the adapter's requireAuth/authenticate → `{ id, email, mode, session_id }`
+ *   GET /api/public     an ordinary route of the framework → `{ ok: true }`
+ *   POST, DELETE /api/notes  requireAuth with its defaults → `{ saved: true, id }`
+ *   POST /api/webhook   requireAuth with `{ csrf: false }` → `{ saved: true, id }`
+ *   POST /api/greeting  authenticate (signing in optional) → `{ signed_in }`
+ * The POST routes accept form bodies (application/x-www-form-urlencoded), as an application would.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -184,6 +188,67 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
       const r = await new Client(url).req('GET', '/api/profile', { headers: { cookie: `${SESSION_COOKIE}=forged.value` } });
       assertProblem(r, 401, 'unauthenticated');
       assert.ok(r.headers.getSetCookie().some((s) => s.startsWith(`${SESSION_COOKIE}=`)));
+    });
+
+    describe('CSRF on application routes', () => {
+      const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+      const EVIL = 'https://evil.example';
+      let cookie: Client;
+      let userId: string;
+      let access: string;
+      before(async () => {
+        cookie = new Client(url);
+        const login = await cookie.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+        assert.equal(login.status, 200, login.text);
+        userId = login.body.user.id;
+        access = (await tokenLogin()).r.body.access_token;
+      });
+      const post = (path: string, headers: Record<string, string>, c = cookie) => c.req('POST', path, { body: 'title=pwned', headers: { ...FORM, ...headers } });
+
+      test('a cross-site form post with the session cookie gets 403 csrf_rejected from requireAuth', async () => {
+        assertProblem(await post('/api/notes', { origin: EVIL, 'sec-fetch-site': 'cross-site' }), 403, 'csrf_rejected');
+        assertProblem(await post('/api/notes', { origin: EVIL }), 403, 'csrf_rejected');
+        assertProblem(await post('/api/notes', { origin: 'null' }), 403, 'csrf_rejected');
+        // No Origin, but the browser says the request came from another site (a sibling subdomain is same-site).
+        assertProblem(await post('/api/notes', { 'sec-fetch-site': 'same-site' }), 403, 'csrf_rejected');
+        assertProblem(await cookie.req('DELETE', '/api/notes', { headers: { origin: EVIL } }), 403, 'csrf_rejected');
+        assert.equal((await cookie.req('DELETE', '/api/notes', { headers: { origin: url } })).status, 200);
+        // The session itself is untouched.
+        assert.equal((await cookie.req('GET', '/api/profile')).status, 200);
+      });
+
+      test('the same post from the same origin, or from a non-browser client (no Origin, no Sec-Fetch-Site), gets 200', async () => {
+        const same = await post('/api/notes', { origin: url, 'sec-fetch-site': 'same-origin' });
+        assert.equal(same.status, 200, same.text);
+        assert.deepEqual(same.body, { saved: true, id: userId });
+        const curl = await post('/api/notes', {});
+        assert.equal(curl.status, 200, curl.text);
+      });
+
+      test('a cross-site request with a bearer token is allowed (a page cannot forge the header)', async () => {
+        const r = await new Client(url).req('POST', '/api/notes', { body: 'title=x', bearer: access, headers: { ...FORM, origin: EVIL, 'sec-fetch-site': 'cross-site' } });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.id, userId);
+      });
+
+      test('a route that turned the check off takes the cross-site cookie post', async () => {
+        const r = await post('/api/webhook', { origin: EVIL, 'sec-fetch-site': 'cross-site' });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.body.id, userId);
+      });
+
+      test('authenticate leaves a cross-site cookie post signed out, and a same-origin one signed in', async () => {
+        const cross = await post('/api/greeting', { origin: EVIL, 'sec-fetch-site': 'cross-site' });
+        assert.equal(cross.status, 200, cross.text);
+        assert.deepEqual(cross.body, { signed_in: false });
+        const same = await post('/api/greeting', { origin: url });
+        assert.deepEqual(same.body, { signed_in: true });
+      });
+
+      test('safe methods and requests without a credential are not affected', async () => {
+        assert.equal((await cookie.req('GET', '/api/profile', { headers: { origin: EVIL, 'sec-fetch-site': 'cross-site' } })).status, 200);
+        assertProblem(await new Client(url).req('POST', '/api/notes', { body: 'x=1', headers: { ...FORM, origin: EVIL } }), 401, 'unauthenticated');
+      });
     });
 
     test('an ordinary route of the framework is untouched', async () => {
