@@ -1,7 +1,8 @@
 /**
  * Brute-force limits for the credential endpoints (login, register, refresh, reauth, password
  * change), on `rate-limiter-flexible`: counters in process memory, or in Redis when one is given so
- * that every instance shares them.
+ * that every instance shares them, or — in the workers of `gatehouse serve --workers N` without
+ * Redis — in the cluster's primary process (rate-limit-cluster.ts), so that the workers share them.
  *
  * Three budgets:
  * - per account (the canonical email, hashed): each password attempt is counted *before* the
@@ -22,6 +23,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { GatehouseConfig } from '../config.js';
 import { normalizeEmail } from '../core/email.js';
 import { GatehouseError, StoreUnavailableError } from '../errors.js';
+import { clusterLimiter } from './rate-limit-cluster.js';
 
 export type RateLimitSettings = GatehouseConfig['rateLimits'];
 
@@ -100,7 +102,8 @@ export function createRateLimits(settings: RateLimitSettings, opts: RateLimitOpt
   if (!settings.enabled) return noRateLimits;
   const make = (name: string, points: number, durationMs: number, blockMs: number): RateLimiterAbstract => {
     const base = { keyPrefix: `${settings.keyPrefix}${name}`, points, duration: secs(durationMs), blockDuration: blockMs > 0 ? secs(blockMs) : 0 };
-    return opts.redis ? new RateLimiterRedis({ ...base, storeClient: opts.redis }) : new RateLimiterMemory(base);
+    if (opts.redis) return new RateLimiterRedis({ ...base, storeClient: opts.redis });
+    return clusterLimiter(base) ?? new RateLimiterMemory(base);
   };
   const account = make('acct', settings.accountAttempts, settings.accountWindow, settings.accountBlock);
   const ipFailures = make('ipf', settings.ipFailures, settings.ipFailureWindow, settings.ipFailureWindow);

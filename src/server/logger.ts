@@ -12,6 +12,7 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  const opts = { level, base: { service: 'gatehouse' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  // The pid tells the workers of `serve --workers N` apart in one log.
+  const opts = { level, base: { service: 'gatehouse', pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   return destination ? pino(opts, destination) : pino(opts);
 }

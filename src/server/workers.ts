@@ -1,15 +1,21 @@
 /**
  * `gatehouse serve --workers N`: node:cluster forks N workers sharing the port. Workers share state
- * only through the stores (and their change feed), exactly like separate instances behind a balancer.
+ * through the stores (and their change feed), exactly like separate instances behind a balancer —
+ * and, without Redis, the brute-force counters through the primary (rate-limit-cluster.ts), which
+ * would otherwise be per worker and multiply every limit by N.
  * A worker that dies is replaced; SIGTERM/SIGINT stop every worker gracefully.
  */
 import cluster from 'node:cluster';
+import { serveClusterCounters, useClusterCounters } from '../http/rate-limit-cluster.js';
 
 export async function runCluster(workers: number, startWorker: () => Promise<void>): Promise<number> {
   if (!cluster.isPrimary) {
+    // Workers with Redis count there (createRateLimits prefers it); without, in the primary.
+    useClusterCounters();
     await startWorker();
     return 0;
   }
+  serveClusterCounters();
   let stopping = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < workers; i++) fork();

@@ -1,6 +1,7 @@
 /**
  * `gatehouse serve --workers N`: N worker processes share one port and serve; a worker that dies
- * is replaced; SIGTERM stops them all and the primary exits 0.
+ * is replaced; SIGTERM stops them all and the primary exits 0. Without Redis, the brute-force
+ * counters are shared by the workers (kept in the primary), so N workers do not multiply a limit.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -84,6 +85,84 @@ test('serve --workers 2 starts two workers that share the port, replaces one tha
       }
     };
     assert.deepEqual(last.filter(alive), [], 'no worker is left');
+  } finally {
+    await stopProcess(primary, 5000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Starts `gatehouse serve --workers N` on a SQLite file in `dir` (no Redis), logging to `dir`/serve.log. */
+function serveWorkers(n: number, dir: string, port: number, extraEnv: Record<string, string> = {}) {
+  const command = serverCommand();
+  const logPath = join(dir, 'serve.log');
+  const fd = openSync(logPath, 'a');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GATEHOUSE_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS') env[k] = v;
+  const primary = spawn(command[0]!, [...command.slice(1), 'serve', '--workers', String(n)], {
+    cwd: ROOT,
+    env: {
+      ...env,
+      PORT: String(port),
+      GATEHOUSE_HOST: '127.0.0.1',
+      GATEHOUSE_DATABASE_URL: `sqlite:${join(dir, 'gh.db')}`,
+      GATEHOUSE_DATA_DIR: dir,
+      GATEHOUSE_PUBLIC_URL: `http://localhost:${port}`,
+      GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING: 'true',
+      GATEHOUSE_PASSWORD_HASH_MEMORY: '1024',
+      GATEHOUSE_PASSWORD_HASH_TIME: '1',
+      GATEHOUSE_LOG_LEVEL: 'info',
+      ...extraEnv,
+    },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  return { primary, log: () => readFileSync(logPath, 'utf8') };
+}
+
+test('serve --workers 4 without Redis: the per-account limit (10) holds across workers — 10 × 401, then 429, also after a worker is replaced', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-rl-'));
+  const port = await freePort();
+  const { primary, log } = serveWorkers(4, dir, port, { GATEHOUSE_RATE_LIMIT_ACCOUNT_ATTEMPTS: '10' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('four workers', async () => childrenOf(primary.pid!).length === 4, 30_000, 100).catch((e) => {
+      throw new Error(`${(e as Error).message}; log: ${log().slice(-1500)}`);
+    });
+    // Every worker must be listening before the count starts, or the first requests all land on one.
+    await waitFor('every worker to listen', async () => (log().match(/gatehouse listening/g) ?? []).length >= 4, 30_000, 100);
+    const email = `workers${process.pid}@example.com`;
+    const reg = await http(`${base}/auth/register`, { method: 'POST', body: { email, password: 'correct horse battery staple' }, headers: { connection: 'close' } });
+    assert.equal(reg.status, 201, reg.body);
+
+    // 60 wrong passwords, each on a fresh connection: the primary deals connections round-robin.
+    const statuses: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = await http(`${base}/auth/login`, { method: 'POST', body: { email, password: `wrong password number ${i}` }, headers: { connection: 'close' } });
+      statuses.push(r.status);
+    }
+    const firstLimited = statuses.indexOf(429);
+    const unauthorizedBefore = statuses.slice(0, firstLimited < 0 ? statuses.length : firstLimited).filter((s) => s === 401).length;
+    process.stdout.write(`# workers: ${unauthorizedBefore} × 401 before the first 429 (limit 10, 4 workers)\n`);
+    assert.equal(unauthorizedBefore, 10, `statuses: ${statuses.join(' ')}`);
+    assert.deepEqual(new Set(statuses.slice(10)), new Set([429]), `statuses: ${statuses.join(' ')}`);
+
+    // The logins really were spread over the workers (pino writes each worker's pid on its lines).
+    // (Express logs the path below the /auth mount.)
+    const pids = new Set(log().split('\n').filter((l) => l.includes('"method":"POST","path":"/login"')).map((l) => JSON.parse(l).pid as number));
+    assert.ok(pids.size >= 3, `logins reached ${pids.size} worker(s)`);
+
+    // A replaced worker does not start from zero: the counts live in the primary.
+    const victim = childrenOf(primary.pid!)[0]!;
+    process.kill(victim, 'SIGKILL');
+    await waitFor('a replacement worker', async () => {
+      const now = childrenOf(primary.pid!);
+      return now.length === 4 && !now.includes(victim);
+    }, 20_000, 100);
+    await waitFor('the replacement to listen', async () => (log().match(/gatehouse listening/g) ?? []).length >= 5, 30_000, 100);
+    for (let i = 0; i < 8; i++) {
+      const r = await http(`${base}/auth/login`, { method: 'POST', body: { email, password: 'correct horse battery staple' }, headers: { connection: 'close' } });
+      assert.equal(r.status, 429, 'throttled on every worker, even for the right password');
+    }
   } finally {
     await stopProcess(primary, 5000);
     rmSync(dir, { recursive: true, force: true });
