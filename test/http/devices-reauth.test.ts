@@ -34,7 +34,8 @@ for (const mode of ['cookie', 'bearer'] as const) {
   describe(`re-authentication (${mode} caller)`, () => {
     let t: TestServer;
     before(async () => {
-      t = await startTestServer({ config: { reauthWindow: WINDOW } });
+      // Access tokens outlive two windows here, so the bearer caller meets the window running out, not its token.
+      t = await startTestServer({ config: { reauthWindow: WINDOW, token: { accessTtl: 4 * WINDOW } } });
     });
     after(() => t.close());
 
