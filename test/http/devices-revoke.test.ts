@@ -1,6 +1,7 @@
 /** Ending sessions: DELETE /auth/sessions/:id, POST /auth/logout-others, POST /auth/logout-all, in both modes. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { PasswordHasher } from '../../src/core/passwords.js';
 import { MAX_USER_ID_LENGTH, RANDOM_ID_LENGTH } from '../../src/ids.js';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 import { bearerStatus, cookieLogin, cookieStatus, listIds, refreshStatus, register, tokenLogin } from '../support/flows.js';
@@ -41,10 +42,10 @@ describe('ending sessions', () => {
 
   test('a user with the longest user id (64 characters) can end a session by its 86-character handle', async () => {
     const email = uniqueEmail('longid');
-    const core = t.srv.gatehouse.core;
+    const hasher = new PasswordHasher(t.srv.gatehouse.config.passwordHashing);
     // A user id from elsewhere (an imported account), as long as ids may name: 64 base64url characters.
     const id = 'U'.repeat(MAX_USER_ID_LENGTH - 6) + 'xY-_09';
-    assert.ok(await t.stores.users.createUser({ id, email, emailCanonical: email, passwordHash: await core.hasher.hash(GOOD_PASSWORD), createdAt: t.clock.now(), disabledAt: null, emailVerifiedAt: null }));
+    assert.ok(await t.stores.users.createUser({ id, email, emailCanonical: email, passwordHash: await hasher.hash(GOOD_PASSWORD), createdAt: t.clock.now(), disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 }));
     const laptop = await cookieLogin(t, email);
     const phone = await tokenLogin(t, email);
     assert.equal(phone.id.length, RANDOM_ID_LENGTH + MAX_USER_ID_LENGTH);
