@@ -172,14 +172,24 @@ export class RevocationSet {
     this.retryTimer.unref();
   }
 
-  /** Applies revocations from the retained log that the live feed did not deliver. */
+  private lastSweepAt = 0;
+
+  /**
+   * Applies revocations from the retained log that the live feed did not deliver. Reads back to the
+   * start of the last sweep that succeeded: while the log cannot be read (its Redis node failing
+   * over) the link may also have lost messages without reporting it (a Cluster client moves its
+   * subscription to another node silently), and those must not fall out of the window meanwhile.
+   */
   async sweep(): Promise<void> {
     if (!this.trusted || !this.feed.connected) return;
+    const now = this.clock.now();
+    const from = Math.max(Math.min(now - SWEEP_MS, this.lastSweepAt || now), now - this.horizonMs) - SWEEP_OVERLAP_MS;
     try {
-      const events = await this.feed.replay(this.clock.now() - SWEEP_MS - SWEEP_OVERLAP_MS);
+      const events = await this.feed.replay(from);
       for (const e of events) {
         if (e.type === 'sessions.revoked' && e.ids.some((id) => !this.has(id))) this.apply(e);
       }
+      this.lastSweepAt = now;
     } catch (e) {
       this.hooks.error?.(e);
     }
