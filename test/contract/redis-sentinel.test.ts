@@ -89,6 +89,40 @@ if (!haveBinaries && process.env.CI !== 'true') {
     });
   });
 
+  describe('redis sentinel: revocations answered 503 are re-applied until a replica has them', () => {
+    it('a session that comes back after an unconfirmed delete is deleted again, and an unconfirmed event is logged again, once the replica answers', async () => {
+      const g = await ready;
+      const stores = await openRedisStores({ url: g.url, prefix: testPrefix(), commandTimeoutMs: 2000, replicaAckTimeoutMs: 200 });
+      const replica = g.dataPorts[1];
+      try {
+        const s = makeSession();
+        await stores.sessions.createSession(s, { maxPerUser: 5 });
+        const since = Date.now() - 1000;
+        const other = makeSession();
+        g.pause(replica);
+        try {
+          await assert.rejects(stores.sessions.deleteSession(s.id), StoreUnavailableError);
+          await assert.rejects(stores.feed.publish({ type: 'sessions.revoked', ids: [other.id], at: Date.now() }), StoreUnavailableError);
+          // As if a failover had lost the delete: the session is back on the master (the repair
+          // pass, once a second, deletes it again right away but cannot confirm it yet).
+          await stores.sessions.createSession(s, { maxPerUser: 5 });
+          assert.ok(stores.pendingRepairs() >= 2, 'the delete and the event are pending');
+        } finally {
+          g.resume(replica);
+        }
+        const end = Date.now() + 15_000;
+        while (stores.pendingRepairs() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(stores.pendingRepairs(), 0, 'every repair went through once the replica answered');
+        assert.equal(await stores.sessions.getSession(s.id, Date.now()), null, 'the session was deleted again');
+        const logged = (await stores.feed.replay(since)).flatMap((e) => (e.type === 'sessions.revoked' ? e.ids : []));
+        assert.ok(logged.includes(s.id), 'the revocation of the session is in the log');
+        assert.ok(logged.includes(other.id), 'the event whose publication was not confirmed is in the log');
+      } finally {
+        await stores.close();
+      }
+    });
+  });
+
   runStoreContract('redis sentinel', async () => {
     const g = await ready;
     const stores = await openRedisStores({ url: g.url, prefix: testPrefix(), commandTimeoutMs: 2000 });

@@ -45,8 +45,12 @@ export interface SentinelGroup {
   running(port: number): boolean;
   /** SIGKILLs the data node on `port` by pid. */
   kill(port: number): Promise<void>;
-  /** Starts it again on its port (empty: no persistence); the Sentinels make it a replica. */
-  restart(port: number): Promise<void>;
+  /**
+   * Starts it again on its port, empty (no persistence). Without `replicaOf` it comes back as a
+   * master and the Sentinels turn it into a replica when they next look (up to 10 s); with it, it
+   * starts as the replica of that port, as its rewritten configuration would have it.
+   */
+  restart(port: number, replicaOf?: number): Promise<void>;
   /** SIGSTOP / SIGCONT a data node (a replica that stops acknowledging without disconnecting). */
   pause(port: number): void;
   resume(port: number): void;
@@ -149,9 +153,8 @@ export async function startSentinelGroup(opts: SentinelOptions = {}): Promise<Se
         c.kill('SIGKILL');
         await exited;
       },
-      async restart(port: number) {
-        // It comes back as a master of an empty data set; the Sentinels reconfigure it as a replica.
-        startData(port, null);
+      async restart(port: number, replicaOf?: number) {
+        startData(port, replicaOf ?? null);
         await waitUntil(`redis-server on ${port}`, async () => (await dataCli(port, 'PING')).trim() === 'PONG', 10_000);
       },
       pause(port: number) {

@@ -115,16 +115,13 @@ export function connect(opts: ConnectOptions): RedisClient {
       ...(target.tls ? { tls: tls(true), enableTLSForSentinelMode: true, sentinelTLS: tls(true) } : {}),
       sentinelCommandTimeout: timeout,
       sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
-      // Subscribes to the Sentinels' +switch-master: a master demoted without dying (a manual or
-      // partition-driven failover) is left at once instead of at the first READONLY reply.
-      failoverDetector: true,
-      // A write that reached a demoted master: reconnect (the Sentinels name the new one); the
-      // command itself fails and its request gets 503.
+      // A master that dies closes the connection, and the client asks the Sentinels again. A master
+      // demoted without dying (a manual or partition-driven failover) answers a write READONLY:
+      // reconnect (the Sentinels name the new one); the command itself fails and its request gets
+      // 503. ioredis's `failoverDetector` is left off: its disconnect during a reconnection leaves
+      // the client ended for good (seen in the failover bed: an instance that never served again).
       reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
     });
-    // quit() ends the connection without telling the connector, whose failover detector would keep
-    // its Sentinel connections (and the process) alive; disconnect() on the ended client does.
-    client.once('end', () => client.disconnect());
   } else {
     client = new Redis(target.url, { ...base, ...(opts.tls && /^rediss:/i.test(target.url) ? { tls: { ...opts.tls } } : {}) });
   }

@@ -11,7 +11,7 @@ import type { ChangeFeed, RefreshTokenStore, SessionStore } from '../../ports.js
 import type { ConnectionOptions } from 'node:tls';
 import { connect, guard, targetOf, whenReady } from './client.js';
 import { countReplicas, ReplicaAcks } from './acks.js';
-import { barrierKeys, confirmedFeed, confirmedSessions } from './durable.js';
+import { barrierKeys, confirmedFeed, confirmedSessions, RevocationRepairs } from './durable.js';
 import { defineScripts } from './commands.js';
 import { keys } from './keys.js';
 import { createRedisSessionStore } from './sessions.js';
@@ -52,6 +52,8 @@ export interface RedisStores {
   redis: Redis | Cluster;
   /** Replicas each revocation waits for (0: none); `replicaAcks` resolved. */
   replicaAcks: number;
+  /** Session ids and feed events of revocations answered 503 that this process is still re-applying (durable.ts). */
+  pendingRepairs(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
   let sessions = createRedisSessionStore(redis, k, scripts);
   let publishing: ChangeFeed = feed;
   let acks: ReplicaAcks | null = null;
+  let repairs: RevocationRepairs | null = null;
   if (replicas > 0) {
     // A connection of its own: WAIT blocks the connection it runs on.
     const ackConn = connect(conn);
@@ -101,8 +104,9 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
     }
     acks = new ReplicaAcks(ackConn, { replicas, timeoutMs: ackTimeoutMs });
     const bk = barrierKeys(prefix, k.feedLog, target.kind !== 'cluster');
-    sessions = confirmedSessions(sessions, acks, bk, (ids) => feed.publish({ type: 'sessions.revoked', ids, at: Date.now() }));
-    publishing = confirmedFeed(feed, acks, bk);
+    repairs = new RevocationRepairs(sessions, feed, acks, bk);
+    sessions = confirmedSessions(sessions, acks, bk, repairs);
+    publishing = confirmedFeed(feed, acks, bk, repairs);
   }
   return {
     sessions,
@@ -113,7 +117,9 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
     async ping() {
       await guard(redis.ping());
     },
+    pendingRepairs: () => repairs?.count ?? 0,
     async close() {
+      repairs?.close();
       await feed.close();
       acks?.close();
       await redis.quit().catch(() => redis.disconnect());
