@@ -6,7 +6,7 @@
  * its temporary directory. Also: `startRedisServer()` for a single throwaway server.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,8 +114,35 @@ export function authArgs(auth: RedisAuth | undefined): string[] {
   ];
 }
 
-function cliAuth(auth: RedisAuth | undefined): string[] {
-  return auth ? ['--user', auth.user, '--pass', auth.password, '--no-auth-warning'] : [];
+function cliAuth(auth: RedisAuth | undefined, tls?: TestCertificates): string[] {
+  return [...(auth ? ['--user', auth.user, '--pass', auth.password, '--no-auth-warning'] : []), ...(tls ? ['--tls', '--cacert', tls.ca] : [])];
+}
+
+/** A private CA and a certificate for 127.0.0.1 it signed (files), for TLS tests. */
+export interface TestCertificates {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** Makes a throwaway CA and a server certificate for IP 127.0.0.1 in `dir` with the openssl CLI. */
+export async function makeTestCertificates(dir: string): Promise<TestCertificates> {
+  const f = (n: string) => join(dir, n);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await run('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=gatehouse test CA'], { timeout: 20_000 });
+  await run('openssl', ['req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1'], { timeout: 20_000 });
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await run('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.ext')], { timeout: 20_000 });
+  return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
+}
+
+/** Server arguments for TLS only: the plain port closed, the cluster bus and replication over TLS too. */
+export function tlsArgs(port: number, tls: TestCertificates | undefined): string[] {
+  if (!tls) return [];
+  return [
+    '--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca,
+    '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes',
+  ];
 }
 
 export interface ClusterNode {
@@ -150,6 +177,8 @@ export interface ClusterOptions {
   auth?: RedisAuth;
   /** `cluster-node-timeout`: how long before a silent master is failed over (default 5000 ms). */
   nodeTimeoutMs?: number;
+  /** TLS only (certificates from makeTestCertificates): the URL becomes `rediss+cluster://`. */
+  tls?: TestCertificates;
 }
 
 /** Three masters (and `replicas` replicas each) on free loopback ports. */
@@ -165,14 +194,14 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Redi
   const count = 3 * (1 + (opts.replicas ?? 0));
   const args = (p: number) => [
     '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${p}.conf`),
-    '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 5000), ...authArgs(auth),
+    '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 5000), ...authArgs(auth), ...tlsArgs(p, opts.tls),
   ];
   const start = (p: number) => {
     const c = spawnServer(p, dir, args(p));
     children.set(p, c);
     all.push(c);
   };
-  const nodeCli = (port: number, ...a: string[]) => cli(port, ...cliAuth(auth), ...a);
+  const nodeCli = (port: number, ...a: string[]) => cli(port, ...cliAuth(auth, opts.tls), ...a);
   try {
     const ports: number[] = [];
     while (ports.length < count) {
@@ -183,7 +212,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Redi
     for (const p of ports) start(p);
     for (const p of ports) await waitUntil(`redis-server on ${p}`, async () => (await nodeCli(p, 'PING')).trim() === 'PONG', 10_000);
     await run('redis-cli', [
-      ...cliAuth(auth), '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
+      ...cliAuth(auth, opts.tls), '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas', String(opts.replicas ?? 0), '--cluster-yes',
     ], { timeout: 30_000 });
     for (const p of ports) {
@@ -213,7 +242,7 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Redi
     const cred = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@` : '';
     return {
       ports,
-      url: `redis+cluster://${cred}${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
+      url: `${opts.tls ? 'rediss' : 'redis'}+cluster://${cred}${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
       get pids() {
         return ports.map((p) => children.get(p)!.pid!);
       },

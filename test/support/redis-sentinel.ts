@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authArgs, cli, freePort, spawnServer, stopPid, waitUntil, type RedisAuth } from './redis-cluster.js';
+import { authArgs, cli, freePort, spawnServer, stopPid, tlsArgs, waitUntil, type RedisAuth, type TestCertificates } from './redis-cluster.js';
 
 export interface SentinelOptions {
   /** An ACL user the master and replica require (replicas and Sentinels use it too). */
@@ -25,6 +25,8 @@ export interface SentinelOptions {
   name?: string;
   /** How many Sentinels (default 3, quorum 2); 0 starts only the master and its replica. */
   sentinels?: number;
+  /** TLS only, for the servers and the Sentinels: the URL becomes `rediss+sentinel://`. */
+  tls?: TestCertificates;
 }
 
 export interface SentinelGroup {
@@ -72,8 +74,9 @@ export async function startSentinelGroup(opts: SentinelOptions = {}): Promise<Se
     await Promise.all(all.map(stopPid));
     rmSync(dir, { recursive: true, force: true });
   };
-  const dataCli = (port: number, ...a: string[]) => cli(port, ...(auth ? ['--user', auth.user, '--pass', auth.password, '--no-auth-warning'] : []), ...a);
-  const sentinelCli = (port: number, ...a: string[]) => cli(port, ...(opts.sentinelPassword ? ['-a', opts.sentinelPassword, '--no-auth-warning'] : []), ...a);
+  const tlsCli = opts.tls ? ['--tls', '--cacert', opts.tls.ca] : [];
+  const dataCli = (port: number, ...a: string[]) => cli(port, ...tlsCli, ...(auth ? ['--user', auth.user, '--pass', auth.password, '--no-auth-warning'] : []), ...a);
+  const sentinelCli = (port: number, ...a: string[]) => cli(port, ...tlsCli, ...(opts.sentinelPassword ? ['-a', opts.sentinelPassword, '--no-auth-warning'] : []), ...a);
   try {
     const ports: number[] = [];
     const nSentinels = opts.sentinels ?? 3;
@@ -83,7 +86,7 @@ export async function startSentinelGroup(opts: SentinelOptions = {}): Promise<Se
     }
     const [mPort, rPort, ...sPorts] = ports as [number, number, ...number[]];
     const startData = (port: number, replicaOf: number | null) => {
-      const c = spawnServer(port, dir, [...authArgs(auth), ...(opts.serverArgs ?? []), ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])]);
+      const c = spawnServer(port, dir, [...authArgs(auth), ...tlsArgs(port, opts.tls).filter((_, i, a) => a[i] !== '--tls-cluster' && a[i - 1] !== '--tls-cluster'), ...(opts.serverArgs ?? []), ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])]);
       data.set(port, c);
       all.push(c);
     };
@@ -94,8 +97,9 @@ export async function startSentinelGroup(opts: SentinelOptions = {}): Promise<Se
 
     for (const p of sPorts) {
       const conf = join(dir, `sentinel-${p}.conf`);
+      const t = opts.tls;
       writeFileSync(conf, [
-        `port ${p}`,
+        ...(t ? ['port 0', `tls-port ${p}`, `tls-cert-file ${q(t.cert)}`, `tls-key-file ${q(t.key)}`, `tls-ca-cert-file ${q(t.ca)}`, 'tls-auth-clients no', 'tls-replication yes'] : [`port ${p}`]),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `logfile ${join(dir, `sentinel-${p}.log`)}`,
@@ -132,8 +136,8 @@ export async function startSentinelGroup(opts: SentinelOptions = {}): Promise<Se
     return {
       name,
       sentinelPorts: sPorts,
-      url: `redis+sentinel://${cred}${sPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${name}${query}`,
-      directUrl: `redis://${cred}127.0.0.1:${mPort}`,
+      url: `${opts.tls ? 'rediss' : 'redis'}+sentinel://${cred}${sPorts.map((p) => `127.0.0.1:${p}`).join(',')}/${name}${query}`,
+      directUrl: `${opts.tls ? 'rediss' : 'redis'}://${cred}127.0.0.1:${mPort}`,
       dataPorts: [mPort, rPort],
       auth,
       cli: dataCli,
