@@ -358,6 +358,9 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
   await until('the promotion of a replica', target.promoted, 30_000);
   tPromoted = performance.now();
   log(`${target.name}: a replica was promoted ${Math.round(tPromoted - tKill)} ms after the kill`);
+  // Restarted after a short delay, as a supervisor would: a node that comes back empty and at once
+  // may take writes for its old slots before it learns it was replaced (see docs/deployment.md).
+  await sleep(RESTART_DELAY_MS);
   await target.rejoin();
   await until('the killed node rejoining as a replica in sync', target.rejoined, 30_000);
   tRejoined = performance.now();
@@ -384,25 +387,36 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
   const probe = connect({ url: bed.redisUrl, commandTimeoutMs: 3000 });
   const k = keys(bed.prefix);
   const lostRevocations: string[] = [];
+  /**
+   * A password change, a disable or an account deletion answered 503 (then 401: the old password no
+   * longer works, the user is disabled) may have stopped after its PostgreSQL step and before it
+   * asked Redis to end the sessions, so the stores had nothing to re-apply: never acknowledged, it is
+   * reported, not asserted (an access token already seen by an instance stays accepted until it
+   * expires; the client's retry with the new password, or logout-all, ends them).
+   */
+  const settledByCredentials: string[] = [];
+  const byCredentials = (rv: Revocation) => !rv.acknowledged && ['password', 'delete-account', 'disable'].includes(rv.kind);
   try {
     await whenReady(probe, 10_000);
     const logged = await feedIds(probe, k.feedLog);
     for (const rv of revocations) {
+      const out = byCredentials(rv) ? settledByCredentials : lostRevocations;
+      const what = `${rv.acknowledged ? 'acknowledged' : 'settled'} ${rv.kind} (${phaseOf(rv.at)}, ${rv.attempts.join('→')})`;
       for (const s of rv.dead) {
         for (const i of bed.instances) {
           const me = await http(`${i.url}/auth/me`, { headers: authOf(s), timeoutMs: 5000 });
-          if (me.status !== 401) lostRevocations.push(`${rv.acknowledged ? 'acknowledged' : 'settled'} ${rv.kind} (${phaseOf(rv.at)}, ${rv.attempts.join('→')}): ${s.mode} session ${s.id} answered ${me.status} on ${i.name}`);
+          if (me.status !== 401) out.push(`${what}: ${s.mode} session ${s.id} answered ${me.status} on ${i.name}`);
           if (s.refresh) {
             const r = await http(`${i.url}/auth/refresh`, { method: 'POST', body: { refresh_token: s.refresh }, timeoutMs: 5000 });
-            if (r.status !== 400) lostRevocations.push(`${rv.acknowledged ? 'acknowledged' : 'settled'} ${rv.kind} (${phaseOf(rv.at)}, ${rv.attempts.join('→')}): refresh token of ${s.id} answered ${r.status} on ${i.name}`);
+            if (r.status !== 400) out.push(`${what}: refresh token of ${s.id} answered ${r.status} on ${i.name}`);
           }
         }
-        if (await probe.hexists(k.user(s.user.id), s.id.slice(0, 22))) lostRevocations.push(`${rv.acknowledged ? 'acknowledged' : 'settled'} ${rv.kind} (${phaseOf(rv.at)}, ${rv.attempts.join('→')}): session ${s.id} is back in Redis`);
-        if (!logged.has(s.id)) lostRevocations.push(`${rv.acknowledged ? 'acknowledged' : 'settled'} ${rv.kind} (${phaseOf(rv.at)}, ${rv.attempts.join('→')}): session ${s.id} is missing from the feed's log`);
+        if (await probe.hexists(k.user(s.user.id), s.id.slice(0, 22))) out.push(`${what}: session ${s.id} is back in Redis`);
+        if (!logged.has(s.id)) out.push(`${what}: session ${s.id} is missing from the feed's log`);
       }
       if (rv.barred) {
         const r = await http(`${via}/auth/login`, { method: 'POST', body: { email: rv.barred.email, password: rv.barred.password }, timeoutMs: 5000 });
-        if (r.status !== 401) lostRevocations.push(`acknowledged ${rv.kind}: ${rv.barred.email} signed in again (${r.status})`);
+        if (r.status !== 401) out.push(`${what}: ${rv.barred.email} signed in again (${r.status})`);
       }
     }
   } finally {
@@ -418,6 +432,13 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
   }
   const lost = held.filter((s) => s.lost);
   const lostFigures = lost.map((s) => ({ mode: s.mode, last_write_ms_before_kill: Math.round(tKill - s.lastWrite), how: s.lost }));
+  // What PostgreSQL's audit trail says about the users of lost sessions (to explain each one).
+  const lostAudit: Record<string, unknown> = {};
+  for (const s of lost.slice(0, 5)) {
+    lostAudit[s.id] = (await bed.query<{ type: string; at: string; session_id: string | null; detail: unknown }>(
+      `SELECT type, at, session_id, detail FROM $schema.audit_events WHERE user_id = '${s.user.id.replace(/'/g, "''")}' ORDER BY id`,
+    )).map((r) => ({ type: r.type, at_ms_after_kill: Math.round(Number(r.at) - (Date.now() - (performance.now() - tKill))), session: r.session_id === s.id ? 'this' : r.session_id, detail: r.detail }));
+  }
 
   const rowsAfter = await countRows();
   // Accounts this run deleted (delete-account, asked at least once) go with their rows, by design.
@@ -461,12 +482,15 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
       never_acknowledged_within_30s: unacknowledged.length,
       credentials_checked: revocations.reduce((n, rv) => n + rv.dead.length, 0),
       lost: lostRevocations.filter((l) => l.startsWith('acknowledged')).length,
-      settled_lost: lostRevocations.filter((l) => l.startsWith('settled')).length,
+      settled_by_a_retry_lost: lostRevocations.filter((l) => l.startsWith('settled')).length,
+      settled_by_credentials_only: revocations.filter(byCredentials).length,
+      settled_by_credentials_only_findings: settledByCredentials.slice(0, 20),
     },
     sessions: {
       held_and_checked: held.length,
       lost: lost.length,
       lost_detail: lostFigures,
+      lost_audit: lostAudit,
       why: `logins and refresh rotations are acknowledged by the master without waiting for a replica; a write in the last moment before the SIGKILL (not yet replicated) is gone after the promotion — a refresh token rotated then is unknown to the new master, a session created then does not exist. Allowed: writes acknowledged at most ${LOSS_WINDOW_MS} ms before the kill.`,
     },
     postgres: {
@@ -486,11 +510,11 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
   // ------------------------------------------------------------------ assertions
   assert.deepEqual(problems.slice(0, 20), [], `only expected answers, and 503s with Retry-After (${problems.length} problems)`);
   assert.ok(statuses.get(-1) === 0 && statuses.get(0) === 0, 'no client timeout and no dropped connection');
-  assert.deepEqual(lostRevocations.slice(0, 20), [], 'every acknowledged revocation holds on every instance, in Redis and in the feed\'s log');
+  assert.deepEqual(lostRevocations.slice(0, 20), [], 'every acknowledged revocation (and every one the stores re-apply) holds on every instance, in Redis and in the feed\'s log');
   assert.ok(revocations.length >= 20, `revocations kept coming (${revocations.length})`);
   assert.ok(byPhase.before > 0 && byPhase.after > 0, `revocations acknowledged before and after the failover: ${JSON.stringify(byPhase)}`);
   for (const l of lostFigures) {
-    assert.ok(l.last_write_ms_before_kill <= LOSS_WINDOW_MS, `a session lost although its last write was ${l.last_write_ms_before_kill} ms before the kill (${l.how})`);
+    assert.ok(l.last_write_ms_before_kill >= 0 && l.last_write_ms_before_kill <= LOSS_WINDOW_MS, `a session lost although its last write was ${l.last_write_ms_before_kill} ms before the kill (negative: after it) (${l.how})`);
   }
   assert.deepEqual(missingUsers, [], 'no user lost');
   assert.deepEqual(missingAudit, [], 'no audit event lost');
@@ -519,6 +543,9 @@ export async function runFailover(bed: Bed, target: FailoverTarget, opts: Failov
     return true;
   }
 }
+
+/** How long after the promotion the killed node is restarted. */
+export const RESTART_DELAY_MS = 2000;
 
 /** The refresh grace window the bed runs with (the default). */
 export const GRACE_MS = 10_000;

@@ -66,6 +66,22 @@ describe('replica barrier', () => {
     await p;
   });
 
+  it('each caller\'s writes go in the barrier\'s pipeline, before the barrier, and each caller gets its own results', async () => {
+    const { conn, nextSent } = scripted();
+    const acks = new ReplicaAcks(conn, { replicas: 1, timeoutMs: 250 });
+    const first = acks.confirm('k', [(p) => p.call('HDEL', 'u:{a}', 'x')]);
+    const b1 = await nextSent(1);
+    const second = acks.confirm('k', [(p) => p.call('HDEL', 'u:{a}', 'y'), (p) => p.call('DEL', 'd:{a}:y')]);
+    const third = acks.confirm('k', [(p) => p.call('ZADD', 'feed', 1, 'e')]);
+    b1.release([[null, 1], [null, 'OK'], [null, 1]]);
+    assert.deepEqual(await first, [1]);
+    const b2 = await nextSent(2);
+    assert.deepEqual(b2.commands, [['HDEL', 'u:{a}', 'y'], ['DEL', 'd:{a}:y'], ['ZADD', 'feed', 1, 'e'], ['SET', 'k', '1', 'PX', 10_000], ['WAIT', 1, 250]]);
+    b2.release([[null, 0], [null, 1], [null, 1], [null, 'OK'], [null, 1]]);
+    assert.deepEqual(await second, [0, 1]);
+    assert.deepEqual(await third, [1]);
+  });
+
   it('callers arriving while a barrier is in flight share the next one: two barriers for ten callers', async () => {
     const { conn, sent, nextSent } = scripted();
     const acks = new ReplicaAcks(conn, { replicas: 1, timeoutMs: 250 });

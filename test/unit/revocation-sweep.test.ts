@@ -95,3 +95,26 @@ describe('revocation set sweep after the log was unreadable', () => {
     await inner.close();
   });
 });
+
+describe('revocation set sweep: user and key changes', () => {
+  it('a user change the live link never delivered is applied by the next sweep, once', async () => {
+    const inner = createLocalFeed();
+    const changed: string[] = [];
+    let keys = 0;
+    const set = new RevocationSet(silentFeed(inner), { now: () => Date.now() }, 60_000, { userChanged: (id) => changed.push(id), keysChanged: () => (keys += 1) });
+    set.start();
+    await set.settled();
+    await inner.publish({ type: 'user.changed', userId: 'u-password-changed', at: Date.now() });
+    await inner.publish({ type: 'keys.changed', at: Date.now() });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(changed, [], 'the silent link delivered nothing');
+    await set.sweep();
+    assert.deepEqual(changed, ['u-password-changed'], 'its cached profile is dropped');
+    assert.equal(keys, 1, 'the key ring reloads');
+    await set.sweep();
+    assert.deepEqual(changed, ['u-password-changed'], 'not applied again');
+    assert.equal(keys, 1);
+    set.stop();
+    await inner.close();
+  });
+});

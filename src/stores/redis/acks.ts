@@ -3,20 +3,48 @@
  *
  * Redis replicates asynchronously, so a master that dies can take its last writes with it, and the
  * replica promoted in its place (by Sentinel or by Redis Cluster) never saw them. For a login that
- * costs a sign-in; for a revocation it would bring a logged-out session back. So after the writes of
- * a revocation, `confirm(key)` sends `SET <barrier> PX …` followed by `WAIT <replicas> <timeout>` to
- * the master that owns `key`'s slot, on a connection of its own, and resolves only when that many
- * replicas have acknowledged the barrier. Replication is one ordered stream per master, so a replica
- * that has the barrier has every write the master applied before it — the revocation's, made on the
- * main connection, and an earlier attempt's, made by another instance. Otherwise it throws
- * StoreUnavailableError: the request gets 503 with Retry-After and the client retries.
+ * costs a sign-in; for a revocation it would bring a logged-out session back. So a revocation's
+ * writes are sent as one pipeline: the writes themselves (idempotent: deleting what is gone already
+ * changes nothing), `SET <barrier> PX …`, then `WAIT <replicas> <timeout>`. A pipeline goes to one
+ * node, over one connection, so WAIT confirms exactly the writes it follows — on whichever node
+ * took them. The barrier write makes WAIT meaningful when the writes changed nothing (an earlier
+ * attempt did the work, maybe unconfirmed), and replication is one ordered stream per master, so a
+ * replica that has the barrier has everything that master applied before it. A node that is not
+ * the master of the slot answers MOVED; a restarted, emptied node that still claims the slot has no
+ * replica to acknowledge: either way the result is StoreUnavailableError, 503 with Retry-After,
+ * and the client retries.
  *
- * The connection is separate because WAIT blocks the connection it runs on, and the main one carries
- * every request's reads. Callers that arrive while a barrier is in flight share the next one (group
- * commit): under a burst of revocations there are at most two barriers per key at a time.
+ * The connection is one of its own: WAIT blocks the connection it runs on, and the main one carries
+ * every request's reads. Callers that arrive while a barrier is in flight are batched into the next
+ * pipeline (group commit): under a burst of revocations there are at most two pipelines per key at
+ * a time.
  */
+import type { ChainableCommander } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.js';
 import { wrapError, type RedisClient } from './client.js';
+
+/** Appends one command to the pipeline (custom commands defined on the connection included). */
+export type PipelineOp = (p: ChainableCommander & Record<string, (...args: (string | number | Buffer)[]) => ChainableCommander>) => unknown;
+
+/**
+ * The writes were applied (by the node that took them) but not confirmed by enough replicas: 503
+ * all the same, with what the writes answered, so the caller knows what it did and can re-apply it.
+ */
+export class UnconfirmedWrites extends StoreUnavailableError {
+  constructor(
+    readonly results: unknown[],
+    cause: Error,
+  ) {
+    super('redis', cause);
+    this.name = 'UnconfirmedWrites';
+  }
+}
+
+interface Waiter {
+  ops: PipelineOp[];
+  resolve(results: unknown[]): void;
+  reject(e: unknown): void;
+}
 
 export interface ReplicaAckOptions {
   /** Replicas that must acknowledge a revocation before it is answered (at least 1 here). */
@@ -29,10 +57,10 @@ export interface ReplicaAckOptions {
 const BARRIER_TTL_MS = 10_000;
 
 export class ReplicaAcks {
-  /** The barrier not yet sent, per key: a caller arriving now is covered by it. */
-  private readonly queued = new Map<string, Promise<void>>();
-  /** The barrier in flight, per key. */
-  private readonly running = new Map<string, Promise<void>>();
+  /** Callers waiting for the next pipeline of a key (not yet sent). */
+  private readonly queued = new Map<string, Waiter[]>();
+  /** Keys with a pipeline in flight. */
+  private readonly busy = new Set<string>();
 
   constructor(
     private readonly conn: RedisClient,
@@ -43,44 +71,62 @@ export class ReplicaAcks {
   }
 
   /**
-   * Resolves once every write the master of `key`'s slot applied before this call is on
-   * `replicas` replicas; rejects with StoreUnavailableError when they do not confirm in time.
+   * Runs `ops` (commands on `key`'s slot) followed by a barrier on `key`, and resolves their
+   * results once `replicas` replicas have acknowledged the barrier; rejects with
+   * StoreUnavailableError when a command fails or the replicas do not confirm in time.
    */
-  confirm(key: string): Promise<void> {
-    const queued = this.queued.get(key);
-    if (queued) return queued;
-    const before = this.running.get(key);
-    const next = (before ? before.catch(() => {}) : Promise.resolve()).then(() => {
-      this.queued.delete(key);
-      const run = this.barrier(key);
-      this.running.set(key, run);
-      void run.catch(() => {}).finally(() => {
-        if (this.running.get(key) === run) this.running.delete(key);
-      });
-      return run;
+  confirm(key: string, ops: PipelineOp[] = []): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      const q = this.queued.get(key);
+      if (q) q.push({ ops, resolve, reject });
+      else this.queued.set(key, [{ ops, resolve, reject }]);
+      if (!this.busy.has(key)) void this.flush(key);
     });
-    this.queued.set(key, next);
-    return next;
   }
 
-  private async barrier(key: string): Promise<void> {
+  private async flush(key: string): Promise<void> {
+    const batch = this.queued.get(key);
+    if (!batch) return;
+    this.queued.delete(key);
+    this.busy.add(key);
+    try {
+      const { results, shortfall } = await this.barrier(key, batch.flatMap((w) => w.ops));
+      let i = 0;
+      for (const w of batch) {
+        const mine = results.slice(i, i + w.ops.length);
+        if (shortfall) w.reject(new UnconfirmedWrites(mine, shortfall));
+        else w.resolve(mine);
+        i += w.ops.length;
+      }
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    } finally {
+      this.busy.delete(key);
+      if (this.queued.has(key)) void this.flush(key);
+    }
+  }
+
+  private async barrier(key: string, ops: PipelineOp[]): Promise<{ results: unknown[]; shortfall: Error | null }> {
     const { replicas, timeoutMs } = this.opts;
+    const p = this.conn.pipeline();
+    for (const op of ops) op(p as Parameters<PipelineOp>[0]);
+    p.set(key, '1', 'PX', BARRIER_TTL_MS).call('WAIT', replicas, timeoutMs);
     let out: [Error | null, unknown][] | null;
     try {
-      out = await this.conn.pipeline().set(key, '1', 'PX', BARRIER_TTL_MS).call('WAIT', replicas, timeoutMs).exec();
+      out = await p.exec();
     } catch (e) {
       throw wrapError(e);
     }
     const err = out?.find(([e]) => e !== null)?.[0];
-    if (err || !out || out.length !== 2) {
-      // A stale slot map after a failover: refresh it so the next barrier goes to the new master.
+    if (err || !out || out.length !== ops.length + 2) {
+      // A stale slot map after a failover: refresh it so the next pipeline goes to the new master.
       if (err && /^(MOVED|ASK)\b/.test(err.message) && 'refreshSlotsCache' in this.conn) this.conn.refreshSlotsCache();
       throw wrapError(err ?? new Error('no reply to the replica barrier'));
     }
-    const acked = Number(out[1]![1]);
-    if (!(acked >= replicas)) {
-      throw new StoreUnavailableError('redis', new Error(`${acked} of ${replicas} replica(s) acknowledged the revocation within ${timeoutMs} ms`));
-    }
+    const acked = Number(out[out.length - 1]![1]);
+    const results = out.slice(0, ops.length).map(([, v]) => v);
+    const shortfall = acked >= replicas ? null : new Error(`${acked} of ${replicas} replica(s) acknowledged the revocation within ${timeoutMs} ms`);
+    return { results, shortfall };
   }
 
   close(): void {

@@ -101,6 +101,10 @@ export function connect(opts: ConnectOptions): RedisClient {
       // wait in that node's queue, bounded by commandTimeout. openRedisStores awaits whenReady().
       enableOfflineQueue: false,
       slotsRefreshTimeout: timeout,
+      // A client learns of a promoted replica from a MOVED reply or a refresh of its slot map: without
+      // a periodic refresh, one that has not sent to that slot since would still name the old master
+      // — which, restarted empty, claims its slots for a moment before it learns it was replaced.
+      slotsRefreshInterval: 1000,
     });
   } else if (target.kind === 'sentinel') {
     client = new Redis({

@@ -4,31 +4,32 @@
  * A revocation is durable once two things are on a replica: the session is gone from its user's hash
  * (or the session, once forgotten by the revocation set, would validate again after a failover), and
  * the feed's log holds the `sessions.revoked` event (or an instance that replays the log after the
- * failover, or starts later, would accept the session's access tokens until they expire). So:
+ * failover, or starts later, would accept the session's access tokens until they expire). So the
+ * writes that make them — deleting a session, deleting a user's sessions, re-deleting the sessions a
+ * login evicted, adding the event to the log — are sent in the replica barrier's pipeline, on the
+ * barrier's connection, and confirmed there (acks.ts). Live delivery (PUBLISH) and the event's
+ * sequence number go over the main connection: they need no durability.
  *
- *   - deleteSession, deleteUserSessions, and createSession when it evicted sessions: a barrier on the
- *     user's slot — also when nothing was deleted, since an earlier attempt may have deleted it
- *     without confirmation;
- *   - publish: a barrier on the feed log's slot.
+ * Refresh tokens need no confirmation: a refresh is refused unless its session is live, so a refresh
+ * token that comes back without its session is worthless. Logins, renewals and rotations are not
+ * confirmed: a failover may lose the last moment of them (the client signs in again), never a
+ * revocation. On one server (and behind Sentinel) every key lives on the same master, so every
+ * barrier uses one key and concurrent revocations share pipelines.
  *
- * Refresh tokens need none: a refresh is refused unless its session is live, so a refresh token that
- * comes back without its session is worthless. Logins, renewals and rotations are not confirmed: a
- * failover may lose the last moment of them (the client signs in again), never a revocation.
- * On one server (and behind Sentinel) every key lives on the same master, so every barrier uses one
- * key and concurrent revocations share barriers.
- *
- * When a confirmation fails the request gets 503, but the revocation may be half done: the sessions
- * gone from the master but not yet on a replica, or gone but not announced on the feed (a retry may
- * then find them gone and answer 401 or 404, while other instances still accept their access
- * tokens). So such a revocation is not left to the client: the deleted sessions are announced at
- * once (best effort), and this process deletes them again, waits for a replica and publishes the
- * event again, every second, until each step is confirmed — after a failover that lost the delete
- * the promoted master gets it again, and an event the dead master never logged is logged. Only the
- * loss of this process as well, before it succeeds, leaves such a revocation to the client's retry.
+ * When a revocation fails (503), it may be half done: the sessions gone from the master but not yet
+ * on a replica, or gone but not logged, or the reply lost. So it is not left to the client: the
+ * deleted sessions are announced at once (best effort: every instance refuses them), and this process
+ * re-applies the revocation every second until a replica confirms it — after a failover that lost the
+ * delete, the promoted master gets it again, and an event the dead master never logged is logged.
+ * Only the loss of this process as well, before it succeeds, leaves it to the client's retry.
  */
-import type { ChangeEvent, ChangeFeed, SessionStore } from '../../ports.js';
-import { ownerOf } from '../../ids.js';
-import type { ReplicaAcks } from './acks.js';
+import type { ChangeEvent, ChangeFeed, SessionRecord, SessionStore } from '../../ports.js';
+import { localPartOf, ownerOf, RANDOM_ID_LENGTH } from '../../ids.js';
+import { decodeSession } from './codec.js';
+import { guard, type RedisClient } from './client.js';
+import { feedPayload } from './feed.js';
+import type { Keys } from './keys.js';
+import { UnconfirmedWrites, type PipelineOp, type ReplicaAcks } from './acks.js';
 
 export interface BarrierKeys {
   /** A key in the slot of the user's session hash. */
@@ -43,40 +44,230 @@ export function barrierKeys(prefix: string, feedLog: string, oneNode: boolean): 
   return { user: oneNode ? () => feed : (uid) => `${prefix}w:{${uid}}`, feed };
 }
 
-/** Beyond this many pending session ids (or events), the oldest are given up (and counted). */
-const MAX_PENDING = 100_000;
-const RETRY_MS = 1000;
+/**
+ * KEYS[1] user hash, KEYS[2] the user's tombstones. ARGV: exceptField ('' for none), dataPrefix, now,
+ * tombstoneTtlMs. Deletes every session of the user but one, and records each one deleted in the
+ * tombstones (field → now) in the same script: if the deletion survives a failover, so does the
+ * record of what it deleted. Returns the deleted fields.
+ */
+export const DELETE_USER_SESSIONS_RECORDED = `
+local ids = redis.call('HKEYS', KEYS[1])
+local out = {}
+for _, id in ipairs(ids) do
+  if id ~= ARGV[1] then
+    redis.call('HDEL', KEYS[1], id)
+    redis.call('DEL', ARGV[2] .. id)
+    redis.call('HSET', KEYS[2], id, ARGV[3])
+    out[#out + 1] = id
+  end
+end
+if #out > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+return out
+`;
 
 /**
- * Revocations answered 503, re-applied by this process until a replica has them: sessions whose
- * deletion was not confirmed are deleted again and confirmed, then announced; events whose
- * publication failed or was not confirmed are published again (with the time of the new attempt, so
- * that every reader's replay and sweep window covers them) and confirmed.
+ * KEYS[1] user hash, KEYS[2] the user's tombstones. ARGV: exceptField ('' for none), before (ms),
+ * dataPrefix, now, tombstoneTtlMs. The repair of a deleteUserSessions whose reply was lost: deletes
+ * the sessions created at or before `before` (field 2 of the text after the secret hash, base 36:
+ * codec.ts) — what it meant, and nothing created since — and returns them together with every
+ * session the tombstones record as deleted at or after `before` (the lost attempt's own deletions).
  */
-export class RevocationRepairs {
-  private readonly deletes = new Map<string, Set<string>>(); // user id → session ids
+export const REPAIR_USER_SESSIONS = `
+local before = tonumber(ARGV[2])
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  local id, v = all[i], all[i + 1]
+  if id ~= ARGV[1] then
+    local text = string.sub(v, 2 + string.byte(v, 1))
+    local a = string.find(text, '|', 1, true)
+    local b = a and string.find(text, '|', a + 1, true)
+    local created = a and tonumber(string.sub(text, a + 1, (b or 0) - 1), 36)
+    if created and created <= before then
+      redis.call('HDEL', KEYS[1], id)
+      redis.call('DEL', ARGV[3] .. id)
+      redis.call('HSET', KEYS[2], id, ARGV[4])
+      out[#out + 1] = id
+    end
+  end
+end
+if #out > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+local seen = {}
+for _, id in ipairs(out) do seen[id] = true end
+local tomb = redis.call('HGETALL', KEYS[2])
+for i = 1, #tomb, 2 do
+  if not seen[tomb[i]] and tonumber(tomb[i + 1]) >= before then out[#out + 1] = tomb[i] end
+end
+return out
+`;
+
+/** Defines the commands of its own the barrier connection runs (besides the stores' scripts). */
+export function defineDurableScripts(r: RedisClient): void {
+  if (!('deleteUserSessionsRecorded' in r)) r.defineCommand('deleteUserSessionsRecorded', { lua: DELETE_USER_SESSIONS_RECORDED, numberOfKeys: 2 });
+  if (!('repairUserSessions' in r)) r.defineCommand('repairUserSessions', { lua: REPAIR_USER_SESSIONS, numberOfKeys: 2 });
+}
+
+/** How long the record of a user's deleted sessions is kept: long enough for any repair to read it. */
+const TOMBSTONE_TTL_MS = 3_600_000;
+/** The user's tombstones: in the slot of the user's other keys. */
+const tombstones = (prefix: string, uid: string) => `${prefix}x:{${uid}}`;
+
+/** Beyond this many pending repairs (session ids, user deletes, events), the oldest are given up. */
+const MAX_PENDING = 100_000;
+const RETRY_MS = 1000;
+/** How long a revocation logged by the store itself spares the caller's identical publication. */
+const LOGGED_MS = 60_000;
+
+/** Revocation writes confirmed by replicas, and the repair of those that failed. */
+export class ConfirmedRevocations {
+  private readonly deletes = new Map<string, Set<string>>(); // user id → session ids to delete again
   private deleteCount = 0;
-  private readonly events: ChangeEvent[] = [];
-  /** "Every session of the user (but one) that existed at `before`": a failed deleteUserSessions. */
   private readonly userDeletes: { uid: string; exceptId: string | undefined; before: number }[] = [];
+  private readonly events: ChangeEvent[] = [];
   private running: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
-  /** Session ids and events given up because too many were pending. */
+  /** Repairs given up because too many were pending. */
   dropped = 0;
 
   constructor(
-    private readonly sessions: SessionStore,
-    private readonly feed: ChangeFeed,
+    /** The main connection: event sequence numbers and live delivery. */
+    private readonly r: RedisClient,
     private readonly acks: ReplicaAcks,
-    private readonly k: BarrierKeys,
+    private readonly k: Keys,
+    private readonly bk: BarrierKeys,
+    private readonly retentionMs: number,
+    /** The key prefix (for the tombstones, which keys.ts does not name). */
+    private readonly prefix: string,
   ) {
     this.timer = setInterval(() => void this.retry(), RETRY_MS);
     this.timer.unref();
   }
 
-  /** Sessions deleted without confirmation: announced at once (best effort) and deleted again until confirmed. */
-  async unconfirmedDelete(uid: string, ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  // ---------------------------------------------------------------- confirmed writes
+
+  private deleteOp(uid: string, field: string): PipelineOp {
+    return (p) => p.deleteSessionBuffer!(this.k.user(uid), field, this.k.dataPrefix(uid));
+  }
+
+  /**
+   * Deletes sessions and logs their revocation, both confirmed, then delivers it live. The session
+   * store does this itself, not only the caller after it: a request that fails between the delete
+   * and its own publication (another store call answering 503) leaves no deleted session unannounced.
+   */
+  private async revoke(uid: string, ops: PipelineOp[], ids: string[]): Promise<unknown[]> {
+    const e: ChangeEvent = { type: 'sessions.revoked', ids, at: Date.now() };
+    try {
+      if (this.bk.user(uid) === this.bk.feed) {
+        // One master (one server, Sentinel): the deletes and the log entry in one pipeline, one WAIT.
+        const payload = feedPayload(await guard(this.r.incr(this.k.feedSeq)), e);
+        let out: unknown[];
+        try {
+          out = await this.acks.confirm(this.bk.feed, [...ops, ...this.logOps(e, payload)]);
+        } finally {
+          await guard(this.r.publish(this.k.channel, payload)).catch(() => {});
+        }
+        this.remember(ids);
+        return out.slice(0, ops.length);
+      }
+      const [out] = await Promise.all([this.acks.confirm(this.bk.user(uid), ops), this.logAndDeliver(e)]);
+      this.remember(ids);
+      return out;
+    } catch (err) {
+      await this.unconfirmedDelete(uid, ids);
+      throw err;
+    }
+  }
+
+  /** Deletes one session, confirmed and logged; resolves the deleted record (null when it was gone already). */
+  async deleteSession(id: string): Promise<SessionRecord | null> {
+    const uid = ownerOf(id);
+    if (uid === null) return null;
+    const [v] = await this.revoke(uid, [this.deleteOp(uid, id.slice(0, RANDOM_ID_LENGTH))], [id]);
+    return v ? decodeSession(id, uid, v as Buffer) : null;
+  }
+
+  /** Deletes every session of a user but `exceptId`, confirmed and logged; resolves the deleted ids. */
+  async deleteUserSessions(uid: string, exceptId: string | undefined): Promise<string[]> {
+    const before = Date.now();
+    const except = exceptId === undefined ? '' : (localPartOf(exceptId, uid) ?? '');
+    let ids: string[];
+    try {
+      const [fields] = await this.acks.confirm(this.bk.user(uid), [
+        (p) => p.deleteUserSessionsRecorded!(this.k.user(uid), tombstones(this.prefix, uid), except, this.k.dataPrefix(uid), before, TOMBSTONE_TTL_MS),
+      ]);
+      ids = (fields as string[]).map((f) => f + uid);
+    } catch (e) {
+      if (e instanceof UnconfirmedWrites) {
+        // Deleted, but not confirmed: what it deleted is known, and re-applied like any unconfirmed delete.
+        await this.unconfirmedDelete(uid, (e.results[0] as string[]).map((f) => f + uid));
+      } else {
+        // No answer (a lost reply): what it did is unknown. Re-applied as "every session that existed
+        // then", and what the lost attempt deleted is read back from its tombstones, to be logged.
+        this.push(this.userDeletes, { uid, exceptId: except === '' ? undefined : exceptId, before });
+      }
+      throw e;
+    }
+    if (ids.length > 0) await this.publish({ type: 'sessions.revoked', ids, at: Date.now() });
+    return ids;
+  }
+
+  /** Sessions a login evicted (deleted by its script): deleted again where the barrier runs, confirmed and logged. */
+  async confirmEvicted(uid: string, ids: string[]): Promise<void> {
+    await this.revoke(uid, ids.map((id) => this.deleteOp(uid, id.slice(0, RANDOM_ID_LENGTH))), ids);
+  }
+
+  /**
+   * Logs the event (confirmed), then delivers it live — also when the log write was not confirmed.
+   * A revocation of sessions this store has just revoked and logged itself is not logged twice.
+   */
+  async publish(e: ChangeEvent): Promise<void> {
+    if (e.type === 'sessions.revoked') {
+      const now = Date.now();
+      const ids = e.ids.filter((id) => !((this.logged.get(id) ?? 0) > now - LOGGED_MS));
+      if (ids.length === 0) return;
+      e = { ...e, ids };
+    }
+    try {
+      await this.logAndDeliver(e);
+    } catch (err) {
+      this.push(this.events, e);
+      throw err;
+    }
+  }
+
+  private logOps(e: ChangeEvent, payload: string): PipelineOp[] {
+    return [(p) => p.zadd(this.k.feedLog, e.at, payload), (p) => p.zremrangebyscore(this.k.feedLog, '-inf', `(${e.at - this.retentionMs}`)];
+  }
+
+  private async logAndDeliver(e: ChangeEvent): Promise<void> {
+    // A sequence number keeps identical events distinct in the log and orders events of one millisecond.
+    const payload = feedPayload(await guard(this.r.incr(this.k.feedSeq)), e);
+    try {
+      await this.acks.confirm(this.bk.feed, this.logOps(e, payload));
+    } finally {
+      await guard(this.r.publish(this.k.channel, payload)).catch(() => {});
+    }
+    if (e.type === 'sessions.revoked') this.remember(e.ids);
+  }
+
+  /** Session ids whose revocation was logged (confirmed) lately: id → when. */
+  private readonly logged = new Map<string, number>();
+
+  private remember(ids: readonly string[]): void {
+    const now = Date.now();
+    for (const id of ids) this.logged.set(id, now);
+    if (this.logged.size > 10_000) for (const [id, t] of this.logged) if (t <= now - LOGGED_MS) this.logged.delete(id);
+  }
+
+  // ---------------------------------------------------------------- repairs
+
+  private push<T>(list: T[], item: T): void {
+    list.push(item);
+    if (list.length > MAX_PENDING) (list.shift(), (this.dropped += 1));
+  }
+
+  /** Sessions deleted without confirmation: announced now (best effort), deleted again until confirmed. */
+  private async unconfirmedDelete(uid: string, ids: string[]): Promise<void> {
     let set = this.deletes.get(uid);
     if (!set) this.deletes.set(uid, (set = new Set()));
     for (const id of ids) if (!set.has(id)) (set.add(id), (this.deleteCount += 1));
@@ -86,64 +277,48 @@ export class RevocationRepairs {
       this.deleteCount -= s.size;
       this.dropped += s.size;
     }
-    await this.feed.publish({ type: 'sessions.revoked', ids, at: Date.now() }).catch(() => {});
+    const payload = feedPayload(0, { type: 'sessions.revoked', ids, at: Date.now() });
+    await guard(this.r.publish(this.k.channel, payload)).catch(() => {});
   }
 
-  /**
-   * A deleteUserSessions that failed without telling what it deleted (the reply was lost): every
-   * session of the user that existed then (created at or before `before`), but `exceptId`, is
-   * deleted again, confirmed and announced — sessions created since are left alone.
-   */
-  failedUserDelete(uid: string, exceptId: string | undefined, before: number): void {
-    this.userDeletes.push({ uid, exceptId, before });
-    if (this.userDeletes.length > MAX_PENDING) (this.userDeletes.shift(), (this.dropped += 1));
-  }
-
-  /** An event whose publication failed or was not confirmed. */
-  unpublished(e: ChangeEvent): void {
-    this.events.push(e);
-    if (this.events.length > MAX_PENDING) (this.events.shift(), (this.dropped += 1));
-  }
-
-  /** Session ids and events still pending. */
-  get count(): number {
-    return this.deleteCount + this.events.length + this.userDeletes.length;
+  /** Repairs still pending (session ids, user deletes, events). */
+  get pending(): number {
+    return this.deleteCount + this.userDeletes.length + this.events.length;
   }
 
   /** One pass over everything pending; what still fails stays for the next. */
   retry(): Promise<void> {
     this.running ??= (async () => {
       for (const d of [...this.userDeletes]) {
-        let ids: string[];
+        let fields: string[];
         try {
-          ids = (await this.sessions.listSessionsByUser(d.uid, Date.now())).filter((x) => x.createdAt <= d.before && x.id !== d.exceptId).map((x) => x.id);
-          for (const id of ids) await this.sessions.deleteSession(id);
-          await this.acks.confirm(this.k.user(d.uid));
+          const except = d.exceptId === undefined ? '' : (localPartOf(d.exceptId, d.uid) ?? '');
+          [fields] = (await this.acks.confirm(this.bk.user(d.uid), [
+            (p) => p.repairUserSessions!(this.k.user(d.uid), tombstones(this.prefix, d.uid), except, d.before, this.k.dataPrefix(d.uid), Date.now(), TOMBSTONE_TTL_MS),
+          ])) as [string[]];
         } catch {
           continue;
         }
         this.userDeletes.splice(this.userDeletes.indexOf(d), 1);
-        if (ids.length > 0) this.events.push({ type: 'sessions.revoked', ids, at: Date.now() });
+        if (fields.length > 0) this.push(this.events, { type: 'sessions.revoked', ids: fields.map((f) => f + d.uid), at: Date.now() });
       }
       for (const [uid, set] of [...this.deletes]) {
         const ids = [...set];
         try {
-          for (const id of ids) await this.sessions.deleteSession(id);
-          await this.acks.confirm(this.k.user(uid));
+          await this.acks.confirm(this.bk.user(uid), ids.map((id) => this.deleteOp(uid, id.slice(0, RANDOM_ID_LENGTH))));
         } catch {
           continue;
         }
         for (const id of ids) if (set.delete(id)) this.deleteCount -= 1;
         if (set.size === 0 && this.deletes.get(uid) === set) this.deletes.delete(uid);
-        this.events.push({ type: 'sessions.revoked', ids, at: Date.now() });
+        this.push(this.events, { type: 'sessions.revoked', ids, at: Date.now() });
       }
-      for (let n = this.events.length; n > 0 && this.events.length > 0; n--) {
-        const e = this.events[0]!;
+      while (this.events.length > 0) {
+        // Logged again with the time of this attempt, so every reader's replay and sweep window covers it.
         try {
-          await this.feed.publish({ ...e, at: Date.now() });
-          await this.acks.confirm(this.k.feed);
+          await this.logAndDeliver({ ...this.events[0]!, at: Date.now() });
         } catch {
-          break; // the feed is still unavailable
+          break; // the feed's master is still unavailable
         }
         this.events.shift();
       }
@@ -158,61 +333,22 @@ export class RevocationRepairs {
   }
 }
 
-export function confirmedSessions(inner: SessionStore, acks: ReplicaAcks, k: BarrierKeys, repairs: RevocationRepairs): SessionStore {
-  const confirm = async (uid: string, deleted: string[]) => {
-    try {
-      await acks.confirm(k.user(uid));
-    } catch (e) {
-      await repairs.unconfirmedDelete(uid, deleted);
-      throw e;
-    }
-  };
+export function confirmedSessions(inner: SessionStore, c: ConfirmedRevocations): SessionStore {
   return {
     ...inner,
     async createSession(session, opts) {
       const evicted = await inner.createSession(session, opts);
-      if (evicted.length > 0) await confirm(session.userId, evicted.map((s) => s.id));
+      if (evicted.length > 0) await c.confirmEvicted(session.userId, evicted.map((s) => s.id));
       return evicted;
     },
-    async deleteSession(id) {
-      const uid = ownerOf(id);
-      let deleted;
-      try {
-        deleted = await inner.deleteSession(id);
-      } catch (e) {
-        // The delete may or may not have happened (a lost reply): treated as unconfirmed.
-        if (uid !== null) await repairs.unconfirmedDelete(uid, [id]);
-        throw e;
-      }
-      if (uid !== null) await confirm(uid, deleted ? [id] : []);
-      return deleted;
-    },
-    async deleteUserSessions(userId, exceptId) {
-      const before = Date.now();
-      let ids;
-      try {
-        ids = await inner.deleteUserSessions(userId, exceptId);
-      } catch (e) {
-        repairs.failedUserDelete(userId, exceptId, before);
-        throw e;
-      }
-      await confirm(userId, ids);
-      return ids;
-    },
+    deleteSession: (id) => c.deleteSession(id),
+    deleteUserSessions: (userId, exceptId) => c.deleteUserSessions(userId, exceptId),
   };
 }
 
-export function confirmedFeed(inner: ChangeFeed, acks: ReplicaAcks, k: BarrierKeys, repairs: RevocationRepairs): ChangeFeed {
+export function confirmedFeed(inner: ChangeFeed, c: ConfirmedRevocations): ChangeFeed {
   return {
-    async publish(e) {
-      try {
-        await inner.publish(e);
-        await acks.confirm(k.feed);
-      } catch (err) {
-        repairs.unpublished(e);
-        throw err;
-      }
-    },
+    publish: (e) => c.publish(e),
     subscribe: (h) => inner.subscribe(h),
     replay: (since) => inner.replay(since),
     get connected() {

@@ -11,7 +11,7 @@ import type { ChangeFeed, RefreshTokenStore, SessionStore } from '../../ports.js
 import type { ConnectionOptions } from 'node:tls';
 import { connect, guard, targetOf, whenReady } from './client.js';
 import { countReplicas, ReplicaAcks } from './acks.js';
-import { barrierKeys, confirmedFeed, confirmedSessions, RevocationRepairs } from './durable.js';
+import { barrierKeys, ConfirmedRevocations, confirmedFeed, confirmedSessions, defineDurableScripts } from './durable.js';
 import { defineScripts } from './commands.js';
 import { keys } from './keys.js';
 import { createRedisSessionStore } from './sessions.js';
@@ -90,7 +90,7 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
   let sessions = createRedisSessionStore(redis, k, scripts);
   let publishing: ChangeFeed = feed;
   let acks: ReplicaAcks | null = null;
-  let repairs: RevocationRepairs | null = null;
+  let confirmed: ConfirmedRevocations | null = null;
   if (replicas > 0) {
     // A connection of its own: WAIT blocks the connection it runs on.
     const ackConn = connect(conn);
@@ -102,11 +102,13 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
       redis.disconnect();
       throw e;
     }
+    // The revocation writes run in the barrier's pipeline, on this connection (acks.ts, durable.ts).
+    defineScripts(ackConn);
+    defineDurableScripts(ackConn);
     acks = new ReplicaAcks(ackConn, { replicas, timeoutMs: ackTimeoutMs });
-    const bk = barrierKeys(prefix, k.feedLog, target.kind !== 'cluster');
-    repairs = new RevocationRepairs(sessions, feed, acks, bk);
-    sessions = confirmedSessions(sessions, acks, bk, repairs);
-    publishing = confirmedFeed(feed, acks, bk, repairs);
+    confirmed = new ConfirmedRevocations(redis, acks, k, barrierKeys(prefix, k.feedLog, target.kind !== 'cluster'), feed.retentionMs, prefix);
+    sessions = confirmedSessions(sessions, confirmed);
+    publishing = confirmedFeed(feed, confirmed);
   }
   return {
     sessions,
@@ -117,9 +119,9 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
     async ping() {
       await guard(redis.ping());
     },
-    pendingRepairs: () => repairs?.count ?? 0,
+    pendingRepairs: () => confirmed?.pending ?? 0,
     async close() {
-      repairs?.close();
+      confirmed?.close();
       await feed.close();
       acks?.close();
       await redis.quit().catch(() => redis.disconnect());
