@@ -251,7 +251,9 @@ export const configSchema = z
   .strict()
   .superRefine((c, ctx) => {
     // WAIT runs as one Redis command: past the store timeout the client gives up on it first.
-    if (c.redisUrl !== null && c.redisWaitReplicas !== 0 && c.redisWaitTimeout >= c.storeTimeout) {
+    // (With `auto` the stores cut the wait to half the store timeout instead: a deployment without
+    // replicas, and so without a wait, need not know about it.)
+    if (c.redisUrl !== null && typeof c.redisWaitReplicas === 'number' && c.redisWaitReplicas > 0 && c.redisWaitTimeout >= c.storeTimeout) {
       ctx.addIssue({
         code: 'custom',
         path: ['redisWaitTimeout'],
@@ -288,7 +290,7 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same.' },
   { name: 'GATEHOUSE_REDIS_PREFIX', path: ['redisPrefix'], kind: 'string', doc: 'Prefix of every Redis key and pub/sub channel. Every instance of one deployment uses the same; another deployment on the same Redis uses another.' },
   { name: 'GATEHOUSE_REDIS_WAIT_REPLICAS', path: ['redisWaitReplicas'], kind: 'string', doc: 'Replicas that must acknowledge a revocation (Redis `WAIT`) before it is answered, so that no failover can undo it; when they do not within the wait timeout the request gets 503 with Retry-After. `auto` (default): 1 when the deployment has replicas at start (always with Sentinel), else 0. `0`: off — a revocation is answered once the master has it, and a failover in the next moment may lose it.' },
-  { name: 'GATEHOUSE_REDIS_WAIT_TIMEOUT', path: ['redisWaitTimeout'], kind: 'duration', doc: 'How long a revocation waits for the replicas\' acknowledgement; shorter than GATEHOUSE_STORE_TIMEOUT.' },
+  { name: 'GATEHOUSE_REDIS_WAIT_TIMEOUT', path: ['redisWaitTimeout'], kind: 'duration', doc: 'How long a revocation waits for the replicas\' acknowledgement before it is answered 503. Shorter than GATEHOUSE_STORE_TIMEOUT (refused at start with a number of replicas; with `auto`, cut to half the store timeout).' },
   { name: 'GATEHOUSE_SECRET', path: ['secret'], kind: 'nullable-string', doc: 'At least 32 characters; encrypts private keys at rest. Required with a shared database.' },
   { name: 'GATEHOUSE_DATA_DIR', path: ['dataDir'], kind: 'string', doc: 'Directory for the SQLite file and key files.' },
   { name: 'GATEHOUSE_TRUST_PROXY', path: ['trustProxy'], kind: 'string', doc: 'Trusted proxy setting (Express `trust proxy`): `false`, `loopback`, a CIDR list or a hop count. Only then is X-Forwarded-For used.' },

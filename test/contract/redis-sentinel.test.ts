@@ -48,6 +48,20 @@ if (!haveBinaries && process.env.CI !== 'true') {
       }
     });
 
+    it('a wait as long as the command timeout is refused when the replica count is explicit, and halved under auto', async () => {
+      const g = await ready;
+      await assert.rejects(openRedisStores({ url: g.url, prefix: testPrefix(), commandTimeoutMs: 200, replicaAcks: 1, replicaAckTimeoutMs: 200 }), /must be shorter than the command timeout/);
+      const stores = await openRedisStores({ url: g.url, prefix: testPrefix(), commandTimeoutMs: 200, replicaAckTimeoutMs: 250 });
+      try {
+        assert.equal(stores.replicaAcks, 1);
+        const s = makeSession();
+        await stores.sessions.createSession(s, { maxPerUser: 5 });
+        assert.ok(await stores.sessions.deleteSession(s.id), 'the revocation is confirmed within the shortened wait');
+      } finally {
+        await stores.close();
+      }
+    });
+
     it('without the Sentinels\' password the master cannot be found: a store error, not a hang', async () => {
       const g = await ready;
       const t0 = Date.now();

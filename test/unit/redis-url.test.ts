@@ -163,9 +163,10 @@ describe('Redis settings in the environment', () => {
     assert.equal(loadConfigFromEnv(env({})).redisWaitTimeout, 250);
   });
 
-  it('a wait at or past the store timeout is refused, naming both variables, unless the wait is off', () => {
+  it('a wait at or past the store timeout is refused with a number of replicas, naming both variables; with auto or off it is not', () => {
+    assert.equal(loadConfigFromEnv(env({ GATEHOUSE_REDIS_WAIT_TIMEOUT: '2s', GATEHOUSE_STORE_TIMEOUT: '2s' })).redisWaitTimeout, 2000, 'auto: the stores cut it');
     assert.throws(
-      () => loadConfigFromEnv(env({ GATEHOUSE_REDIS_WAIT_TIMEOUT: '2s', GATEHOUSE_STORE_TIMEOUT: '2s' })),
+      () => loadConfigFromEnv(env({ GATEHOUSE_REDIS_WAIT_REPLICAS: '1', GATEHOUSE_REDIS_WAIT_TIMEOUT: '2s', GATEHOUSE_STORE_TIMEOUT: '2s' })),
       /GATEHOUSE_REDIS_WAIT_TIMEOUT \(redisWaitTimeout\): must be shorter than GATEHOUSE_STORE_TIMEOUT \(2000 ms\)/,
     );
     assert.equal(loadConfigFromEnv(env({ GATEHOUSE_REDIS_WAIT_TIMEOUT: '2s', GATEHOUSE_STORE_TIMEOUT: '2s', GATEHOUSE_REDIS_WAIT_REPLICAS: '0' })).redisWaitTimeout, 2000);

@@ -101,11 +101,18 @@ export function connect(opts: ConnectOptions): RedisClient {
       // wait in that node's queue, bounded by commandTimeout. openRedisStores awaits whenReady().
       enableOfflineQueue: false,
       slotsRefreshTimeout: timeout,
-      // A client learns of a promoted replica from a MOVED reply or a refresh of its slot map: without
-      // a periodic refresh, one that has not sent to that slot since would still name the old master
-      // — which, restarted empty, claims its slots for a moment before it learns it was replaced.
-      slotsRefreshInterval: 1000,
     });
+    // A client learns of a promoted replica from a MOVED reply or a refresh of its slot map: without
+    // a periodic refresh, one that has not sent to that slot since would still name the old master —
+    // which, restarted empty, claims its slots for a moment before it learns it was replaced. Not
+    // ioredis's `slotsRefreshInterval`: a refresh in flight when the client is closed re-arms it for
+    // good (a closed client that keeps its process alive); this timer is unref'd and stops at 'end'.
+    const cluster = client;
+    const refresh = setInterval(() => {
+      if (cluster.status === 'ready') cluster.refreshSlotsCache();
+    }, 1000);
+    refresh.unref();
+    cluster.once('end', () => clearInterval(refresh));
   } else if (target.kind === 'sentinel') {
     client = new Redis({
       ...base,

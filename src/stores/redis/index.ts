@@ -62,7 +62,7 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
   const prefix = opts.prefix ?? 'gh:';
   if (/[{}]/.test(prefix)) throw new TypeError('the Redis key prefix must not contain { or }');
   const commandTimeoutMs = opts.commandTimeoutMs ?? 2000;
-  const ackTimeoutMs = opts.replicaAckTimeoutMs ?? 250;
+  let ackTimeoutMs = opts.replicaAckTimeoutMs ?? 250;
   if (opts.replicaAcks !== undefined && opts.replicaAcks !== 'auto' && !(Number.isInteger(opts.replicaAcks) && opts.replicaAcks >= 0)) {
     throw new TypeError('replicaAcks must be a non-negative integer or "auto"');
   }
@@ -80,7 +80,9 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
       ? (target.kind === 'sentinel' ? 1 : Math.min(1, await guard(countReplicas(redis))))
       : opts.replicaAcks;
     if (replicas > 0 && ackTimeoutMs >= commandTimeoutMs) {
-      throw new TypeError(`the replica wait (${ackTimeoutMs} ms) must be shorter than the command timeout (${commandTimeoutMs} ms)`);
+      // WAIT is one command: past the command timeout the client gives up on it first.
+      if (typeof opts.replicaAcks === 'number') throw new TypeError(`the replica wait (${ackTimeoutMs} ms) must be shorter than the command timeout (${commandTimeoutMs} ms)`);
+      ackTimeoutMs = Math.max(1, Math.floor(commandTimeoutMs / 2));
     }
   } catch (e) {
     redis.disconnect();
