@@ -1,5 +1,5 @@
 /**
- * The two scripts of the confirmed revocations (src/stores/redis/durable.ts), on a real Redis: the
+ * The two scripts of the confirmed revocations (src/stores/redis/durable-scripts.ts), on a real Redis: the
  * deletion of a user's sessions records what it deleted, and the repair of one whose reply was lost
  * deletes only the sessions that existed then and reads back what the lost attempt deleted.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type RedisClient } from '../../src/stores/redis/client.js';
 import { defineScripts } from '../../src/stores/redis/commands.js';
-import { defineDurableScripts } from '../../src/stores/redis/durable.js';
+import { defineDurableScripts } from '../../src/stores/redis/durable-scripts.js';
 import { keys } from '../../src/stores/redis/keys.js';
 import { createRedisSessionStore } from '../../src/stores/redis/sessions.js';
 import { makeSession } from '../contract/fixtures.js';

@@ -11,7 +11,8 @@ import type { ChangeFeed, RefreshTokenStore, SessionStore } from '../../ports.js
 import type { ConnectionOptions } from 'node:tls';
 import { connect, guard, targetOf, whenReady } from './client.js';
 import { countReplicas, ReplicaAcks } from './acks.js';
-import { barrierKeys, ConfirmedRevocations, confirmedFeed, confirmedSessions, defineDurableScripts } from './durable.js';
+import { barrierKeys, ConfirmedRevocations, confirmedFeed, confirmedSessions } from './durable.js';
+import { defineDurableScripts } from './durable-scripts.js';
 import { defineScripts } from './commands.js';
 import { keys } from './keys.js';
 import { createRedisSessionStore } from './sessions.js';
