@@ -89,7 +89,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
     if (!stores) {
       // The feed keeps revocations at least as long as one must hold (two hours at the least).
       const feedRetentionMs = Math.max(2 * 3_600_000, revocationHorizonMs(config) + 10 * 60_000);
-      const opened = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix, feedRetentionMs });
+      const opened = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix, feedRetentionMs, redisWaitReplicas: config.redisWaitReplicas, redisWaitTimeoutMs: config.redisWaitTimeout });
       closers.push(() => opened.close());
       stores = opened;
     }

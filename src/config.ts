@@ -4,6 +4,7 @@
  * way it is validated once at start, and a bad value stops start-up with a message naming it.
  */
 import { z } from 'zod';
+import { parseRedisUrl, RedisUrlError } from './stores/redis/url.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -47,6 +48,21 @@ const origin = z.string().transform((v, ctx) => {
 /** The renewal interval when none is given and every idle lifetime is at least ten times longer. */
 export const DEFAULT_RENEW_INTERVAL = 60_000;
 
+/** A Redis URL in one of the forms of stores/redis/url.ts; the message names the problem, never the URL. */
+const redisUrl = z
+  .string()
+  .nullable()
+  .default(null)
+  .superRefine((v, ctx) => {
+    if (v === null) return;
+    try {
+      parseRedisUrl(v);
+    } catch (e) {
+      if (!(e instanceof RedisUrlError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message });
+    }
+  });
+
 /** OWASP's minimum for argon2id (m=19 MiB, t=2, p=1). Weaker needs the loudly named escape hatch. */
 export const OWASP_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
@@ -58,12 +74,31 @@ export const configSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(3000),
     /** `sqlite:<path>`, `sqlite::memory:`, `memory:` or `postgres://…`. */
     databaseUrl: z.string().default('sqlite:./data/gatehouse.db'),
-    /** Redis for hot state (sessions, refresh tokens, revocations, rate limits). */
-    redisUrl: z.string().nullable().default(null),
+    /** Redis for hot state (sessions, refresh tokens, revocations, rate limits); one server, a Cluster or Sentinel. */
+    redisUrl,
     /** PostgreSQL schema holding Gatehouse's tables (created if missing). */
     databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, 'must be a lower-case SQL identifier of at most 48 characters').default('gatehouse'),
     /** Prepended to every Redis key and channel, so several deployments can share one Redis. */
     redisPrefix: z.string().min(1).max(64).regex(/^[^{}\s]+$/, 'must not contain {, } or spaces').default('gh:'),
+    /**
+     * Replicas that must acknowledge a revocation (WAIT) before it is answered, so that a failover
+     * cannot bring it back. `auto`: 1 when the deployment has replicas (always behind Sentinel), else 0.
+     * 0: off — a revocation is answered once the master has it.
+     */
+    redisWaitReplicas: z
+      .union([z.number(), z.string()])
+      .transform((v, ctx) => {
+        if (typeof v === 'string' && v.trim().toLowerCase() === 'auto') return 'auto' as const;
+        const n = typeof v === 'number' ? v : /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : NaN;
+        if (!Number.isInteger(n) || n < 0 || n > 16) {
+          ctx.addIssue({ code: 'custom', message: 'must be auto or a number of replicas from 0 to 16' });
+          return z.NEVER;
+        }
+        return n;
+      })
+      .default('auto'),
+    /** How long a revocation waits for those acknowledgements before it is answered 503. */
+    redisWaitTimeout: duration(1).default(250),
     /** Encrypts private keys at rest. Required when keys live in a shared database. */
     secret: z.string().min(32, 'must be at least 32 characters').nullable().default(null),
     /** Where keys and the SQLite file live by default. */
@@ -213,7 +248,7 @@ export const configSchema = z
         secrets: z.array(z.string().min(1)).default([]),
         cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'must be a cookie name').default('connect.sid'),
         /** Where connect-redis keeps the old sessions; default `redisUrl`. */
-        redisUrl: z.string().nullable().default(null),
+        redisUrl,
         prefix: z.string().max(256).default('sess:'),
         /** Dot path into the old session naming the user: an email is looked up, anything else is a user id. */
         userField: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dot path such as userId or user.email').default('userId'),
@@ -227,7 +262,19 @@ export const configSchema = z
         if (l.enabled && l.secrets.length === 0) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'migration is on but no old secret is configured' });
       }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // WAIT runs as one Redis command: past the store timeout the client gives up on it first.
+    // (With `auto` the stores cut the wait to half the store timeout instead: a deployment without
+    // replicas, and so without a wait, need not know about it.)
+    if (c.redisUrl !== null && typeof c.redisWaitReplicas === 'number' && c.redisWaitReplicas > 0 && c.redisWaitTimeout >= c.storeTimeout) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisWaitTimeout'],
+        message: `must be shorter than GATEHOUSE_STORE_TIMEOUT (${c.storeTimeout} ms), or set GATEHOUSE_REDIS_WAIT_REPLICAS=0`,
+      });
+    }
+  });
 
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type GatehouseConfigInput = z.input<typeof configSchema>;
@@ -253,9 +300,11 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_HOST', path: ['host'], kind: 'string', doc: 'Address to bind.' },
   { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail.' },
   { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:` or `postgres://…`.' },
-  { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis (or `redis+cluster://host:port,host:port`) for sessions, refresh tokens, revocations and rate limits.' },
+  { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis for sessions, refresh tokens, revocations and rate limits: `redis://[user:pass@]host:6379`, a Cluster `redis+cluster://[user:pass@]host:port,host:port`, or a master found through Sentinel `redis+sentinel://[user:pass@]host:26379,host:26380/mymaster[?sentinel_password=…]`; `rediss…` for TLS. See docs/deployment.md.' },
   { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same.' },
   { name: 'GATEHOUSE_REDIS_PREFIX', path: ['redisPrefix'], kind: 'string', doc: 'Prefix of every Redis key and pub/sub channel. Every instance of one deployment uses the same; another deployment on the same Redis uses another.' },
+  { name: 'GATEHOUSE_REDIS_WAIT_REPLICAS', path: ['redisWaitReplicas'], kind: 'string', doc: 'Replicas that must acknowledge a revocation (Redis `WAIT`) before it is answered, so that no failover can undo it; when they do not within the wait timeout the request gets 503 with Retry-After. `auto` (default): 1 when the deployment has replicas at start (always with Sentinel), else 0. `0`: off — a revocation is answered once the master has it, and a failover in the next moment may lose it.' },
+  { name: 'GATEHOUSE_REDIS_WAIT_TIMEOUT', path: ['redisWaitTimeout'], kind: 'duration', doc: 'How long a revocation waits for the replicas\' acknowledgement before it is answered 503. Shorter than GATEHOUSE_STORE_TIMEOUT (refused at start with a number of replicas; with `auto`, cut to half the store timeout).' },
   { name: 'GATEHOUSE_SECRET', path: ['secret'], kind: 'nullable-string', doc: 'At least 32 characters; encrypts private keys at rest. Required with a shared database.' },
   { name: 'GATEHOUSE_DATA_DIR', path: ['dataDir'], kind: 'string', doc: 'Directory for the SQLite file and key files.' },
   { name: 'GATEHOUSE_TRUST_PROXY', path: ['trustProxy'], kind: 'string', doc: 'Trusted proxy setting (Express `trust proxy`): `false`, `loopback`, a CIDR list or a hop count. Only then is X-Forwarded-For used.' },

@@ -30,6 +30,10 @@ export const SWEEP_MS = 5000;
 /** How far back a sweep looks beyond its interval: covers clock skew between instances. */
 const SWEEP_OVERLAP_MS = 10_000;
 
+function eventKey(e: ChangeEvent): string {
+  return e.type === 'user.changed' ? `u:${e.userId}:${e.at}` : `${e.type}:${e.at}`;
+}
+
 export class RevocationSet {
   private readonly revoked = new Map<string, number>(); // session id → forget after
   private readonly listeners = new Set<(ids: readonly string[]) => void>();
@@ -139,10 +143,14 @@ export class RevocationSet {
 
   private apply(e: ChangeEvent): void {
     this.lastEventAt = Math.max(this.lastEventAt, e.at);
-    if (e.type === 'sessions.revoked') this.add(e.ids, e.at);
-    else if (e.type === 'keys.changed') this.hooks.keysChanged?.();
+    if (e.type === 'sessions.revoked') return this.add(e.ids, e.at);
+    this.seen.set(eventKey(e), e.at);
+    if (e.type === 'keys.changed') this.hooks.keysChanged?.();
     else if (e.type === 'user.changed') this.hooks.userChanged?.(e.userId);
   }
+
+  /** Key changes and user changes applied lately (key → event time), so a sweep applies each once. */
+  private readonly seen = new Map<string, number>();
 
   private resync(since: number): Promise<void> {
     const run = async () => {
@@ -172,14 +180,27 @@ export class RevocationSet {
     this.retryTimer.unref();
   }
 
-  /** Applies revocations from the retained log that the live feed did not deliver. */
+  private lastSweepAt = 0;
+
+  /**
+   * Applies revocations from the retained log that the live feed did not deliver. Reads back to the
+   * start of the last sweep that succeeded: while the log cannot be read (its Redis node failing
+   * over) the link may also have lost messages without reporting it (a Cluster client moves its
+   * subscription to another node silently), and those must not fall out of the window meanwhile.
+   */
   async sweep(): Promise<void> {
     if (!this.trusted || !this.feed.connected) return;
+    const now = this.clock.now();
+    const from = Math.max(Math.min(now - SWEEP_MS, this.lastSweepAt || now), now - this.horizonMs) - SWEEP_OVERLAP_MS;
     try {
-      const events = await this.feed.replay(this.clock.now() - SWEEP_MS - SWEEP_OVERLAP_MS);
+      const events = await this.feed.replay(from);
       for (const e of events) {
-        if (e.type === 'sessions.revoked' && e.ids.some((id) => !this.has(id))) this.apply(e);
+        // A user change missed too (a password change, a disable) would leave a cached profile, and the
+        // sessions its credentials no longer allow, accepted until the cache entry expires.
+        if (e.type === 'sessions.revoked' ? e.ids.some((id) => !this.has(id)) : !this.seen.has(eventKey(e))) this.apply(e);
       }
+      for (const [key, at] of this.seen) if (at < from) this.seen.delete(key);
+      this.lastSweepAt = now;
     } catch (e) {
       this.hooks.error?.(e);
     }

@@ -159,10 +159,14 @@ export class SessionControl {
   }
 
   async authenticateCookie(value: string | undefined): Promise<AuthContext | null> {
-    const session = await this.d.sessions.validateCookie(value);
+    let session = await this.d.sessions.validateCookie(value);
     if (!session) return null;
     const active = await this.d.users.active(session.userId);
-    return active ? this.context(session, active) : null;
+    if (!active) return null;
+    // A cached copy behind the user's credentials may be of the session that set them (a password
+    // change made from it through another instance): read it again before refusing it.
+    if (stale(session, active)) session = await this.d.sessions.fresh(session.id);
+    return session ? this.context(session, active) : null;
   }
 
   /** authenticateCookie from the in-process caches alone (no I/O, no promise); undefined when it cannot decide. */
@@ -170,7 +174,7 @@ export class SessionControl {
     const session = this.d.sessions.validateCookieCached(value);
     if (!session) return session;
     const active = this.d.users.activeCached(session.userId);
-    if (active === undefined) return undefined;
+    if (active === undefined || stale(session, active)) return undefined;
     return this.context(session, active);
   }
 
@@ -187,7 +191,8 @@ export class SessionControl {
     const active = await d.users.active(claims.sub);
     if (!active) return null;
     if (seen === undefined || !d.revocations.trusted) {
-      const session = await d.sessions.load(claims.sid);
+      let session = await d.sessions.load(claims.sid);
+      if (session && stale(session, active)) session = await d.sessions.fresh(claims.sid);
       if (!session || session.mode !== 'token' || session.userId !== claims.sub || stale(session, active)) return null;
     }
     return { user: active.user, sessionId: claims.sid, mode: 'token', session: null, claims };

@@ -19,19 +19,22 @@ export interface OpenStoresOptions {
    * has to hold (the access-token window): the core refuses to start on a feed that forgets sooner.
    */
   feedRetentionMs?: number;
+  /** Replicas a revocation waits for (`auto` by default; see stores/redis/acks.ts). */
+  redisWaitReplicas?: number | 'auto';
+  redisWaitTimeoutMs?: number;
 }
 
 export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
   const sql = await openSql(opts);
   if (!opts.redisUrl) return sql;
   const { openRedisStores } = await import('./redis/index.js');
-  const cluster = opts.redisUrl.startsWith('redis+cluster://');
   const redis = await openRedisStores({
     url: opts.redisUrl,
-    cluster,
     commandTimeoutMs: opts.timeoutMs ?? 2000,
     ...(opts.redisPrefix ? { prefix: opts.redisPrefix } : {}),
     ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
+    ...(opts.redisWaitReplicas !== undefined ? { replicaAcks: opts.redisWaitReplicas } : {}),
+    ...(opts.redisWaitTimeoutMs !== undefined ? { replicaAckTimeoutMs: opts.redisWaitTimeoutMs } : {}),
   });
   await sql.feed.close();
   return {

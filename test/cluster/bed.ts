@@ -1,7 +1,8 @@
 /**
  * The cluster test bed: nginx as a round-robin load balancer on a loopback port, three Gatehouse
  * server processes behind it sharing one PostgreSQL schema and one Redis key prefix, and a private
- * redis-server (on its own port, with an append-only file) that the checks may kill and restart.
+ * redis-server (on its own port, with an append-only file) that the checks may kill and restart —
+ * or, for the failover beds, a Redis deployment the caller started (Sentinel, Cluster) by its URL.
  *
  * The bed installs nothing: nginx, redis-server and PostgreSQL must be there (`.ci/run` installs
  * nginx). Under CI=true a missing one fails with a message; outside CI the caller skips with it.
@@ -164,7 +165,10 @@ export interface Bed {
   nginxUrl: string;
   nginxPort: number;
   instances: Instance[];
+  /** The private Redis's port (0 with an external Redis). */
   redisPort: number;
+  /** GATEHOUSE_REDIS_URL of the CLI and of extra instances (each bed instance may have its own user). */
+  redisUrl: string;
   schema: string;
   prefix: string;
   pgUrl: string;
@@ -173,6 +177,8 @@ export interface Bed {
   command: string[];
   startInstance(i: Instance): Promise<void>;
   stopInstance(i: Instance, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts one more instance, not behind nginx, with extra environment (stopped with the bed). */
+  startExtraInstance(name: string, env: Record<string, string>): Promise<Instance>;
   killRedis(): Promise<void>;
   startRedis(): Promise<void>;
   /** An admin connection to the private Redis (as the default user). */
@@ -241,8 +247,17 @@ export function nginxMainConf(dir: string): string {
   ].join('\n');
 }
 
-export async function startBed(opts: { log?: (line: string) => void } = {}): Promise<Bed> {
+export interface BedOptions {
+  log?: (line: string) => void;
+  /** An external Redis (a Sentinel or Cluster URL): no private redis-server is started. */
+  redisUrl?: string;
+  /** Extra environment for every instance and the CLI. */
+  env?: Record<string, string>;
+}
+
+export async function startBed(opts: BedOptions = {}): Promise<Bed> {
   const log = opts.log ?? (() => {});
+  const external = opts.redisUrl ?? null;
   const pgUrl = (await requirePostgres())!;
   const nginxBin = findBinary('nginx')!;
   const redisBin = findBinary('redis-server')!;
@@ -256,7 +271,7 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
 
   // Private Redis: its own port and append-only file (fsync always), so a SIGKILL loses nothing
   // acknowledged. One ACL user per instance lets a check cut exactly one instance's links.
-  const redisPort = await freePort();
+  const redisPort = external ? 0 : await freePort();
   const names = ['a', 'b', 'c'];
   const redisArgs = [
     '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
@@ -266,6 +281,7 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
   ];
   let redis: ChildProcess | null = null;
   const startRedis = async () => {
+    if (external) throw new Error('the bed runs on an external Redis: start and stop it there');
     redis = spawn(redisBin, redisArgs, { stdio: 'ignore' });
     children.push(redis);
     await waitFor('redis-server', async () => (await pingRedis('127.0.0.1', redisPort, 500).then(() => true)), 10_000);
@@ -276,8 +292,9 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
   const instances: Instance[] = [];
   let nginx: ChildProcess | null = null;
 
+  const extras: Instance[] = [];
   const stop = async () => {
-    await Promise.all(instances.map((i) => (i.child ? stopProcess(i.child, 10_000) : null)));
+    await Promise.all([...instances, ...extras].map((i) => (i.child ? stopProcess(i.child, 10_000) : null)));
     if (nginx) await stopProcess(nginx, 5000);
     for (const a of admins) a.disconnect();
     if (redis) await stopProcess(redis, 5000);
@@ -289,7 +306,7 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
   };
 
   try {
-    await startRedis();
+    if (!external) await startRedis();
     const nginxPort = await freePort();
     const ports = [await freePort(), await freePort(), await freePort()];
     const nginxUrl = `http://127.0.0.1:${nginxPort}`;
@@ -307,7 +324,9 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
       GATEHOUSE_RATE_LIMITS: 'off',
       GATEHOUSE_STORE_TIMEOUT: '500ms',
       GATEHOUSE_LOG_LEVEL: 'warn',
+      ...(opts.env ?? {}),
     };
+    const sharedRedisUrl = external ?? `redis://127.0.0.1:${redisPort}`;
     for (const [k, n] of names.entries()) {
       instances.push({ name: n, port: ports[k]!, url: `http://127.0.0.1:${ports[k]}`, redisUser: `gh_${n}`, child: null, log: join(dir, `gatehouse-${n}.log`) });
     }
@@ -318,11 +337,13 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
       delete e.NODE_OPTIONS;
       return e;
     };
+    const extraEnv = new Map<Instance, Record<string, string>>();
     const instanceEnv = (i: Instance) => ({
       ...baseEnv(),
       ...env,
       PORT: String(i.port),
-      GATEHOUSE_REDIS_URL: `redis://${i.redisUser}:pw-${i.name}@127.0.0.1:${redisPort}`,
+      GATEHOUSE_REDIS_URL: external ?? `redis://${i.redisUser}:pw-${i.name}@127.0.0.1:${redisPort}`,
+      ...(extraEnv.get(i) ?? {}),
     });
     const startInstance = async (i: Instance) => {
       const fd = openSync(i.log, 'a');
@@ -364,6 +385,7 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
       nginxPort,
       instances,
       redisPort,
+      redisUrl: sharedRedisUrl,
       schema,
       prefix,
       pgUrl,
@@ -371,12 +393,21 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
       command,
       startInstance,
       stopInstance,
+      async startExtraInstance(name, extra) {
+        const i: Instance = { name, port: await freePort(), url: '', redisUser: 'default', child: null, log: join(dir, `gatehouse-${name}.log`) };
+        i.url = `http://127.0.0.1:${i.port}`;
+        extraEnv.set(i, { GATEHOUSE_REDIS_URL: sharedRedisUrl, ...extra });
+        extras.push(i);
+        await startInstance(i);
+        return i;
+      },
       async killRedis() {
         if (redis) await stopProcess(redis, 1000, 'SIGKILL');
         redis = null;
       },
       startRedis,
       admin() {
+        if (external) throw new Error('the bed runs on an external Redis: connect to it there');
         const a = new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1, commandTimeout: 2000 });
         a.on('error', () => {});
         admins.push(a);
@@ -389,7 +420,7 @@ export async function startBed(opts: { log?: (line: string) => void } = {}): Pro
         return new Promise((resolve) => {
           const child = spawn(command[0]!, [...command.slice(1), ...args], {
             cwd: ROOT,
-            env: { ...baseEnv(), ...env, GATEHOUSE_REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+            env: { ...baseEnv(), ...env, GATEHOUSE_REDIS_URL: sharedRedisUrl },
             stdio: ['ignore', 'pipe', 'pipe'],
           });
           children.push(child);

@@ -61,3 +61,60 @@ describe('revocation set safety-net sweep', () => {
     await inner.close();
   });
 });
+
+describe('revocation set sweep after the log was unreadable', () => {
+  it('a sweep after failed sweeps reads back to the last one that succeeded, so a revocation older than one window is still applied', async () => {
+    let now = 1_000_000;
+    const inner = createLocalFeed({ clock: { now: () => now } });
+    let failing = false;
+    const feed = silentFeed(inner);
+    const flaky: ChangeFeed = {
+      ...feed,
+      replay: (since) => (failing ? Promise.reject(new Error('the log is failing over')) : feed.replay(since)),
+      get connected() {
+        return inner.connected;
+      },
+    };
+    const set = new RevocationSet(flaky, { now: () => now }, 3_600_000);
+    set.start();
+    await set.settled();
+    await set.sweep(); // a sweep that succeeds
+    // The link drops this event silently, then the log cannot be read for 40 s (eight sweeps).
+    await inner.publish({ type: 'sessions.revoked', ids: ['while-down'], at: now + 1000 });
+    failing = true;
+    for (let k = 0; k < 8; k++) {
+      now += 5000;
+      await set.sweep();
+    }
+    assert.equal(set.has('while-down'), false);
+    failing = false;
+    now += 5000;
+    await set.sweep();
+    assert.equal(set.has('while-down'), true, 'the first sweep that succeeds again finds the event 44 s back');
+    set.stop();
+    await inner.close();
+  });
+});
+
+describe('revocation set sweep: user and key changes', () => {
+  it('a user change the live link never delivered is applied by the next sweep, once', async () => {
+    const inner = createLocalFeed();
+    const changed: string[] = [];
+    let keys = 0;
+    const set = new RevocationSet(silentFeed(inner), { now: () => Date.now() }, 60_000, { userChanged: (id) => changed.push(id), keysChanged: () => (keys += 1) });
+    set.start();
+    await set.settled();
+    await inner.publish({ type: 'user.changed', userId: 'u-password-changed', at: Date.now() });
+    await inner.publish({ type: 'keys.changed', at: Date.now() });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(changed, [], 'the silent link delivered nothing');
+    await set.sweep();
+    assert.deepEqual(changed, ['u-password-changed'], 'its cached profile is dropped');
+    assert.equal(keys, 1, 'the key ring reloads');
+    await set.sweep();
+    assert.deepEqual(changed, ['u-password-changed'], 'not applied again');
+    assert.equal(keys, 1);
+    set.stop();
+    await inner.close();
+  });
+});

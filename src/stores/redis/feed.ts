@@ -10,6 +10,11 @@ export interface RedisFeedOptions {
 
 const TWO_HOURS = 2 * 3_600_000;
 
+/** A log entry and pub/sub message: the event with its sequence number (also written by durable.ts). */
+export function feedPayload(seq: number, e: ChangeEvent): string {
+  return JSON.stringify({ n: seq.toString(36).padStart(12, '0'), e });
+}
+
 /**
  * Change feed over Redis: publish appends to a sorted-set log (score = event time) for replay and
  * PUBLISHes for live delivery. A dedicated subscriber connection (ioredis re-subscribes by itself
@@ -64,7 +69,7 @@ export async function createRedisFeed(r: RedisClient, k: Keys, opts: RedisFeedOp
         // A sequence number keeps identical events distinct in the log and orders events of the
         // same millisecond (equal scores sort by member) in publish order.
         const seq = await r.incr(k.feedSeq);
-        const payload = JSON.stringify({ n: seq.toString(36).padStart(12, '0'), e });
+        const payload = feedPayload(seq, e);
         await r.zadd(k.feedLog, e.at, payload);
         await r.zremrangebyscore(k.feedLog, '-inf', `(${e.at - retentionMs}`);
         await r.publish(k.channel, payload);
