@@ -249,6 +249,26 @@ describe('real responses conform to the OpenAPI document', () => {
     assert.equal(bad.body.code, 'invalid_token');
   });
 
+  test('session check with nothing, a cookie, a bearer token and a bad token; refresh-cookie presence', async () => {
+    const none = await new Client(t.url).req('GET', '/auth/session');
+    conforms('GET', '/auth/session', none);
+    assert.equal(none.body.user, null);
+    const c = await session();
+    conforms('GET', '/auth/session', await c.req('GET', '/auth/session'));
+    const { grant } = await tokens();
+    conforms('GET', '/auth/session', await new Client(t.url).req('GET', '/auth/session', { bearer: grant.access_token }));
+    const bad = await new Client(t.url).req('GET', '/auth/session', { bearer: 'eyJhbGciOiJub25lIn0.e30.' });
+    conforms('GET', '/auth/session', bad);
+    assert.equal(bad.body.code, 'invalid_token');
+    const absent = await new Client(t.url).req('GET', '/auth/refresh');
+    conforms('GET', '/auth/refresh', absent);
+    assert.equal(absent.body.refresh_cookie, false);
+    const { c: withCookie } = await tokens({ refresh_transport: 'cookie' });
+    const present = await withCookie.req('GET', '/auth/refresh');
+    conforms('GET', '/auth/refresh', present);
+    assert.equal(present.body.refresh_cookie, true);
+  });
+
   test('refresh through the body and the cookie; reuse and a missing token fail', async () => {
     const { grant } = await tokens();
     const next = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: grant.refresh_token } });
