@@ -261,6 +261,18 @@ const OPS: Op[] = [
     },
   },
   {
+    method: 'get', path: '/auth/session/counters', operationId: 'sessionCounters', tag: 'server', summary: "The current session's requests and store use on this instance (standalone server)",
+    description: 'Authenticated requests of the calling session on this server instance, and the session- and refresh-store reads and writes done for it, counted since `since` (this request is counted once answered). Shows that the steady state costs no store read per request. Only the caller\'s own session; counts live in a bounded in-process map.',
+    security: COOKIE_OR_BEARER,
+    responses: {
+      '200': json(
+        obj({ session_id: { type: 'string' }, requests: { type: 'integer', minimum: 0 }, store_reads: { type: 'integer', minimum: 0 }, store_writes: { type: 'integer', minimum: 0 }, since: dateTime }),
+        'The counts.',
+      ),
+      ...problems(...AUTH, ...OUTAGE),
+    },
+  },
+  {
     method: 'get', path: '/healthz', operationId: 'health', tag: 'server', summary: 'Health check of the standalone server and its stores',
     responses: { '200': json(obj({ status: { const: 'ok' } }), 'Healthy.'), ...problems(...OUTAGE) },
   },

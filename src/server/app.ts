@@ -11,10 +11,10 @@ import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
-import { sendProblem } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
-import { webRoutes } from './web.js';
+import { sessionCounters } from './session-counters.js';
+import { webUi } from './web.js';
 
 export interface ServerAppOptions {
   config: GatehouseConfig;
@@ -39,11 +39,13 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   const { config, logger } = opts;
   const mail = mailerFromConfig(config, logger);
   logger.info({ mailer: mail.describe }, mail.kind === 'smtp' ? `mail is sent through ${mail.describe}` : 'mail is written to this log (development mailer): set GATEHOUSE_SMTP_URL to send it');
+  const counters = sessionCounters();
   let gatehouse: Gatehouse;
   try {
     gatehouse = await createGatehouse({
       config,
       mailer: mail.mailer,
+      wrapStores: counters.wrap,
       ...(opts.stores ? { stores: opts.stores } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
@@ -101,9 +103,11 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   // The API's OpenAPI 3.1 description (openapi/ sits two levels above this file in src/ and dist/).
   app.get('/openapi.json', (_req, res) => res.type('application/json').sendFile(fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))));
   app.use(gatehouse.wellKnown);
-  app.use(webRoutes());
+  const web = webUi();
+  app.use(web.router);
+  app.use(counters.countRequests, counters.routes(gatehouse.requireAuth));
   app.use('/auth', gatehouse.router);
-  app.use((_req, res) => sendProblem(res, 'not_found'));
+  app.use(web.notFound);
   app.use(gatehouse.errorHandler);
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);

@@ -27,7 +27,7 @@ addFormats(ajv);
 ajv.addSchema(doc, 'gatehouse-openapi', undefined, false);
 
 /** The routes the standalone server adds beside the framework-neutral ones. */
-const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json'];
+const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json', 'GET /auth/session/counters'];
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
@@ -263,6 +263,13 @@ describe('real responses conform to the OpenAPI document', () => {
     const absent = await new Client(t.url).req('GET', '/auth/refresh');
     conforms('GET', '/auth/refresh', absent);
     assert.equal(absent.body.refresh_cookie, false);
+    const counters = await c.req('GET', '/auth/session/counters');
+    conforms('GET', '/auth/session/counters', counters);
+    assert.equal(counters.status, 200);
+    conforms('GET', '/auth/session/counters', await new Client(t.url).req('GET', '/auth/session/counters', { bearer: grant.access_token }));
+    const noCounters = await new Client(t.url).req('GET', '/auth/session/counters');
+    conforms('GET', '/auth/session/counters', noCounters);
+    assert.equal(noCounters.status, 401);
     const { c: withCookie } = await tokens({ refresh_transport: 'cookie' });
     const present = await withCookie.req('GET', '/auth/refresh');
     conforms('GET', '/auth/refresh', present);
