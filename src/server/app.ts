@@ -13,6 +13,7 @@ import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
+import { explorerLab } from './explorer-lab.js';
 import { sessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
 
@@ -105,6 +106,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   app.use(gatehouse.wellKnown);
   const web = webUi();
   app.use(web.router);
+  app.use(explorerLab(config));
   app.use(counters.countRequests, counters.routes(gatehouse.requireAuth));
   app.use('/auth', gatehouse.router);
   app.use(web.notFound);

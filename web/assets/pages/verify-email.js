@@ -7,9 +7,9 @@ export const template = 'page-verify-email';
 export const title = 'verify.heading';
 
 const link = linkState();
-const BLOCKS = ['verify-pending', 'verify-done', 'verify-invalid', 'verify-error'];
+const BLOCKS = ['verify-pending', 'verify-done', 'verify-already', 'verify-invalid', 'verify-error'];
 
-export async function render(main, { announce }) {
+export async function render(main) {
   const state = link.read();
   if (state.outcome) return show(main, state.outcome);
   if (!state.token) {
@@ -21,10 +21,9 @@ export async function render(main, { announce }) {
   if (res.ok) {
     outcome = { id: 'verify-done' };
     if (auth.user) auth.user = { ...auth.user, email_verified: true };
-    announce('status.emailVerified', {}, 'success');
   } else if (res.code === 'invalid_link') {
-    outcome = { id: 'verify-invalid' };
-    announce('link.invalid', {}, 'error');
+    // A used link of a signed-in user whose address is verified has nothing left to do: say so.
+    outcome = { id: auth.user?.email_verified === true ? 'verify-already' : 'verify-invalid' };
   } else {
     // Not the link's fault (a limit, an outage): keep the token for another try on reload.
     outcome = { id: 'verify-error', message: problemMessage(res) };
