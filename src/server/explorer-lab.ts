@@ -107,7 +107,7 @@ export function explorerLab(config: GatehouseConfig): Router {
     if (kind === 'navigation') {
       // A link followed from the other site lands here: a page saying so, with the way back.
       securityHeaders(res);
-      res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+      res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
       res.type('html').send(LANDED_HTML);
       return;
     }

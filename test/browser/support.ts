@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { TestClock } from '../support/clock.js';
 import type { TestServer } from '../support/server.js';
 
@@ -60,15 +60,25 @@ export class RealClock extends TestClock {
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
-/** Saves a full-page screenshot; with GATEHOUSE_UPDATE_DOC_IMAGES=1 also refreshes docs/img/<doc>.png. */
-export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
+/**
+ * Saves a full-page screenshot (or its top `height` pixels); with GATEHOUSE_UPDATE_DOC_IMAGES=1 also
+ * refreshes docs/img/<doc>.png.
+ */
+export async function screenshot(page: Page, name: string, doc?: string, height?: number): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   const file = join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  const width = page.viewportSize()?.width ?? 1280;
+  await page.screenshot({ path: file, fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
   if (doc && process.env.GATEHOUSE_UPDATE_DOC_IMAGES === '1') {
     mkdirSync(join(process.cwd(), 'docs', 'img'), { recursive: true });
     copyFileSync(file, join(process.cwd(), 'docs', 'img', `${doc}.png`));
   }
+}
+
+/** Saves a screenshot of one element (a section of a long page), under test-results/screenshots. */
+export async function screenshotOf(locator: Locator, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 /**
@@ -132,7 +142,7 @@ export async function inViewport(page: Page, selector: string): Promise<boolean>
     const el = document.querySelector(sel);
     if (!el) return false;
     const r = el.getBoundingClientRect();
-    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth;
+    return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1 && r.left >= -1 && r.right <= window.innerWidth + 1;
   }, selector);
 }
 

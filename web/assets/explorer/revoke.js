@@ -38,7 +38,7 @@ export function showReplay(container, { heading, rows, note }) {
         ' ',
         el('code', {}, `${r.status} ${r.code}`.trim()),
         ' ',
-        verdict(t(r.refused ? 'revoke.refused' : 'revoke.accepted', { ms: r.ms }), r.refused),
+        verdict(t(r.refused ? (r.within ? 'revoke.refusedWithin' : 'revoke.refused') : 'revoke.accepted', { ms: r.ms }), r.refused),
       ),
     ),
   );
@@ -79,5 +79,6 @@ export async function afterEnded(credentials, noticedAfter) {
     const f = lastRefreshFailure();
     rows.push({ label: 'revoke.refresh', status: f?.status ?? 0, code: f?.code ?? '', refused: true, ms: Math.round(noticedAfter) });
   }
-  return rows;
+  // When the revocation happened is known only to within the checks: these are upper bounds.
+  return rows.map((r) => ({ ...r, within: true }));
 }
