@@ -153,9 +153,9 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     // Revoke: the record is gone and the cookie names nothing.
     await page.getByRole('button', { name: 'Revoke this session now' }).click();
     const results = page.locator('#revoke-results');
-    await results.locator('li[data-key="revoke.cookieCleared"]').waitFor();
+    await results.locator('li[data-key="explorer.revoke.cookieCleared"]').waitFor();
     assert.match(await results.innerText(), /DELETE \/auth\/sessions\/… → 204/);
-    assert.match(await results.locator('li[data-key="revoke.cookieCleared"]').innerText(), /200 user: null refused, \d+ ms after the revocation/);
+    assert.match(await results.locator('li[data-key="explorer.revoke.cookieCleared"]').innerText(), /200 user: null refused, \d+ ms after the revocation/);
     assert.match(await page.locator('#x-state [data-col="session"] [data-slot="record"]').innerText(), /deleted/);
     assert.match(await page.locator('#x-mode').innerText(), /revoked from this page/);
     assert.equal(await page.locator('header').getByRole('link', { name: 'Sign in' }).isVisible(), true);
@@ -193,21 +193,25 @@ describe('the explorer with tokens', { skip: browserSkip() }, () => {
       assert.ok(refresh?.httpOnly && refresh.sameSite === 'Strict' && refresh.path === '/auth/refresh');
 
       // The encoded token and what it says, side by side; numeric claims are numbers with their dates.
-      const jwtSlot = page.locator('#x-state [data-slot="jwt"]');
-      const encoded = await jwtSlot.locator('.jwt-parts').innerText();
-      const claims = decode(encoded);
+      // One snapshot of both (the 2-second token may be refreshed between two reads).
+      const view = await page.evaluate(() => {
+        const slot = document.querySelector('#x-state [data-slot="jwt"]')!;
+        const rows: Record<string, { value: string; note: string | null }> = {};
+        for (const tr of slot.querySelectorAll('table.claims tbody tr')) {
+          const name = tr.querySelector('th code')!.textContent!;
+          const cell = tr.querySelector('td')!;
+          rows[name] = { value: cell.querySelector('code')!.textContent!, note: cell.querySelector('.kv-note')?.textContent ?? null };
+        }
+        return { encoded: slot.querySelector('.jwt-parts')!.textContent!, rows };
+      });
+      const claims = decode(view.encoded);
       assert.equal(claims.iss, base);
       assert.equal(claims.sid, login.session.id);
-      for (const name of ['iat', 'exp']) {
-        const row = jwtSlot.locator('table.claims tr', { has: page.locator(`th code`, { hasText: new RegExp(`^${name}$`) }) });
-        assert.equal(await row.locator('code.num').innerText(), String(claims[name]), `${name} is shown as the number it is`);
-        assert.match(await row.locator('.kv-note').innerText(), /\d{4}, \d{2}:\d{2}:\d{2}/, `${name} has its date beside it`);
-      }
       for (const [name, v] of Object.entries(claims)) {
         if (typeof v !== 'number') continue;
-        const cell = jwtSlot.locator('table.claims tr', { has: page.locator('th code', { hasText: new RegExp(`^${name}$`) }) }).locator('td').first();
-        assert.equal(await cell.locator('code').first().innerText(), String(v), `${name}: a number, not a quoted string`);
+        assert.equal(view.rows[name]!.value, String(v), `${name}: the number it is, not a quoted string`);
       }
+      for (const name of ['iat', 'exp']) assert.match(view.rows[name]!.note ?? '', /\d{4}, \d{2}:\d{2}:\d{2}/, `${name} has its date beside it`);
       await page.locator('.timer[data-timer="timer.access"]').waitFor();
       await page.locator('.timer[data-timer="timer.sessionEnd"]').waitFor();
 
@@ -246,9 +250,9 @@ describe('the explorer with tokens', { skip: browserSkip() }, () => {
       const held = await page.locator('#x-state [data-slot="jwt"] .jwt-parts').innerText();
       await page.getByRole('button', { name: 'Revoke this session now' }).click();
       const results = page.locator('#revoke-results');
-      await results.locator('li[data-key="revoke.refresh"]').waitFor();
-      assert.match(await results.locator('li[data-key="revoke.token"]').innerText(), /401 invalid_token refused, \d+ ms after the revocation/);
-      assert.match(await results.locator('li[data-key="revoke.refresh"]').innerText(), /400 invalid_grant refused/);
+      await results.locator('li[data-key="explorer.revoke.refresh"]').waitFor();
+      assert.match(await results.locator('li[data-key="explorer.revoke.token"]').innerText(), /401 invalid_token refused, \d+ ms after the revocation/);
+      assert.match(await results.locator('li[data-key="explorer.revoke.refresh"]').innerText(), /400 invalid_grant refused/);
       assert.match(await page.locator('#x-state [data-slot="jwt"]').innerText(), /Revoked: the signature still checks out until exp/);
       assert.equal((await new Client(t.url).req('GET', '/auth/me', { bearer: held })).status, 401);
       await screenshotOf(page.locator('#x-revocation'), `explorer-token-revoked-row-${vp}`);

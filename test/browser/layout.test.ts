@@ -132,6 +132,27 @@ describe('text before scripts, and Korean line breaks', { skip: browserSkip() },
     }
   });
 
+  test('the explorer links the Korean quick start and guide, which open as readable text', async () => {
+    const ctx = await browser.newContext({ locale: 'ko-KR', viewport: VIEWPORTS.phone, extraHTTPHeaders: { 'Accept-Language': 'ko' } });
+    const page = await ctx.newPage();
+    const problems = watchPage(page);
+    for (const [name, heading] of [
+      ['한국어 가이드', '# 세션과 토큰, 어떻게 고를까'],
+      ['한국어 빠른 시작', '# Gatehouse 빠른 시작'],
+    ] as const) {
+      await page.goto(`${base}/explorer`);
+      await onPage(page, '/explorer');
+      await page.locator('main').getByRole('link', { name }).click();
+      await page.waitForURL(/\/docs\//);
+      const text = await page.locator('body').innerText();
+      assert.ok(text.startsWith(heading), text.slice(0, 60));
+      if (name === '한국어 가이드') assert.match(text, /gatehouse-session-redis[^\n]*5,802/, 'with the measured figures');
+      await screenshot(page, `doc-${name === '한국어 가이드' ? 'choosing' : 'readme'}-ko-phone`);
+    }
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  });
+
   test('Korean text breaks between words, never inside one; English keeps normal breaking', async () => {
     const ctx = await browser.newContext({ locale: 'ko-KR', viewport: VIEWPORTS.phone, extraHTTPHeaders: { 'Accept-Language': 'ko' } });
     const page = await ctx.newPage();

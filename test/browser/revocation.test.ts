@@ -82,11 +82,11 @@ describe('a sign-in ended elsewhere shows without a click', { skip: browserSkip(
       const seconds = Number(/noticed (\d+\.\d) s/.exec(text)![1]);
       assert.ok(seconds <= (WATCH_MS + MARGIN_MS) / 1000, `${seconds} s`);
       if (mode === 'session') {
-        assert.match(await results.locator('li[data-key="revoke.cookie"]').innerText(), /GET \/auth\/session → 200 user: null refused/);
+        assert.match(await results.locator('li[data-key="explorer.revoke.cookie"]').innerText(), /GET \/auth\/session → 200 user: null refused/);
       } else {
-        await results.locator('li[data-key="revoke.refresh"]').waitFor();
-        assert.match(await results.locator('li[data-key="revoke.token"]').innerText(), /401 invalid_token refused/);
-        assert.match(await results.locator('li[data-key="revoke.refresh"]').innerText(), /400 invalid_grant refused/);
+        await results.locator('li[data-key="explorer.revoke.refresh"]').waitFor();
+        assert.match(await results.locator('li[data-key="explorer.revoke.token"]').innerText(), /401 invalid_token refused/);
+        assert.match(await results.locator('li[data-key="explorer.revoke.refresh"]').innerText(), /400 invalid_grant refused/);
         assert.match(await a.locator('#x-state [data-slot="jwt"]').innerText(), /Revoked: the signature still checks out until exp/);
       }
       assert.match(await a.locator('#x-state [data-col="' + mode + '"] [data-slot="record"]').innerText(), /deleted/);

@@ -9,14 +9,14 @@ const since = (t0) => Math.max(0, Math.round(performance.now() - t0));
 /** The revoked access token, sent again as it was. */
 async function tokenRow(accessToken, t0) {
   const r = await request('GET', '/auth/me', { bearer: accessToken });
-  return { label: 'revoke.token', status: r.status, code: r.code ?? '', refused: r.status === 401, ms: since(t0) };
+  return { label: 'explorer.revoke.token', status: r.status, code: r.code ?? '', refused: r.status === 401, ms: since(t0) };
 }
 
 /** The refresh cookie, sent again by the browser (it is HttpOnly: the page cannot see or copy it). */
 async function refreshRow(t0) {
   const res = await fetch('/auth/refresh', { method: 'POST', credentials: 'same-origin', cache: 'no-store' });
   const body = await res.json().catch(() => null);
-  return { label: 'revoke.refresh', status: res.status, code: body?.error ?? body?.code ?? '', refused: !res.ok, ms: since(t0) };
+  return { label: 'explorer.revoke.refresh', status: res.status, code: body?.error ?? body?.code ?? '', refused: !res.ok, ms: since(t0) };
 }
 
 /** The session check with whatever session cookie the browser still holds. */
@@ -34,7 +34,7 @@ export function showReplay(container, { heading, rows, note }) {
       el(
         'li',
         { 'data-key': r.label },
-        el('strong', {}, t(`explorer.${r.label}`)),
+        el('strong', {}, t(r.label)),
         ' ',
         el('code', {}, `${r.status} ${r.code}`.trim()),
         ' ',
@@ -61,7 +61,7 @@ export async function revokeHere(credentials) {
     rows.push(await tokenRow(credentials.accessToken, t0));
     rows.push(await refreshRow(t0));
   }
-  if (credentials.mode === 'session') rows.push(await cookieRow('revoke.cookieCleared', t0));
+  if (credentials.mode === 'session') rows.push(await cookieRow('explorer.revoke.cookieCleared', t0));
   return { del, rows };
 }
 
@@ -73,11 +73,11 @@ export async function revokeHere(credentials) {
 export async function afterEnded(credentials, noticedAfter) {
   const t0 = performance.now() - noticedAfter;
   const rows = [];
-  if (credentials.mode === 'session') rows.push({ label: 'revoke.cookie', status: 200, code: 'user: null', refused: true, ms: Math.round(noticedAfter) });
+  if (credentials.mode === 'session') rows.push({ label: 'explorer.revoke.cookie', status: 200, code: 'user: null', refused: true, ms: Math.round(noticedAfter) });
   if (credentials.accessToken) {
     rows.push(await tokenRow(credentials.accessToken, t0));
     const f = lastRefreshFailure();
-    rows.push({ label: 'revoke.refresh', status: f?.status ?? 0, code: f?.code ?? '', refused: true, ms: Math.round(noticedAfter) });
+    rows.push({ label: 'explorer.revoke.refresh', status: f?.status ?? 0, code: f?.code ?? '', refused: true, ms: Math.round(noticedAfter) });
   }
   // When the revocation happened is known only to within the checks: these are upper bounds.
   return rows.map((r) => ({ ...r, within: true }));

@@ -88,7 +88,7 @@ export async function render(main, { updateChrome }) {
         const per = counters.requests > 0 ? (counters.store_reads / counters.requests).toFixed(2) : '—';
         kv(cdl, [
           [t('counters.requests'), mono(String(counters.requests))],
-          [t('counters.reads'), mono(String(counters.store_reads))],
+          [t('counters.reads'), mono(String(counters.store_reads)), t(mode === 'token' ? 'counters.readsNoteToken' : 'counters.readsNoteSession')],
           [t('counters.writes'), mono(String(counters.store_writes))],
           [t('counters.perRequest'), mono(per), t('counters.since', { time: formatTime(counters.since) })],
         ]);
@@ -138,7 +138,8 @@ export async function render(main, { updateChrome }) {
   }
   function tick() {
     const rows = timerRows();
-    timersEl.replaceChildren(...rows.map(([key, when]) => el('div', { className: 'timer', 'data-timer': key }, el('dt', {}, t(key)), el('dd', {}, el('strong', {}, formatLeft(when - Date.now())), ' ', el('span', { className: 'kv-note' }, formatClock(when))))));
+    const clockOf = (when) => (when - Date.now() > 86_400_000 ? formatTime(when) : formatClock(when));
+    timersEl.replaceChildren(...rows.map(([key, when]) => el('div', { className: 'timer', 'data-timer': key }, el('dt', {}, t(key)), el('dd', {}, el('strong', {}, formatLeft(when - Date.now())), ' ', el('span', { className: 'kv-note' }, clockOf(when))))));
     timersEl.hidden = rows.length === 0;
     for (const mode of ['session', 'token']) {
       const dl = slotsIn('x-expiry', mode, 'expiry');
