@@ -34,11 +34,11 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
   });
   after(() => stopBrowserSuite(browser, t));
 
-  test('sign-up: field errors from the API; a new and an already registered address get the same message, which fits both', async () => {
-    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+  for (const vp of ['desktop', 'phone'] as const) test(`at ${VIEWPORTS[vp].width} px, sign-up: field errors from the API; a new and an already registered address get the same message, which fits both`, async () => {
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS[vp] });
     const page = await ctx.newPage();
     const problems = watchPage(page);
-    const email = `signup${Date.now()}@example.com`;
+    const email = `signup${vp}${Date.now()}@example.com`;
     const signUp = async (password: string) => {
       await page.goto(`${base}/signup`);
       await onPage(page, '/signup');
@@ -67,9 +67,9 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await ctx.close();
   });
 
-  test('sign-in says "Signing in…" while it works; the account page says once who is signed in', async () => {
-    const email = await newUser(t, 'busy');
-    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+  for (const vp of ['desktop', 'phone'] as const) test(`at ${VIEWPORTS[vp].width} px, sign-in says "Signing in…" while it works; the account page says once who is signed in`, async () => {
+    const email = await newUser(t, `busy${vp}`);
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS[vp] });
     const page = await ctx.newPage();
     const problems = watchPage(page);
     await page.goto(`${base}/signin`);
@@ -159,9 +159,9 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     });
   }
 
-  test('"Sign out all other devices" is off with none; "Sign out everywhere" asks first, and Cancel changes nothing', async () => {
-    const email = await newUser(t, 'others');
-    const A = await signedIn(browser, base, email, { viewport: 'phone' });
+  for (const vp of ['phone', 'desktop'] as const) test(`at ${VIEWPORTS[vp].width} px, "Sign out all other devices" is off with none; "Sign out everywhere" asks first, and Cancel changes nothing`, async () => {
+    const email = await newUser(t, `others${vp}`);
+    const A = await signedIn(browser, base, email, { viewport: vp });
     const a = A.page;
     const problems = watchPage(a);
     const others = a.getByRole('button', { name: 'Sign out all other devices' });
@@ -184,7 +184,7 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await confirm.waitFor();
     assert.match(await confirm.innerText(), /This device is the only one signed in/);
     assert.equal(await a.evaluate(() => document.activeElement?.id), 'confirm-cancel', 'the safe answer has the focus');
-    await screenshot(a, 'account-confirm-phone');
+    await screenshot(a, `account-confirm-${vp}`);
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await statusShows(a, '#devices-status', 'Cancelled. Nothing was changed.');
     assert.equal(await a.evaluate(async () => (await fetch('/auth/session')).json().then((b) => b.user !== null)), true, 'still signed in');
@@ -197,10 +197,10 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await A.ctx.close();
   });
 
-  test('password change at 390 px: a wrong current password is named as such; success shows beside the form and signs the other devices out', async () => {
-    const email = await newUser(t, 'pw');
+  for (const vp of ['phone', 'desktop'] as const) test(`password change at ${VIEWPORTS[vp].width} px: a wrong current password is named as such; success shows beside the form and signs the other devices out`, async () => {
+    const email = await newUser(t, `pw${vp}`);
     const B = await signedIn(browser, base, email, { userAgent: FIREFOX_WINDOWS_UA });
-    const A = await signedIn(browser, base, email, { viewport: 'phone' });
+    const A = await signedIn(browser, base, email, { viewport: vp });
     const a = A.page;
     const problems = watchPage(a);
     await a.locator('summary', { hasText: 'Change password' }).click();
@@ -218,7 +218,7 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await main.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
     await main.getByRole('button', { name: 'Change password' }).click();
     await statusShows(a, '#password-status', 'Password changed. Other devices were signed out.', 'success');
-    await screenshot(a, 'account-password-phone');
+    await screenshot(a, `account-password-${vp}`);
     assert.deepEqual(await horizontalOverflow(a), []);
     // The other device learns it by itself, without a click.
     await onPage(B.page, '/signin');
@@ -228,9 +228,9 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await B.ctx.close();
   });
 
-  test('password fields: each form has a username field (no Chromium [DOM] advice) and a show/hide toggle', async () => {
-    const email = await newUser(t, 'pwfields');
-    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+  for (const vp of ['desktop', 'phone'] as const) test(`at ${VIEWPORTS[vp].width} px, password fields: each form has a username field (no Chromium [DOM] advice) and a show/hide toggle`, async () => {
+    const email = await newUser(t, `pwfields${vp}`);
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS[vp] });
     const page = await ctx.newPage();
     const log = consoleLog(page);
     for (const path of ['/signin', '/signup', '/reset#token=AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB']) {
@@ -261,8 +261,8 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     await ctx.close();
   });
 
-  test('a mouse click on a link draws no focus ring around the new heading; the keyboard focus stays visible', async () => {
-    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+  for (const vp of ['desktop', 'phone'] as const) test(`at ${VIEWPORTS[vp].width} px, a mouse click on a link draws no focus ring around the new heading; the keyboard focus stays visible`, async () => {
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS[vp] });
     const page = await ctx.newPage();
     await page.goto(`${base}/`);
     await onPage(page, '/');

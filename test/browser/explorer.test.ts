@@ -19,6 +19,7 @@ import {
   screenshot,
   screenshotOf,
   startBrowserSuite,
+  startsInViewport,
   stopBrowserSuite,
   storageIsEmpty,
   untranslated,
@@ -85,9 +86,9 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     }
   });
 
-  test('session mode: the cookie and its record, store reads per request, the API called with the cookie, a cross-site run, XSS, revoke', async () => {
-    const email = await newUser(t, 'xsession');
-    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+  for (const vp of ['desktop', 'phone'] as ViewportName[]) test(`session mode at ${VIEWPORTS[vp].width} px: the cookie and its record, store reads per request, the API called with the cookie, a cross-site run, XSS, revoke`, async () => {
+    const email = await newUser(t, `xsession${vp}`);
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS[vp] });
     const page = await ctx.newPage();
     const problems = watchPage(page);
     const login = await explorerSignedIn(page, base, email, 'session');
@@ -123,6 +124,7 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     assert.match(ex, /Cookie: __Host-gatehouse=••••••/);
     assert.match(ex, /added by the browser/);
     assert.match(ex, /store reads during the call: 0/);
+    assert.equal(await startsInViewport(page, '#x-call-result'), true, 'the answer is on screen after the click');
     assert.equal(Number(await counters.getAttribute('data-reads')), readsBefore, 'a steady-state request read nothing from the store');
     assert.ok(Number(await counters.getAttribute('data-requests')) >= 3);
 
@@ -133,9 +135,10 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     assert.match(await item('form-post'), /Session cookie\s+not sent[\s\S]*Origin\s+http:\/\/127\.0\.0\.1:/);
     assert.match(await item('navigation'), /Session cookie\s+sent[\s\S]*Authorization header\s+not sent/);
     assert.match(await page.locator('#x-cross-result').innerText(), /blocked: that origin is not on this server’s CORS allow-list/);
+    assert.equal(await startsInViewport(page, '#x-lab-result'), true);
     assert.deepEqual(lab.problems, []);
     await lab.popup.close();
-    await screenshotOf(page.locator('#x-sending'), 'explorer-session-sending');
+    await screenshotOf(page.locator('#x-sending'), `explorer-session-sending-${vp}`);
 
     // XSS: what an injected script could read and do here.
     await page.getByRole('button', { name: 'Run what an injected script could' }).click();
@@ -145,9 +148,10 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     assert.doesNotMatch(xssText, /__Host-gatehouse=/);
     assert.match(xssText, /Use the sign-in from this page: GET \/auth\/me → 200/);
     assert.match(xssText, /Copy the session cookie to use elsewhere: impossible \(HttpOnly\)/);
+    assert.equal(await startsInViewport(page, '#x-xss-result'), true);
     assert.match(await page.locator('#x-xss .x-binding').innerText(), /DPoP[\s\S]*not available yet/);
     assert.deepEqual(await horizontalOverflow(page), []);
-    await screenshot(page, 'explorer-session-desktop');
+    await screenshot(page, `explorer-session-${vp}`);
     assert.deepEqual(await lowContrast(page), []);
 
     // Revoke: the record is gone and the cookie names nothing.
@@ -156,13 +160,14 @@ describe('the explorer with a session cookie', { skip: browserSkip() }, () => {
     await results.locator('li[data-key="explorer.revoke.cookieCleared"]').waitFor();
     assert.match(await results.innerText(), /DELETE \/auth\/sessions\/… → 204/);
     assert.match(await results.locator('li[data-key="explorer.revoke.cookieCleared"]').innerText(), /200 user: null refused, \d+ ms after the revocation/);
+    assert.equal(await startsInViewport(page, '#revoke-results'), true);
     assert.match(await page.locator('#x-state [data-col="session"] [data-slot="record"]').innerText(), /deleted/);
     assert.match(await page.locator('#x-mode').innerText(), /revoked from this page/);
     assert.equal(await page.locator('header').getByRole('link', { name: 'Sign in' }).isVisible(), true);
     const me = await new Client(t.url).req('GET', '/auth/me', { headers: { cookie: `__Host-gatehouse=${value}` } });
     assert.equal(me.status, 401, 'the old cookie value is refused by the server');
     assert.equal(login.session.id.length > 0, true);
-    await screenshotOf(page.locator('#x-revocation'), 'explorer-session-revoked-row');
+    await screenshotOf(page.locator('#x-revocation'), `explorer-session-revoked-row-${vp}`);
     assert.equal(await storageIsEmpty(page), true);
     assert.deepEqual(problems, []);
     await ctx.close();
@@ -231,6 +236,7 @@ describe('the explorer with tokens', { skip: browserSkip() }, () => {
       const exchange = page.locator('#x-call-result');
       await exchange.locator('code[data-status="200"]').waitFor();
       assert.match(await exchange.innerText(), /Authorization: Bearer eyJ[\s\S]*added by this page’s script[\s\S]*store reads during the call: 0/);
+      assert.equal(await startsInViewport(page, '#x-call-result'), true);
 
       // XSS: the token can be copied; new ones can be minted from the page; the refresh token cannot be read.
       await page.getByRole('button', { name: 'Run what an injected script could' }).click();
@@ -253,6 +259,7 @@ describe('the explorer with tokens', { skip: browserSkip() }, () => {
       await results.locator('li[data-key="explorer.revoke.refresh"]').waitFor();
       assert.match(await results.locator('li[data-key="explorer.revoke.token"]').innerText(), /401 invalid_token refused, \d+ ms after the revocation/);
       assert.match(await results.locator('li[data-key="explorer.revoke.refresh"]').innerText(), /400 invalid_grant refused/);
+      assert.equal(await startsInViewport(page, '#revoke-results'), true);
       assert.match(await page.locator('#x-state [data-slot="jwt"]').innerText(), /Revoked: the signature still checks out until exp/);
       assert.equal((await new Client(t.url).req('GET', '/auth/me', { bearer: held })).status, 401);
       await screenshotOf(page.locator('#x-revocation'), `explorer-token-revoked-row-${vp}`);

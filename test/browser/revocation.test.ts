@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Client, GOOD_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 import { newUser, signedIn } from './kit.js';
-import { browserSkip, FIREFOX_WINDOWS_UA, freePort, onPage, RealClock, screenshot, screenshotOf, startBrowserSuite, stopBrowserSuite, watchPage } from './support.js';
+import { browserSkip, FIREFOX_WINDOWS_UA, freePort, inViewport, onPage, RealClock, screenshot, screenshotOf, startBrowserSuite, stopBrowserSuite, watchPage } from './support.js';
 
 /** The page's own bound (web/assets/api.js WATCH_MS). */
 const WATCH_MS = 5000;
@@ -39,9 +39,11 @@ describe('a sign-in ended elsewhere shows without a click', { skip: browserSkip(
   }
 
   for (const mode of ['session', 'token'] as const) {
-    test(`${mode} mode, on the account page: sent to sign-in with the reason, within ${WATCH_MS + MARGIN_MS} ms`, async () => {
+    // Token mode in Korean on a phone, session mode in English on a desktop.
+    const ko = mode === 'token';
+    test(`${mode} mode, on the account page (${ko ? 'Korean, 390 px' : 'English, 1280 px'}): sent to sign-in with the reason, within ${WATCH_MS + MARGIN_MS} ms`, async () => {
       const email = await newUser(t, `watch${mode}`);
-      const A = await signedIn(browser, base, email, { mode });
+      const A = await signedIn(browser, base, email, { mode, ...(ko ? { locale: 'ko' as const, viewport: 'phone' as const } : {}) });
       const problems = watchPage(A.page);
       await A.page.waitForTimeout(300);
       const clicks: number[] = [];
@@ -54,9 +56,11 @@ describe('a sign-in ended elsewhere shows without a click', { skip: browserSkip(
       console.log(`# ${mode} mode: the ended session showed ${delay} ms after the revocation (bound ${WATCH_MS} ms + ${MARGIN_MS} ms margin)`);
       assert.ok(delay <= WATCH_MS + MARGIN_MS, `${delay} ms`);
       assert.deepEqual(clicks, [], 'nothing was clicked');
-      assert.match(await A.page.locator('#status').innerText(), /Your session was ended elsewhere/);
+      assert.match(await A.page.locator('#status').innerText(), ko ? /다른 곳에서 세션이 종료되었습니다/ : /Your session was ended elsewhere/);
       assert.equal(await A.page.locator('#status').getAttribute('data-kind'), 'error');
-      assert.equal(await A.page.locator('header').getByRole('link', { name: 'Account' }).isHidden(), true);
+      assert.equal(await inViewport(A.page, '#status'), true);
+      assert.equal(await A.page.locator('header').getByRole('link', { name: ko ? '계정' : 'Account' }).isHidden(), true);
+      await screenshot(A.page, `ended-elsewhere-${mode}-${ko ? 'ko-phone' : 'en-desktop'}`);
       assert.deepEqual(problems, []);
       await A.ctx.close();
     });

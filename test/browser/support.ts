@@ -136,6 +136,16 @@ export async function horizontalOverflow(page: Page): Promise<string[]> {
   })()`) as Promise<string[]>;
 }
 
+/** Whether the element begins on screen (for a result taller than a phone's screen: its start is seen). */
+export async function startsInViewport(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.top >= -1 && r.top < window.innerHeight - 20;
+  }, selector);
+}
+
 /** Whether the element is wholly inside the viewport (the status of an action must be seen after it). */
 export async function inViewport(page: Page, selector: string): Promise<boolean> {
   return page.evaluate((sel) => {

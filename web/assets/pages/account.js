@@ -138,10 +138,12 @@ export async function render(main, { navigate, announce, say }) {
     if (!auth.mode) return;
     if (button.isConnected) busy(button, false);
     if (res.cancelled) return say(devicesStatus, 'status.cancelled');
-    if (res.ok || res.code === 'not_found') say(devicesStatus, 'status.deviceSignedOut', { device: deviceName(s) }, 'success');
-    else say(devicesStatus, 'status.error', { message: problemMessage(res) }, 'error');
+    // The lists first: the message is placed (and scrolled to) once the page no longer moves.
     await loadDevices();
     await loadEvents();
+    if (!auth.mode) return;
+    if (res.ok || res.code === 'not_found') say(devicesStatus, 'status.deviceSignedOut', { device: deviceName(s) }, 'success');
+    else say(devicesStatus, 'status.error', { message: problemMessage(res) }, 'error');
   }
 
   async function signOutHere() {
@@ -162,12 +164,13 @@ export async function render(main, { navigate, announce, say }) {
       const res = await withReauth(() => request('POST', '/auth/logout-others'));
       if (!auth.mode) return;
       if (res.cancelled) return say(devicesStatus, 'status.cancelled');
+      await loadDevices();
+      await loadEvents();
+      if (!auth.mode) return;
       if (res.ok) {
         const n = res.body?.revoked ?? 0;
         say(devicesStatus, n === 0 ? 'status.othersNone' : 'status.othersSignedOut', { count: n }, 'success');
       } else say(devicesStatus, 'status.error', { message: problemMessage(res) }, 'error');
-      await loadDevices();
-      await loadEvents();
     } finally {
       if (othersBtn.isConnected) othersBtn.disabled = sessions.filter((s) => !s.current).length === 0;
       othersBtn.setAttribute('aria-busy', 'false');
@@ -206,9 +209,9 @@ export async function render(main, { navigate, announce, say }) {
       // The current password is the only thing checked here: say that, not "email or password".
       if (!res.ok) return showProblem(pw, res, { invalid_credentials: 'account.password.wrongCurrent' });
       pw.reset();
-      say(pwStatus, 'status.passwordChanged', {}, 'success');
       await loadDevices();
       await loadEvents();
+      say(pwStatus, 'status.passwordChanged', {}, 'success');
     } finally {
       busy(pw, false);
     }
