@@ -223,20 +223,24 @@ export async function render(main, { navigate, announce, say }) {
     e.preventDefault();
     clearErrors(emailForm);
     changeStatus.textContent = '';
-    const newEmail = String(new FormData(emailForm).get('new_email') ?? '').trim();
+    const data = new FormData(emailForm);
+    const newEmail = String(data.get('new_email') ?? '').trim();
+    const json = { new_email: newEmail, current_password: String(data.get('current_password') ?? ''), end_other_sessions: data.get('end_other_sessions') === 'true' };
     busy(emailForm, true);
     try {
-      const res = await withReauth(() => request('POST', '/auth/email', { json: { new_email: newEmail } }));
+      const res = await withReauth(() => request('POST', '/auth/email', { json }));
       if (!auth.mode) return;
       if (res.cancelled) return say(changeStatus, 'status.cancelled');
       if (!res.ok) {
-        showProblem(emailForm, res);
+        showProblem(emailForm, res, { invalid_credentials: 'account.password.wrongCurrent' });
         // The API refuses the current address as a new one with a generic invalid_field.
         if (res.code === 'invalid_field' && res.body?.field === 'new_email') emailForm.querySelector('[data-error-for="new_email"]').textContent = t('account.email.same');
         return;
       }
       emailForm.reset();
-      say(changeStatus, 'status.emailChangeSent', { email: newEmail }, 'success');
+      const ended = res.body?.sessions_ended ?? 0;
+      if (ended > 0) await loadDevices();
+      say(changeStatus, ended > 0 ? 'status.emailChangeSentEnded' : 'status.emailChangeSent', { email: newEmail, count: ended }, 'success');
     } finally {
       busy(emailForm, false);
     }
