@@ -204,7 +204,7 @@ describe('web UI: sign-up, sign-in and the account page', { skip: browserSkip() 
     const a = A.page;
     const problems = watchPage(a);
     await a.locator('summary', { hasText: 'Change password' }).click();
-    const main = a.locator('main');
+    const main = a.locator('#password-form');
     await main.getByLabel('Current password', { exact: true }).fill('not my password at all');
     await main.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
     await main.getByRole('button', { name: 'Change password' }).click();

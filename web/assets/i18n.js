@@ -84,12 +84,14 @@ export function formatAgo(iso, nowKey = 'time.justNow', now = Date.now()) {
 }
 
 /**
- * A countdown: "9:41" under an hour, "5:09:41" under a day, "29 d 23 h" beyond (units in the
- * page's language), "expired" when past.
+ * A countdown: "42.5s" under a minute, "9:41" under an hour, "5:09:41" under a day, "29d 23h" beyond
+ * (units in the page's language), "expired" when past.
  */
 export function formatLeft(ms) {
   if (!Number.isFinite(ms)) return '—';
   if (ms <= 0) return t('time.expired');
+  // Under a minute the seconds count, with tenths (a 2-second test token is still readable).
+  if (ms < 60_000) return new Intl.NumberFormat(locale(), { style: 'unit', unit: 'second', unitDisplay: 'narrow', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(ms / 1000);
   const s = Math.floor(ms / 1000);
   const pad = (n) => String(n).padStart(2, '0');
   if (s < 3600) return `${Math.floor(s / 60)}:${pad(s % 60)}`;

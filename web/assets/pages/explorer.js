@@ -261,7 +261,7 @@ export async function render(main, { updateChrome }) {
     }
   });
   const offLog = onLog((entry) => addLog(entry));
-  const timer = setInterval(tick, 1000);
+  const timer = setInterval(tick, 250);
 
   setColumns();
   if (auth.mode) await Promise.all([loadRecord(), loadCounters()]);
