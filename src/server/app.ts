@@ -14,7 +14,7 @@ import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
-import { sessionCounters } from './session-counters.js';
+import { sessionCounters, type SessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
 
 export interface ServerAppOptions {
@@ -30,6 +30,8 @@ export interface ServerApp {
   app: Express;
   gatehouse: Gatehouse;
   server: Server;
+  /** Per-session request and store-use counts (GET /auth/session/counters). */
+  counters: SessionCounters;
   /** Starts listening; resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes the stores. */
@@ -120,6 +122,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     app,
     gatehouse,
     server,
+    counters: counters.counters,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -65,33 +65,41 @@ export class SessionCounters {
   }
 }
 
-/** The session store, counting each call that names one session. */
+/**
+ * The session store, counting each call that names one session — once it has answered, and only for a
+ * session that exists: ids from forged or stale credentials never take a place in the map.
+ */
 export function countedSessionStore(s: SessionStore, c: SessionCounters): SessionStore {
   return {
     createSession: (session, opts) => s.createSession(session, opts),
-    getSession(id, now) {
-      c.read(id);
-      return s.getSession(id, now);
+    async getSession(id, now) {
+      const r = await s.getSession(id, now);
+      if (r) c.read(id);
+      return r;
     },
-    touchSession(id, lastSeenAt, idleExpiresAt) {
-      c.write(id);
-      return s.touchSession(id, lastSeenAt, idleExpiresAt);
+    async touchSession(id, lastSeenAt, idleExpiresAt) {
+      const r = await s.touchSession(id, lastSeenAt, idleExpiresAt);
+      if (r) c.write(id);
+      return r;
     },
-    setSessionAuth(id, auth) {
-      c.write(id);
-      return s.setSessionAuth(id, auth);
+    async setSessionAuth(id, auth) {
+      const r = await s.setSessionAuth(id, auth);
+      if (r) c.write(id);
+      return r;
     },
     listSessionsByUser: (userId, now) => s.listSessionsByUser(userId, now),
     deleteSession: (id) => s.deleteSession(id),
     deleteUserSessions: (userId, exceptId) => s.deleteUserSessions(userId, exceptId),
     deleteExpiredSessions: (now) => s.deleteExpiredSessions(now),
-    getSessionData(id) {
-      c.read(id);
-      return s.getSessionData(id);
+    async getSessionData(id) {
+      const r = await s.getSessionData(id);
+      if (r) c.read(id);
+      return r;
     },
-    patchSessionData(id, patch, maxBytes) {
-      c.write(id);
-      return s.patchSessionData(id, patch, maxBytes);
+    async patchSessionData(id, patch, maxBytes) {
+      const r = await s.patchSessionData(id, patch, maxBytes);
+      if (r === 'ok') c.write(id);
+      return r;
     },
   };
 }
@@ -99,20 +107,23 @@ export function countedSessionStore(s: SessionStore, c: SessionCounters): Sessio
 /** The refresh-token store, counting reads and rotations by the session they belong to. */
 export function countedRefreshStore(s: RefreshTokenStore, c: SessionCounters): RefreshTokenStore {
   return {
-    createRefreshToken(token) {
+    async createRefreshToken(token) {
+      await s.createRefreshToken(token);
       c.write(token.sessionId);
-      return s.createRefreshToken(token);
     },
     async getRefreshToken(id) {
       const t = await s.getRefreshToken(id);
       c.read(t?.sessionId);
       return t;
     },
-    rotateRefreshToken(id, successor, now, graceMs, successorSalt) {
-      // One atomic read-and-write in every store.
-      c.read(successor.sessionId);
-      c.write(successor.sessionId);
-      return s.rotateRefreshToken(id, successor, now, graceMs, successorSalt);
+    async rotateRefreshToken(id, successor, now, graceMs, successorSalt) {
+      const r = await s.rotateRefreshToken(id, successor, now, graceMs, successorSalt);
+      // One atomic read-and-write in every store; an unknown token names no session.
+      if (r.kind !== 'missing') {
+        c.read(r.token.sessionId);
+        c.write(r.token.sessionId);
+      }
+      return r;
     },
     deleteRefreshTokensBySession: (sessionId) => s.deleteRefreshTokensBySession(sessionId),
     deleteRefreshTokensByUser: (userId) => s.deleteRefreshTokensByUser(userId),

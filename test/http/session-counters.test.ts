@@ -77,6 +77,15 @@ describe('per-session store counters', () => {
     assert.equal(none.body.code, 'unauthenticated');
   });
 
+  test('forged and stale credentials take no place in the map', async () => {
+    const before = t.srv.counters.size;
+    for (let i = 0; i < 50; i++) {
+      const forged = `${'A'.repeat(21)}${String.fromCharCode(65 + (i % 26))}${i}.${'B'.repeat(43)}`;
+      assert.equal((await new Client(t.url).req('GET', '/auth/me', { headers: { cookie: `__Host-gatehouse=${forged}` } })).status, 401);
+    }
+    assert.equal(t.srv.counters.size, before);
+  });
+
   test('the map is bounded: beyond its size the oldest session is dropped', () => {
     const c = new SessionCounters(() => 0, 3);
     for (const id of ['a', 'b', 'c', 'd']) c.request(id);
