@@ -112,6 +112,18 @@ const OPS: Op[] = [
     responses: { '200': json(obj({ user: ref('User'), session: ref('CurrentSession') }), 'The user and the current session.'), ...problems(...AUTH, ...OUTAGE) },
   },
   {
+    method: 'get', path: '/auth/session', operationId: 'currentSession', tag: 'auth', summary: 'The signed-in user and session, or null: a check that is not a use',
+    description: 'Like `GET /auth/me`, but a request without a credential (or with a stale session cookie, which is then cleared) gets 200 with `user` and `session` null instead of a 401, and the session\'s idle expiry is not extended: a page may ask now and then whether its session still lives without keeping an idle session alive. A bearer token that is presented and refused is still a 401 `invalid_token`.',
+    security: [{}, ...COOKIE_OR_BEARER],
+    responses: {
+      '200': json(
+        { oneOf: [obj({ user: ref('User'), session: ref('CurrentSession') }), obj({ user: { type: 'null' }, session: { type: 'null' } })] },
+        'The user and the current session, or both null when this request carries no valid sign-in.',
+      ),
+      ...problems('invalid_token', ...OUTAGE),
+    },
+  },
+  {
     method: 'post', path: '/auth/logout', operationId: 'logout', tag: 'auth', summary: 'End the current session', security: COOKIE_OR_BEARER, body: emptyBody,
     responses: { '204': { description: 'Signed out; the session cookie is cleared.' }, ...problems(...BODY, ...AUTH, ...CSRF, ...OUTAGE) },
   },
@@ -124,6 +136,12 @@ const OPS: Op[] = [
       '200': { description: 'New tokens.', headers: SET_COOKIE('The rotated refresh cookie (cookie transport).'), content: { 'application/json': { schema: ref('TokenGrant') } } },
       ...problems(...BODY, 'invalid_grant', ...CSRF, 'rate_limited', ...OUTAGE),
     },
+  },
+  {
+    method: 'get', path: '/auth/refresh', operationId: 'hasRefreshCookie', tag: 'auth', summary: 'Whether this browser holds a refresh cookie',
+    description: 'The refresh cookie is HttpOnly and scoped to this path, so a page cannot see it. This answers whether the request carried one, without reading or spending it, so that a page calls `POST /auth/refresh` only when there is something to refresh.',
+    security: [{}, { refreshCookie: [] }],
+    responses: { '200': json(obj({ refresh_cookie: { type: 'boolean' } }), 'Whether exactly one refresh cookie came with the request.'), ...problems(...OUTAGE) },
   },
   {
     method: 'get', path: '/auth/sessions', operationId: 'listSessions', tag: 'devices', summary: "The user's sessions (devices) in both modes", security: COOKIE_OR_BEARER,
@@ -240,6 +258,18 @@ const OPS: Op[] = [
       },
       '304': { description: 'Unchanged since the `ETag` sent in `If-None-Match`.', headers: { ETag: ETAG } },
       ...problems('store_unavailable'),
+    },
+  },
+  {
+    method: 'get', path: '/auth/session/counters', operationId: 'sessionCounters', tag: 'server', summary: "The current session's requests and store use on this instance (standalone server)",
+    description: 'Authenticated requests of the calling session on this server instance, and the session- and refresh-store reads and writes done for it, counted since `since` (this request is counted once answered). Shows that the steady state costs no store read per request. Only the caller\'s own session; counts live in a bounded in-process map.',
+    security: COOKIE_OR_BEARER,
+    responses: {
+      '200': json(
+        obj({ session_id: { type: 'string' }, requests: { type: 'integer', minimum: 0 }, store_reads: { type: 'integer', minimum: 0 }, store_writes: { type: 'integer', minimum: 0 }, since: dateTime }),
+        'The counts.',
+      ),
+      ...problems(...AUTH, ...OUTAGE),
     },
   },
   {

@@ -46,6 +46,11 @@ export interface ComposeOptions {
   mailer?: Mailer;
   /** Migration from express-session; overrides `config.legacy`. */
   legacy?: LegacyOptions;
+  /**
+   * Wraps the stores (given or opened here) before the core uses them, e.g. to count their use per
+   * session (the standalone server does). Closing stays with whoever owns the stores.
+   */
+  wrapStores?: (stores: Stores) => Stores;
 }
 
 export interface LegacyRuntime {
@@ -93,6 +98,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
       closers.push(() => opened.close());
       stores = opened;
     }
+    if (options.wrapStores) stores = options.wrapStores(stores);
 
     let mailer = options.mailer;
     if (!mailer && config.mail.smtpUrl) {

@@ -68,8 +68,8 @@ export const OWASP_ARGON2 = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } 
 
 export const configSchema = z
   .object({
-    /** The public base URL: the JWT issuer, the origin for CSRF checks, the links in mail. */
-    publicUrl: z.url().default('http://localhost:3000').transform((u) => u.replace(/\/+$/, '')),
+    /** The public base URL: the JWT issuer, the origin for CSRF checks, the links in mail. Default `http://localhost:<port>`. */
+    publicUrl: z.url().transform((u) => u.replace(/\/+$/, '')).optional(),
     host: z.string().default('0.0.0.0'),
     port: z.coerce.number().int().min(0).max(65535).default(3000),
     /** `sqlite:<path>`, `sqlite::memory:`, `memory:` or `postgres://…`. */
@@ -274,7 +274,9 @@ export const configSchema = z
         message: `must be shorter than GATEHOUSE_STORE_TIMEOUT (${c.storeTimeout} ms), or set GATEHOUSE_REDIS_WAIT_REPLICAS=0`,
       });
     }
-  });
+  })
+  // Unset, the public URL follows the port: `PORT=3900` alone gives links and an issuer on :3900.
+  .transform(({ publicUrl, ...rest }) => ({ ...rest, publicUrl: publicUrl ?? `http://localhost:${rest.port}` }));
 
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type GatehouseConfigInput = z.input<typeof configSchema>;
@@ -298,7 +300,7 @@ interface EnvVar {
 export const ENV: EnvVar[] = [
   { name: 'PORT', path: ['port'], kind: 'int', doc: 'TCP port to listen on.' },
   { name: 'GATEHOUSE_HOST', path: ['host'], kind: 'string', doc: 'Address to bind.' },
-  { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail.' },
+  { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail. Unset: `http://localhost:<PORT>`.' },
   { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:` or `postgres://…`.' },
   { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis for sessions, refresh tokens, revocations and rate limits: `redis://[user:pass@]host:6379`, a Cluster `redis+cluster://[user:pass@]host:port,host:port`, or a master found through Sentinel `redis+sentinel://[user:pass@]host:26379,host:26380/mymaster[?sentinel_password=…]`; `rediss…` for TLS. See docs/deployment.md.' },
   { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same.' },

@@ -56,7 +56,7 @@ export interface CoreDeps {
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
 export type RequestSessions = Pick<
   SessionControl,
-  'authenticateCookie' | 'authenticateCookieCached' | 'authenticateBearer' | 'authenticateBearerCached' | 'refresh' | 'logout' | 'data' | 'patchData'
+  'authenticateCookie' | 'checkCookie' | 'authenticateCookieCached' | 'authenticateBearer' | 'authenticateBearerCached' | 'refresh' | 'logout' | 'data' | 'patchData'
 >;
 
 /** What other services read from this issuer. */

@@ -169,6 +169,14 @@ export class SessionControl {
     return session ? this.context(session, active) : null;
   }
 
+  /** authenticateCookie without extending the idle expiry: for "is my session still live?" checks. */
+  async checkCookie(value: string | undefined): Promise<AuthContext | null> {
+    const session = await this.d.sessions.peekCookie(value);
+    if (!session) return null;
+    const active = await this.d.users.active(session.userId);
+    return active ? this.context(session, active) : null;
+  }
+
   /** authenticateCookie from the in-process caches alone (no I/O, no promise); undefined when it cannot decide. */
   authenticateCookieCached(value: string | undefined): AuthContext | null | undefined {
     const session = this.d.sessions.validateCookieCached(value);

@@ -108,12 +108,21 @@ export class SessionManager {
    * Never throws on bad input; store outages propagate.
    */
   async validateCookie(value: string | undefined): Promise<SessionRecord | null> {
+    const rec = await this.peekCookie(value);
+    return rec ? this.touch(rec) : null;
+  }
+
+  /**
+   * validateCookie without the sliding renewal: a check, not a use. A page that asks now and then
+   * whether its session still lives must not keep an idle session alive.
+   */
+  async peekCookie(value: string | undefined): Promise<SessionRecord | null> {
     const parsed = parseSplitToken(value);
     if (!parsed) return null;
     const rec = await this.load(parsed.id);
     if (!rec || rec.mode !== 'session') return null;
     if (!safeEqual(sha256(parsed.secret), rec.secretHash)) return null;
-    return this.touch(rec);
+    return rec;
   }
 
   /**

@@ -17,6 +17,7 @@ import type { RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
+import { sessionCheckRoutes } from './routes/session-check.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
@@ -64,6 +65,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
   lifecycleRoutes(routes, ctx);
+  sessionCheckRoutes(routes, ctx);
   const csrf = csrfGuard(csrfOptions(config));
   const common = {
     router: routes,

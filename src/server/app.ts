@@ -11,10 +11,11 @@ import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
-import { sendProblem } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
-import { webRoutes } from './web.js';
+import { explorerLab } from './explorer-lab.js';
+import { sessionCounters, type SessionCounters } from './session-counters.js';
+import { webUi } from './web.js';
 
 export interface ServerAppOptions {
   config: GatehouseConfig;
@@ -29,6 +30,8 @@ export interface ServerApp {
   app: Express;
   gatehouse: Gatehouse;
   server: Server;
+  /** Per-session request and store-use counts (GET /auth/session/counters). */
+  counters: SessionCounters;
   /** Starts listening; resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes the stores. */
@@ -39,11 +42,13 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   const { config, logger } = opts;
   const mail = mailerFromConfig(config, logger);
   logger.info({ mailer: mail.describe }, mail.kind === 'smtp' ? `mail is sent through ${mail.describe}` : 'mail is written to this log (development mailer): set GATEHOUSE_SMTP_URL to send it');
+  const counters = sessionCounters();
   let gatehouse: Gatehouse;
   try {
     gatehouse = await createGatehouse({
       config,
       mailer: mail.mailer,
+      wrapStores: counters.wrap,
       ...(opts.stores ? { stores: opts.stores } : {}),
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
@@ -101,9 +106,12 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   // The API's OpenAPI 3.1 description (openapi/ sits two levels above this file in src/ and dist/).
   app.get('/openapi.json', (_req, res) => res.type('application/json').sendFile(fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))));
   app.use(gatehouse.wellKnown);
-  app.use(webRoutes());
+  const web = webUi();
+  app.use(web.router);
+  app.use(explorerLab(config));
+  app.use(counters.countRequests, counters.routes(gatehouse.requireAuth));
   app.use('/auth', gatehouse.router);
-  app.use((_req, res) => sendProblem(res, 'not_found'));
+  app.use(web.notFound);
   app.use(gatehouse.errorHandler);
 
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);
@@ -114,6 +122,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     app,
     gatehouse,
     server,
+    counters: counters.counters,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -89,8 +89,8 @@ describe('cross-site request forgery from another local origin', { skip: browser
       await attack(ctx, origin(), '/logout-all');
       await attack(ctx, origin(), '/logout-others');
       assert.deepEqual(await me(page), { status: 200, email: victim }, 'the victim is still signed in');
-      await page.getByRole('button', { name: 'Reload devices' }).click();
-      await page.locator('#status').filter({ hasText: 'Device list updated.' }).waitFor();
+      await page.getByRole('button', { name: 'Refresh list' }).click();
+      await page.locator('#devices-status').filter({ hasText: 'Device list updated.' }).waitFor();
       await ctx.close();
     });
 

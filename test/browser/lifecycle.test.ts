@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { GatehouseConfigInput } from '../../src/config.js';
 import { GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 import { startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp.js';
-import { browserSkip, freePort, launchBrowser, lowContrast, onPage, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
+import { browserSkip, freePort, inViewport, launchBrowser, lowContrast, onPage, screenshot, storageIsEmpty, untranslated, watchPage } from './support.js';
 
 const NEW_PASSWORD = 'a brand new passphrase 42';
 
@@ -95,7 +95,10 @@ describe('web UI: password reset, email verification and email change', { skip: 
     await page.getByRole('button', { name: 'Send reset link' }).click();
     assert.equal((await answer).status(), 202);
     await page.locator('#forgot-sent').filter({ hasText: 'If an account exists for that address' }).waitFor();
-    assert.match(await page.locator('#status').innerText(), /reset link is on its way/);
+    // One answer, right under the form, and focused (so it is read out and on screen); nothing at the top.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'forgot-sent');
+    assert.equal(await inViewport(page, '#forgot-sent'), true);
+    assert.equal(await page.locator('#status').innerText(), '');
 
     // An address without an account gets the very same page.
     await page.locator('main').getByLabel('Email address').fill(uniqueEmail('nobody'));
@@ -162,7 +165,8 @@ describe('web UI: password reset, email verification and email change', { skip: 
     assert.equal(await page.locator('#email-state').innerText(), 'not verified');
     const resend = page.getByRole('button', { name: 'Resend verification email' });
     await resend.click();
-    await page.locator('#status').filter({ hasText: `Verification link sent to ${email}` }).waitFor();
+    await page.locator('#email-status').filter({ hasText: `Verification link sent to ${email}` }).waitFor();
+    assert.equal(await inViewport(page, '#email-status'), true);
     const second = await mailedLink(s, email, '/verify-email', [first]);
     assert.notEqual(second, first);
 
@@ -172,7 +176,7 @@ describe('web UI: password reset, email verification and email change', { skip: 
     const res = await limited;
     assert.equal(res.status(), 429);
     const seconds = Number(await res.headerValue('retry-after'));
-    await page.locator('#status').filter({ hasText: seconds >= 120 ? `Try again in ${Math.ceil(seconds / 60)} minutes` : `Try again in ${seconds} seconds` }).waitFor();
+    await page.locator('#email-status').filter({ hasText: seconds >= 120 ? `Try again in ${Math.ceil(seconds / 60)} minutes` : `Try again in ${seconds} seconds` }).waitFor();
     await screenshot(page, 'account-unverified');
     assert.deepEqual(await lowContrast(page), [], 'account-unverified');
 
@@ -186,16 +190,50 @@ describe('web UI: password reset, email verification and email change', { skip: 
     await page.locator('#email-state').filter({ hasText: /^verified$/ }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Resend verification email' }).isVisible(), false);
 
-    // A used link says so.
+    // A used link, opened by the signed-in owner of the verified address, says there is nothing left to do.
     await page.goto(second);
     await onPage(page, '/verify-email');
-    await page.locator('#verify-invalid').filter({ hasText: 'invalid or has expired' }).waitFor();
-    assert.equal(await page.locator('#verify-done').isVisible(), false);
+    await page.locator('#verify-already').filter({ hasText: 'already verified' }).waitFor();
+    assert.equal(await page.locator('#verify-invalid').isVisible(), false);
+    // Signed out, the same link cannot tell whose it was: invalid, with what to do either way.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await onPage(page, '/signin');
+    await page.goto(second);
+    await onPage(page, '/verify-email');
+    await page.locator('#verify-invalid').filter({ hasText: 'If your address is already verified' }).waitFor();
     assert.deepEqual(problems, []);
     await ctx.close();
   });
 
-  test('changing the email asks for the password again when the sign-in is old; the link to the new address moves the account', async () => {
+  test('a verification link opened signed out asks for the account password; a wrong one is said, the right one verifies', async () => {
+    const email = uniqueEmail('webverifyout');
+    const ctx = await browser.newContext({ locale: 'en-GB' });
+    const page = await ctx.newPage();
+    const problems = watchPage(page);
+    await signUp(page, s.base, email);
+    const link = await mailedLink(s, email, '/verify-email');
+    await page.goto(link);
+    await onPage(page, '/verify-email');
+    const form = page.locator('#verify-form');
+    await form.filter({ hasText: 'confirm that this account is yours' }).waitFor();
+    await form.getByLabel('Password', { exact: true }).fill('not the password at all');
+    await form.getByRole('button', { name: 'Verify my address' }).click();
+    await form.locator('[data-error-for="password"]').filter({ hasText: 'The password is incorrect.' }).waitFor();
+    await screenshot(page, 'verify-email-password');
+    await form.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
+    await form.getByRole('button', { name: 'Verify my address' }).click();
+    await page.locator('#verify-done').filter({ hasText: 'Your email address is verified.' }).waitFor();
+    assert.equal(await inViewport(page, '#verify-done'), true);
+    await page.locator('#verify-done').getByRole('link', { name: 'Sign in' }).click();
+    await onPage(page, '/signin');
+    await signIn(page, email, GOOD_PASSWORD);
+    await onPage(page, '/account');
+    await page.locator('#email-state').filter({ hasText: /^verified$/ }).waitFor();
+    assert.deepEqual(problems, []);
+    await ctx.close();
+  });
+
+  test('changing the email needs the current password (a wrong one is named); the link to the new address moves the account', async () => {
     const email = uniqueEmail('webchange');
     const next = uniqueEmail('webchanged');
     const ctx = await browser.newContext({ locale: 'en-GB' });
@@ -205,14 +243,15 @@ describe('web UI: password reset, email verification and email change', { skip: 
     await signIn(page, email, GOOD_PASSWORD);
     await onPage(page, '/account');
 
-    s.t.clock.advance(11 * 60_000); // past the re-authentication window, within the idle timeout
+    await page.locator('summary', { hasText: 'Change email address' }).click();
     await page.locator('main').getByLabel('New email address').fill(next);
-    await page.getByRole('button', { name: 'Change email address' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.waitFor();
-    await dialog.getByLabel('Password', { exact: true }).fill(GOOD_PASSWORD);
-    await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await page.locator('#status').filter({ hasText: `We sent a confirmation link to ${next}` }).waitFor();
+    await page.locator('#email-form').getByLabel('Current password', { exact: true }).fill('not my password at all');
+    await page.getByRole('button', { name: 'Send confirmation link' }).click();
+    await page.locator('#email-form [data-error-for="current_password"]').filter({ hasText: 'The current password is incorrect.' }).waitFor();
+    await page.locator('#email-form').getByLabel('Current password', { exact: true }).fill(GOOD_PASSWORD);
+    await page.getByRole('button', { name: 'Send confirmation link' }).click();
+    await page.locator('#email-change-status').filter({ hasText: `We sent a confirmation link to ${next}` }).waitFor();
+    assert.equal(await inViewport(page, '#email-change-status'), true);
     assert.match(await page.locator('#email-current').innerText(), new RegExp(email.replace(/[.+]/g, '\\$&')), 'nothing changes before the link is used');
 
     const link = await mailedLink(s, next, '/confirm-email');
@@ -261,12 +300,13 @@ describe('web UI when sign-in needs a verified address', { skip: browserSkip() }
     await s?.close();
   });
 
-  test('an unverified sign-in points to password reset, whose link also verifies the address', async () => {
+  test('an unverified sign-in points to password reset, whose link also verifies the address; the old verification link then says verified', async () => {
     const email = uniqueEmail('webgate');
     const ctx = await browser.newContext({ locale: 'en-GB' });
     const page = await ctx.newPage();
     const problems = watchPage(page);
     await signUp(page, s.base, email);
+    const verifyLink = await mailedLink(s, email, '/verify-email');
     await signIn(page, email, GOOD_PASSWORD);
     const msg = page.locator('[data-error-for="_form"]');
     await msg.filter({ hasText: 'not verified yet' }).waitFor();
@@ -290,6 +330,21 @@ describe('web UI when sign-in needs a verified address', { skip: browserSkip() }
     await signIn(page, email, NEW_PASSWORD);
     await onPage(page, '/account');
     await page.locator('#email-state').filter({ hasText: /^verified$/ }).waitFor();
+
+    // The verification link from sign-up, opened after the reset verified the address (the link itself is
+    // void: it was made for the old password): the signed-in owner is told it has nothing left to do,
+    // not to "use Resend".
+    await page.goto(verifyLink);
+    await onPage(page, '/verify-email');
+    await page.locator('#verify-already').filter({ hasText: 'already verified' }).waitFor();
+    assert.equal(await page.locator('#verify-invalid').isVisible(), false);
+    // Signed out, the page cannot know whose link it was: it says what to do in either case.
+    const fresh = await browser.newContext({ locale: 'en-GB' });
+    const other = await fresh.newPage();
+    await other.goto(verifyLink);
+    await onPage(other, '/verify-email');
+    await other.locator('#verify-invalid').filter({ hasText: 'If your address is already verified (a password reset verifies it too), there is nothing more to do.' }).waitFor();
+    await fresh.close();
     assert.deepEqual(problems, []);
     await ctx.close();
   });

@@ -36,7 +36,7 @@ describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
     await main.getByRole('button', { name: '로그인' }).click();
     await onPage(page, '/account');
     assert.equal(await page.locator('main h1').innerText(), '내 계정');
-    assert.match(await page.locator('#devices tbody tr').first().innerText(), /이 기기/);
+    assert.match(await page.locator('#devices .device').first().innerText(), /이 기기/);
     assert.deepEqual(await untranslated(page), []);
     await screenshot(page, 'account-ko');
     assert.deepEqual(await lowContrast(page), []);
@@ -85,7 +85,8 @@ describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
     const iEmail = order.indexOf('signin-email');
     assert.ok(iEmail > order.indexOf('lang-select') && order.indexOf('lang-select') > order.indexOf('/signin'), order.join(' '));
     assert.equal(order[iEmail + 1], 'signin-password', order.join(' '));
-    assert.equal(order[iEmail + 2], 'mode-session', order.join(' '));
+    assert.equal(order[iEmail + 2], 'BUTTON', order.join(' ')); // the show/hide toggle of the password
+    assert.equal(order[iEmail + 3], 'mode-session', order.join(' '));
 
     await page.focus('#signin-email');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
@@ -93,12 +94,13 @@ describe('web UI languages and keyboard use', { skip: browserSkip() }, () => {
     await page.keyboard.type(email);
     await page.keyboard.press('Tab');
     await page.keyboard.type(GOOD_PASSWORD);
+    await page.keyboard.press('Tab'); // the show/hide toggle
     await page.keyboard.press('Tab');
     await page.keyboard.press('ArrowDown'); // radio group: choose token mode
     assert.equal(await page.locator('#mode-token').isChecked(), true);
     await page.keyboard.press('Enter');
     await onPage(page, '/account');
-    assert.match(await page.locator('#status').innerText(), /Signed in as .* with tokens in memory/);
+    assert.match(await page.locator('#whoami').innerText(), /Signed in as .* with tokens held in memory/);
     assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus moves to the new page heading');
     await ctx.close();
   });

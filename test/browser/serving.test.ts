@@ -53,6 +53,53 @@ describe('serving the web UI', () => {
     }
   });
 
+  test('an unknown page: a browser (Accept: text/html) gets the HTML "Page not found" with 404, an API client the problem', async () => {
+    const browser = await fetch(t.url + '/nope', { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+    assert.equal(browser.status, 404);
+    assert.match(browser.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(browser.headers.get('content-security-policy'), WEB_CSP);
+    const html = await browser.text();
+    assert.match(html, /<main id="main" tabindex="-1"><h1[^>]*>Page not found<\/h1>/);
+    for (const accept of [undefined, 'application/json', '*/*']) {
+      const api = await fetch(t.url + '/nope', accept ? { headers: { accept } } : {});
+      assert.equal(api.status, 404, String(accept));
+      assert.match(api.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal((await api.json()).code, 'not_found');
+    }
+    const post = await fetch(t.url + '/nope', { method: 'POST', headers: { accept: 'text/html' } });
+    assert.match(post.headers.get('content-type') ?? '', /^application\/problem\+json/, 'only page loads get the page');
+    await post.text();
+  });
+
+  test('the shell comes in the chosen language: its text filled in, the messages as a JSON data block (never run), a loading line', async () => {
+    const res = await fetch(t.url + '/signin', { headers: { 'accept-language': 'ko' } });
+    const html = await res.text();
+    assert.match(html, /<a href="\/signup" data-link data-i18n="nav.signup">회원가입<\/a>/);
+    assert.match(html, /<main id="main" tabindex="-1"><h1 data-i18n="signin.heading">로그인<\/h1><p class="loading">불러오는 중…<\/p><\/main>/);
+    const blocks = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    for (const [, attrs, body] of blocks) {
+      if (/\ssrc=/.test(attrs!)) assert.equal(body, '');
+      else assert.match(attrs!, /type="application\/json"/, 'the only inline script element is data');
+    }
+    const data = blocks.find(([, attrs]) => /id="messages"/.test(attrs!))!;
+    assert.equal(JSON.parse(data[2]!)['signin.heading'], '로그인');
+    assert.doesNotMatch(data[2]!, /<\//, 'nothing in the data can close the element');
+  });
+
+  test('the documents the explorer links to are served as UTF-8 text', async () => {
+    for (const [path, text] of [
+      ['/docs/choosing.md', /how to choose/],
+      ['/docs/choosing.ko.md', /세션/],
+      ['/docs/README.ko.md', /빠른 시작/],
+    ] as const) {
+      const res = await fetch(t.url + path);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(await res.text(), text);
+    }
+  });
+
   test('the API under /auth is not shadowed by the pages', async () => {
     const res = await fetch(t.url + '/auth/me');
     assert.equal(res.status, 401);
@@ -94,7 +141,11 @@ describe('the web UI sources', () => {
     const used = new Set<string>();
     for (const m of html.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]!);
     for (const f of scripts) {
-      for (const m of readFileSync(f, 'utf8').matchAll(/\b(?:t|announce|result|log)\('([a-z]+\.[A-Za-z.]+)'/g)) used.add(m[1]!);
+      const src = readFileSync(f, 'utf8');
+      for (const m of src.matchAll(/\b(?:t|announce|log)\('([a-z]+\.[A-Za-z.]+)'/g)) used.add(m[1]!);
+      for (const m of src.matchAll(/\bsay\([^,]+, '([a-z]+\.[A-Za-z.]+)'/g)) used.add(m[1]!);
+      // Keys chosen in data: `{ heading: 'confirm.all.heading', … }`, `'status.error'` in ternaries.
+      for (const m of src.matchAll(/'((?:status|confirm|revoke|explorer|account|device|timer|expiry|counters|record|cookie|lab|xss|call|jwt|claim|error|time|password|form)\.[A-Za-z.-]+)'/g)) used.add(m[1]!);
     }
     assert.ok(used.size > 100, `found ${used.size} keys`);
     for (const k of used) assert.ok(k in en, `missing message ${k}`);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { TestClock } from '../support/clock.js';
 import type { TestServer } from '../support/server.js';
 
@@ -60,25 +60,100 @@ export class RealClock extends TestClock {
 
 const SHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
-/** Saves a full-page screenshot; with GATEHOUSE_UPDATE_DOC_IMAGES=1 also refreshes docs/img/<doc>.png. */
-export async function screenshot(page: Page, name: string, doc?: string): Promise<void> {
+/**
+ * Saves a full-page screenshot (or its top `height` pixels); with GATEHOUSE_UPDATE_DOC_IMAGES=1 also
+ * refreshes docs/img/<doc>.png.
+ */
+export async function screenshot(page: Page, name: string, doc?: string, height?: number): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   const file = join(SHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  const width = page.viewportSize()?.width ?? 1280;
+  await page.screenshot({ path: file, fullPage: true, ...(height ? { clip: { x: 0, y: 0, width, height } } : {}) });
   if (doc && process.env.GATEHOUSE_UPDATE_DOC_IMAGES === '1') {
     mkdirSync(join(process.cwd(), 'docs', 'img'), { recursive: true });
     copyFileSync(file, join(process.cwd(), 'docs', 'img', `${doc}.png`));
   }
 }
 
-/** Collects CSP violations and uncaught page errors, which every test asserts stay empty. */
+/** Saves a screenshot of one element (a section of a long page), under test-results/screenshots. */
+export async function screenshotOf(locator: Locator, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/**
+ * Collects CSP violations (from the console and from `securitypolicyviolation` events, which catch
+ * what the console may not name) and uncaught page errors, which every test asserts stay empty.
+ */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+    if (m.text().startsWith('csp-violation:')) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(String(e)));
+  void page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.warn(`csp-violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
   return problems;
+}
+
+/** Every console error, and every Chromium [DOM] advice (e.g. password fields without a username field). */
+export function consoleLog(page: Page): { errors: string[]; dom: string[] } {
+  const out = { errors: [] as string[], dom: [] as string[] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') out.errors.push(`${m.text()} (${m.location().url})`);
+    if (m.text().startsWith('[DOM]')) out.dom.push(m.text());
+  });
+  return out;
+}
+
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+export type ViewportName = keyof typeof VIEWPORTS;
+
+/**
+ * What sticks out sideways: the page wider than the viewport, any element reaching past its right
+ * edge, or a box that scrolls sideways inside the page (content hidden behind a scrollbar).
+ */
+export async function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const vw = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > vw + 1) out.push('page is ' + document.documentElement.scrollWidth + ' px wide in ' + vw);
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+    for (const el of document.querySelectorAll('body *')) {
+      if (el.closest('.skip, .sr-only, template, dialog:not([open])')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.right > vw + 1) out.push(name(el) + ' ends at ' + Math.round(r.right) + ' px');
+      const st = getComputedStyle(el);
+      if ((st.overflowX === 'auto' || st.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1) out.push(name(el) + ' scrolls sideways (' + el.scrollWidth + ' in ' + el.clientWidth + ')');
+    }
+    return out.slice(0, 10);
+  })()`) as Promise<string[]>;
+}
+
+/** Whether the element begins on screen (for a result taller than a phone's screen: its start is seen). */
+export async function startsInViewport(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.top >= -1 && r.top < window.innerHeight - 20;
+  }, selector);
+}
+
+/** Whether the element is wholly inside the viewport (the status of an action must be seen after it). */
+export async function inViewport(page: Page, selector: string): Promise<boolean> {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.top >= -1 && r.bottom <= window.innerHeight + 1 && r.left >= -1 && r.right <= window.innerWidth + 1;
+  }, selector);
 }
 
 /** Waits until the single-page app has rendered `path`. */

@@ -27,7 +27,7 @@ addFormats(ajv);
 ajv.addSchema(doc, 'gatehouse-openapi', undefined, false);
 
 /** The routes the standalone server adds beside the framework-neutral ones. */
-const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json'];
+const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json', 'GET /auth/session/counters'];
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
@@ -247,6 +247,33 @@ describe('real responses conform to the OpenAPI document', () => {
     const bad = await new Client(t.url).req('GET', '/auth/me', { bearer: 'eyJhbGciOiJub25lIn0.e30.' });
     conforms('GET', '/auth/me', bad);
     assert.equal(bad.body.code, 'invalid_token');
+  });
+
+  test('session check with nothing, a cookie, a bearer token and a bad token; refresh-cookie presence', async () => {
+    const none = await new Client(t.url).req('GET', '/auth/session');
+    conforms('GET', '/auth/session', none);
+    assert.equal(none.body.user, null);
+    const c = await session();
+    conforms('GET', '/auth/session', await c.req('GET', '/auth/session'));
+    const { grant } = await tokens();
+    conforms('GET', '/auth/session', await new Client(t.url).req('GET', '/auth/session', { bearer: grant.access_token }));
+    const bad = await new Client(t.url).req('GET', '/auth/session', { bearer: 'eyJhbGciOiJub25lIn0.e30.' });
+    conforms('GET', '/auth/session', bad);
+    assert.equal(bad.body.code, 'invalid_token');
+    const absent = await new Client(t.url).req('GET', '/auth/refresh');
+    conforms('GET', '/auth/refresh', absent);
+    assert.equal(absent.body.refresh_cookie, false);
+    const counters = await c.req('GET', '/auth/session/counters');
+    conforms('GET', '/auth/session/counters', counters);
+    assert.equal(counters.status, 200);
+    conforms('GET', '/auth/session/counters', await new Client(t.url).req('GET', '/auth/session/counters', { bearer: grant.access_token }));
+    const noCounters = await new Client(t.url).req('GET', '/auth/session/counters');
+    conforms('GET', '/auth/session/counters', noCounters);
+    assert.equal(noCounters.status, 401);
+    const { c: withCookie } = await tokens({ refresh_transport: 'cookie' });
+    const present = await withCookie.req('GET', '/auth/refresh');
+    conforms('GET', '/auth/refresh', present);
+    assert.equal(present.body.refresh_cookie, true);
   });
 
   test('refresh through the body and the cookie; reuse and a missing token fail', async () => {

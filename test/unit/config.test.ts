@@ -15,6 +15,12 @@ describe('config defaults', () => {
     assert.equal(c.session.dataMaxBytes, 4096);
   });
 
+  test('without GATEHOUSE_PUBLIC_URL the public URL follows PORT, so links and the issuer name the port in use', () => {
+    assert.equal(loadConfigFromEnv({ PORT: '3900' }).publicUrl, 'http://localhost:3900');
+    assert.equal(loadConfigFromEnv({ PORT: '3900', GATEHOUSE_PUBLIC_URL: 'https://auth.example.com/' }).publicUrl, 'https://auth.example.com');
+    assert.equal(resolveConfig({ port: 8080 }).publicUrl, 'http://localhost:8080');
+  });
+
   test('production password hashing defaults are the OWASP argon2id minimum: m=19456 KiB, t=2, p=1', () => {
     const c = loadConfigFromEnv({});
     assert.deepEqual(

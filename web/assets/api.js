@@ -4,11 +4,23 @@ import { decodeJwt } from './jwt.js';
 
 export const auth = { mode: null, user: null, session: null, accessToken: null, jwt: null };
 
-const hooks = { signedOut: () => {}, reauth: async () => null };
+/**
+ * How often a visible page asks whether its session still lives (GET /auth/session, which does not
+ * extend the idle expiry). A session ended elsewhere shows within this bound while the page is
+ * visible, and at once when it becomes visible again or regains focus.
+ */
+export const WATCH_MS = 5000;
+
+const hooks = { signedOut: () => {}, reauth: async () => false };
 const logListeners = new Set();
+const changeListeners = new Set();
 const history = [];
 let refreshTimer = 0;
+let watchTimer = 0;
 let refreshing = null;
+let checking = null;
+/** performance.now() of the last check that found the session alive. */
+let lastAlive = 0;
 
 export function setHooks(h) {
   Object.assign(hooks, h);
@@ -29,7 +41,20 @@ function log(key, vars = {}) {
   for (const fn of logListeners) fn(entry);
 }
 
-/** A problem body (RFC 9457) or a stand-in for a response that has none. */
+/**
+ * Sign-in changes, for pages that show them live: `{ type: 'checked' }` after each liveness check,
+ * `{ type: 'token' }` after a new access token, `{ type: 'ended', reason, credentials, noticedAfter }`
+ * when the sign-in ended (the credentials the page held, for the explorer to replay).
+ */
+export function onChange(fn) {
+  changeListeners.add(fn);
+  return () => changeListeners.delete(fn);
+}
+function emit(e) {
+  for (const fn of changeListeners) fn(e);
+}
+
+/** The JSON body, or null for a response without one. */
 async function readBody(res) {
   const text = await res.text();
   if (!text) return null;
@@ -57,15 +82,21 @@ export async function request(method, path, opts = {}) {
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
   const bearer = opts.bearer ?? (opts.noAuth ? null : auth.accessToken);
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await fetch(path, {
-    method,
-    headers,
-    credentials: 'same-origin',
-    cache: 'no-store',
-    body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
-  });
+  const started = performance.now();
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      cache: 'no-store',
+      body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+    });
+  } catch {
+    return { ok: false, status: 0, body: null, code: 'network', retryAfter: null, ms: performance.now() - started };
+  }
   const body = await readBody(res);
-  const out = { ok: res.ok, status: res.status, body, code: body && typeof body.code === 'string' ? body.code : null, retryAfter: retryAfterSeconds(res) };
+  const out = { ok: res.ok, status: res.status, body, code: body && typeof body.code === 'string' ? body.code : null, retryAfter: retryAfterSeconds(res), ms: performance.now() - started };
   // Only a refused credential ends the sign-in; a wrong password (invalid_credentials) does not.
   const refused = res.status === 401 && (out.code === 'unauthenticated' || out.code === 'invalid_token' || out.code === null);
   if (refused && !opts.noAuth && !opts.bearer && auth.mode) {
@@ -73,47 +104,54 @@ export async function request(method, path, opts = {}) {
       log('log.tokenRejected');
       if (await refresh('rejected')) return request(method, path, { ...opts, retry: false });
     }
-    endLocal('ended');
+    endLocal(endReason());
   }
   return out;
 }
 
-/** Runs `call`; when the API asks for a recent password (403 reauth_required) prompts, re-authenticates and retries. */
+/**
+ * Runs `call`; when the API asks for a recent password (403 reauth_required) prompts, re-authenticates
+ * and retries. A cancelled prompt resolves `{ cancelled: true }`: nothing happened, nothing to report.
+ */
 export async function withReauth(call) {
   let res = await call();
   while (res.status === 403 && res.code === 'reauth_required') {
-    const ok = await hooks.reauth(async (password) => {
-      const r = await request('POST', '/auth/reauth', { json: { password } });
-      return r;
-    });
-    if (!ok) return res;
+    const ok = await hooks.reauth((password) => request('POST', '/auth/reauth', { json: { password } }));
+    if (!ok) return { ...res, cancelled: true };
     res = await call();
   }
   return res;
 }
 
-/** Takes a new access token; `announce` logs its arrival before the next refresh is scheduled. */
+/** Takes a new access token (and the session and user that came with it). */
 function adoptGrant(body, announce = () => {}) {
   auth.accessToken = body.access_token;
   auth.jwt = decodeJwt(body.access_token);
   auth.user = body.user ?? auth.user;
+  auth.session = body.session ?? auth.session;
   auth.mode = 'token';
   announce();
   scheduleRefresh();
+  emit({ type: 'token' });
 }
 
 /** Refreshes shortly before expiry: a tenth of the lifetime early, at most 30 s, at least 0.5 s. */
+export function refreshLead() {
+  const c = auth.jwt?.claims;
+  if (!c || typeof c.exp !== 'number') return 0;
+  const life = (c.exp - (c.iat ?? c.exp)) * 1000;
+  return Math.min(30_000, Math.max(500, life / 10));
+}
+
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
   const c = auth.jwt?.claims;
   if (!c || typeof c.exp !== 'number') return;
-  const life = (c.exp - (c.iat ?? c.exp)) * 1000;
-  const lead = Math.min(30_000, Math.max(500, life / 10));
-  const delay = Math.max(0, c.exp * 1000 - Date.now() - lead);
+  const delay = Math.max(0, c.exp * 1000 - Date.now() - refreshLead());
   log('log.refreshScheduled', { seconds: Math.round(delay / 100) / 10 });
   refreshTimer = setTimeout(async () => {
     // A refused refresh means the session is over (revoked, expired, reused): back to sign-in.
-    if (!(await refresh('scheduled')) && auth.mode === 'token') endLocal('ended');
+    if (!(await refresh('scheduled')) && auth.mode === 'token') endLocal(endReason());
   }, delay);
 }
 
@@ -128,9 +166,11 @@ export function refresh(reason = 'scheduled') {
         adoptGrant(body, () => log(reason === 'restore' ? 'log.restored' : 'log.refreshed', { old: short(old), jti: short(auth.jwt?.claims?.jti), status: res.status }));
         return true;
       }
+      lastFailure = { status: res.status, code: body?.error ?? body?.code ?? '' };
       if (reason !== 'restore') log('log.refreshFailed', { status: res.status, code: body?.code ?? body?.error ?? '' });
       return false;
     } catch {
+      lastFailure = { status: 0, code: 'network' };
       log('log.refreshFailed', { status: 0, code: 'network' });
       return false;
     } finally {
@@ -140,35 +180,43 @@ export function refresh(reason = 'scheduled') {
   return refreshing;
 }
 
+let lastFailure = null;
+/** The answer to the last refused refresh ({ status, code }), or null. */
+export function lastRefreshFailure() {
+  return lastFailure;
+}
+
 const short = (s) => (typeof s === 'string' ? s.slice(0, 8) + '…' : '—');
 
-/** Finds out who is signed in on page load: the session cookie first, then the refresh cookie. */
+/**
+ * Finds out who is signed in on page load, without an error answer for a signed-out browser: the
+ * session check (200 with null when there is no session), then the refresh cookie only if there is one.
+ */
 export async function restore() {
-  const me = await fetchMe(null);
-  if (me) {
+  const now = await fetchJson('/auth/session');
+  if (now?.user) {
     auth.mode = 'session';
-    auth.user = me.user;
-    auth.session = me.session;
+    auth.user = now.user;
+    auth.session = now.session;
+    startWatch();
     return true;
   }
-  if (await refresh('restore')) {
-    const again = await fetchMe(auth.accessToken);
-    if (again) {
-      auth.user = again.user;
-      auth.session = again.session;
-      return true;
-    }
+  const probe = await fetchJson('/auth/refresh');
+  if (probe?.refresh_cookie && (await refresh('restore'))) {
+    startWatch();
+    return true;
   }
   endLocal(null);
   return false;
 }
 
-async function fetchMe(bearer) {
-  const headers = { accept: 'application/json' };
-  if (bearer) headers.authorization = `Bearer ${bearer}`;
-  const res = await fetch('/auth/me', { credentials: 'same-origin', cache: 'no-store', headers });
-  if (!res.ok) return null;
-  return readBody(res);
+async function fetchJson(path) {
+  try {
+    const res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' } });
+    return res.ok ? await readBody(res) : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function register(email, password) {
@@ -189,17 +237,91 @@ export async function login(email, password, mode) {
   }
   auth.user = res.body.user;
   auth.session = res.body.session ?? null;
+  startWatch();
   return res;
+}
+
+/** Signs this device out on the server, then here. */
+export async function logout() {
+  const res = await request('POST', '/auth/logout');
+  if (res.ok || res.status === 401) endLocal(null);
+  return res;
+}
+
+/** Why a sign-in that was working stopped: its known expiry passed, or it was ended elsewhere. */
+function endReason() {
+  const s = auth.session;
+  const now = Date.now();
+  if (auth.mode === 'session' && s) {
+    const end = Math.min(Date.parse(s.idle_expires_at ?? s.expires_at), Date.parse(s.expires_at));
+    if (now >= end) return 'expired';
+  }
+  if (auth.mode === 'token' && s && now >= Date.parse(s.expires_at)) return 'expired';
+  return 'revoked';
+}
+
+// ------------------------------------------------------------------ watching for the end
+
+function startWatch() {
+  clearInterval(watchTimer);
+  lastAlive = performance.now();
+  watchTimer = setInterval(() => {
+    if (document.visibilityState === 'visible') void check();
+  }, WATCH_MS);
+}
+
+function stopWatch() {
+  clearInterval(watchTimer);
+  watchTimer = 0;
+}
+
+/** Asks the API whether this sign-in still lives; ends it here if not. One check at a time. */
+export function check() {
+  if (!auth.mode) return Promise.resolve(false);
+  checking ??= (async () => {
+    try {
+      const before = performance.now();
+      const res = await request('GET', '/auth/session');
+      if (!auth.mode) return false; // a refused token ended it inside request()
+      if (res.ok && res.body?.user) {
+        auth.user = res.body.user;
+        if (auth.mode === 'session') auth.session = res.body.session;
+        lastAlive = before;
+        emit({ type: 'checked' });
+        return true;
+      }
+      if (res.ok) endLocal(endReason());
+      return false;
+    } finally {
+      checking = null;
+    }
+  })();
+  return checking;
+}
+
+if (typeof document !== 'undefined') {
+  const soon = () => {
+    if (document.visibilityState === 'visible' && auth.mode) void check();
+  };
+  document.addEventListener('visibilitychange', soon);
+  window.addEventListener('focus', soon);
+  window.addEventListener('online', soon);
 }
 
 /** Forgets everything held in memory (the server side is ended by the caller's API request). */
 export function endLocal(reason) {
   const was = auth.mode;
+  const credentials = { mode: was, accessToken: auth.accessToken, sessionId: auth.session?.id ?? auth.jwt?.claims?.sid ?? null };
   clearTimeout(refreshTimer);
+  stopWatch();
   auth.mode = null;
   auth.user = null;
   auth.session = null;
   auth.accessToken = null;
   auth.jwt = null;
-  if (was && reason) hooks.signedOut(reason);
+  if (!was) return;
+  const noticedAfter = performance.now() - lastAlive;
+  const e = { type: 'ended', reason, credentials, noticedAfter };
+  emit(e);
+  if (reason) hooks.signedOut(reason, e);
 }

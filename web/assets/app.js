@@ -1,8 +1,7 @@
-// The single-page shell: routing between the pages, the language switch, the status live region,
-// and the re-authentication dialog. Tokens stay in this page's memory, so moving between pages
-// never reloads the document.
-import { auth, restore, setHooks } from './api.js';
-import { problemMessage } from './forms.js';
+// The single-page shell: routes, the header, status messages, and the start-up sign-in check.
+import { auth, logout, restore, setHooks } from './api.js';
+import { promptReauth } from './dialogs.js';
+import { enhancePasswords, relabelPasswords } from './forms.js';
 import { applyMessages, lang, loadLanguage, rememberLanguage, t } from './i18n.js';
 import * as home from './pages/home.js';
 import * as signin from './pages/signin.js';
@@ -26,8 +25,9 @@ const routes = {
   '/confirm-email': confirmEmail,
 };
 let cleanup = null;
+let currentPage = null;
 
-/** Status messages go to one polite live region. */
+/** A message in the page-level live region under the header (used around navigation). */
 export function announce(key, vars = {}, kind = 'info') {
   const el = document.getElementById('status');
   el.dataset.kind = kind;
@@ -38,6 +38,20 @@ function clearStatus() {
   const el = document.getElementById('status');
   el.textContent = '';
   delete el.dataset.key;
+  delete el.dataset.kind;
+}
+
+/**
+ * A message next to what was done: written to `el` (a `role="status"` region of the section), and
+ * scrolled into view if it is not, so the result of an action is always on screen after it.
+ */
+export function say(el, key, vars = {}, kind = 'info') {
+  if (!el) return;
+  el.dataset.kind = kind;
+  el.dataset.key = key;
+  el.textContent = t(key, vars);
+  const r = el.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) el.scrollIntoView({ block: 'nearest' });
 }
 
 export async function navigate(path, { replace = false, keepStatus = false } = {}) {
@@ -46,7 +60,7 @@ export async function navigate(path, { replace = false, keepStatus = false } = {
   await render({ focus: true, keepStatus });
 }
 
-async function render({ focus = false, keepStatus = false } = {}) {
+async function render({ focus = false, keepStatus = false, scroll = true } = {}) {
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -54,6 +68,7 @@ async function render({ focus = false, keepStatus = false } = {}) {
   if (!keepStatus) clearStatus();
   const path = location.pathname;
   const page = routes[path];
+  currentPage = page ?? null;
   const main = document.getElementById('main');
   main.replaceChildren();
   delete main.dataset.page;
@@ -64,16 +79,20 @@ async function render({ focus = false, keepStatus = false } = {}) {
   const tpl = document.getElementById(page ? page.template : 'page-notfound');
   main.append(tpl.content.cloneNode(true));
   applyMessages(main);
+  enhancePasswords(main);
   updateChrome();
-  if (page) cleanup = (await page.render(main, { navigate, announce, updateChrome })) ?? null;
+  if (scroll) window.scrollTo(0, 0);
+  if (page) cleanup = (await page.render(main, { navigate, announce, say, updateChrome })) ?? null;
   if (location.pathname !== path) return; // the page moved on (e.g. the session ended meanwhile)
-  main.dataset.page = path;
+  main.dataset.page = page ? path : 'notfound';
   document.title = `${t(page?.title ?? 'notfound.heading')} · ${t('app.name')}`;
   if (focus) {
+    // The new page's heading takes the focus, so screen readers start there; it is not a control,
+    // so it shows no focus ring (see style.css).
     const h1 = main.querySelector('h1');
     if (h1) {
       h1.tabIndex = -1;
-      h1.focus();
+      h1.focus({ preventScroll: true });
     }
   }
 }
@@ -88,51 +107,12 @@ function updateChrome() {
   }
 }
 
-/** The re-authentication prompt: resolves true once POST /auth/reauth succeeded, false when cancelled. */
-function promptReauth(submit) {
-  const dlg = document.getElementById('reauth-dialog');
-  const form = document.getElementById('reauth-form');
-  const input = document.getElementById('reauth-password');
-  const err = dlg.querySelector('[data-error-for="password"]');
-  const cancel = document.getElementById('reauth-cancel');
-  input.value = '';
-  err.textContent = '';
-  input.removeAttribute('aria-invalid');
-  return new Promise((resolve) => {
-    const done = (v) => {
-      form.removeEventListener('submit', onSubmit);
-      cancel.removeEventListener('click', onCancel);
-      dlg.removeEventListener('cancel', onCancel);
-      if (dlg.open) dlg.close();
-      resolve(v);
-    };
-    const onCancel = (e) => {
-      e.preventDefault();
-      done(false);
-    };
-    const onSubmit = async (e) => {
-      e.preventDefault();
-      const r = await submit(input.value);
-      if (r.ok) {
-        announce('status.reauthOk', {}, 'success');
-        return done(true);
-      }
-      err.textContent = r.code === 'invalid_credentials' ? t('reauth.wrong') : problemMessage(r);
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    };
-    form.addEventListener('submit', onSubmit);
-    cancel.addEventListener('click', onCancel);
-    dlg.addEventListener('cancel', onCancel);
-    dlg.showModal();
-    input.focus();
-  });
-}
+const END_MESSAGES = { revoked: 'status.sessionRevoked', expired: 'status.sessionExpired' };
 
 async function start() {
-  const initial = document.documentElement.lang;
-  await loadLanguage(initial);
+  await loadLanguage(document.documentElement.lang);
   applyMessages(document);
+  enhancePasswords(document.getElementById('reauth-dialog'));
   const select = document.getElementById('lang-select');
   select.value = lang();
   select.addEventListener('change', async () => {
@@ -144,7 +124,8 @@ async function start() {
       history.replaceState(null, '', url.pathname + url.search);
     }
     applyMessages(document);
-    await render({ keepStatus: false });
+    relabelPasswords(document);
+    await render({ keepStatus: false, scroll: false });
     announce('status.languageChanged');
   });
 
@@ -156,9 +137,20 @@ async function start() {
   });
   window.addEventListener('popstate', () => void render({ focus: true }));
 
+  document.getElementById('nav-signout').addEventListener('click', async () => {
+    const res = await logout();
+    if (!auth.mode) {
+      announce('status.signedOut', {}, 'success');
+      await navigate('/signin', { keepStatus: true });
+    } else announce('status.error', { message: res.body?.title ?? String(res.status) }, 'error');
+  });
+
   setHooks({
-    signedOut: (reason) => {
-      announce(reason === 'ended' ? 'status.sessionEnded' : 'status.signedOut', {}, reason === 'ended' ? 'error' : 'info');
+    signedOut: (reason, e) => {
+      // A page that shows the end itself (the explorer) keeps the user where they are.
+      updateChrome();
+      if (currentPage?.keepsEnd?.(e)) return;
+      announce(END_MESSAGES[reason] ?? 'status.sessionEnded', {}, 'error');
       void navigate('/signin', { replace: true, keepStatus: true });
     },
     reauth: promptReauth,

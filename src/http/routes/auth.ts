@@ -10,7 +10,7 @@ import { clientIp, requestMeta } from '../meta.js';
 import { problemBody, sendJson, sendNoContent, sendProblem } from '../problem.js';
 import { accountKey, refreshKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
-import { sessionJson, userJson, type RouteContext } from './kit.js';
+import { currentSessionJson, sessionJson, userJson, type RouteContext } from './kit.js';
 
 /** Caps the string only; the password policy's byte bound (1024) answers with its own code. */
 const PASSWORD_FIELD_MAX = 16 * 1024;
@@ -87,18 +87,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
     path: '/me',
     auth: true,
     handler: ({ res, auth: a }) => {
-      const c = a.claims;
-      const session = a.session
-        ? sessionJson(a.session)
-        : {
-            id: a.sessionId,
-            mode: a.mode,
-            expires_at: new Date((c?.exp ?? 0) * 1000).toISOString(),
-            amr: c?.amr ?? [],
-            acr: c?.acr ?? 'aal1',
-            auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
-          };
-      sendJson(res, 200, { user: userJson(a.user), session });
+      sendJson(res, 200, { user: userJson(a.user), session: currentSessionJson(a) });
     },
   });
 

@@ -1,5 +1,5 @@
 /** What the route modules share: their context and the JSON shapes of the API. */
-import type { AuthCore } from '../../core/auth.js';
+import type { AuthContext, AuthCore } from '../../core/auth.js';
 import type { PublicUser } from '../../core/users.js';
 import type { SessionRecord } from '../../ports.js';
 import type { TrustFn } from '../meta.js';
@@ -33,5 +33,19 @@ export function sessionJson(s: SessionRecord) {
     expires_at: iso(s.expiresAt),
     idle_expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
     ...authJson(s),
+  };
+}
+
+/** The current session as a request knows it: the record for a cookie, what the access token carries for a bearer. */
+export function currentSessionJson(a: AuthContext) {
+  if (a.session) return sessionJson(a.session);
+  const c = a.claims;
+  return {
+    id: a.sessionId,
+    mode: a.mode,
+    expires_at: new Date((c?.exp ?? 0) * 1000).toISOString(),
+    amr: c?.amr ?? [],
+    acr: c?.acr ?? 'aal1',
+    auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
   };
 }

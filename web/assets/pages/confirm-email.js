@@ -10,7 +10,7 @@ export const title = 'confirmEmail.heading';
 const link = linkState();
 const BLOCKS = ['confirm-pending', 'confirm-done', 'confirm-invalid', 'confirm-taken', 'confirm-error'];
 
-export async function render(main, { announce }) {
+export async function render(main) {
   const state = link.read();
   if (state.outcome) return show(main, state.outcome);
   if (!state.token) {
@@ -21,7 +21,6 @@ export async function render(main, { announce }) {
   let outcome;
   if (res.ok) {
     outcome = { id: 'confirm-done' };
-    announce('status.emailChanged', {}, 'success');
     // A sign-in held by this page shows the new address from now on.
     if (auth.mode) {
       const me = await request('GET', '/auth/me');
@@ -29,7 +28,6 @@ export async function render(main, { announce }) {
     }
   } else if (res.code === 'invalid_link') {
     outcome = { id: 'confirm-invalid' };
-    announce('link.invalid', {}, 'error');
   } else if (res.code === 'email_taken') {
     outcome = { id: 'confirm-taken' };
   } else {

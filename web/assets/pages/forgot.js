@@ -12,7 +12,7 @@ export function prefillEmail(email) {
 }
 export const title = 'forgot.heading';
 
-export async function render(main, { announce }) {
+export async function render(main) {
   const form = main.querySelector('#forgot-form');
   const sent = main.querySelector('#forgot-sent');
   if (prefill) form.querySelector('[name="email"]').value = prefill;
@@ -27,7 +27,8 @@ export async function render(main, { announce }) {
       const res = await request('POST', '/auth/password-reset', { json: { email }, noAuth: true });
       if (!res.ok) return showProblem(form, res);
       sent.hidden = false;
-      announce('status.resetRequested', {}, 'success');
+      // The notice is the answer, right under the form: focus takes screen readers (and the view) there.
+      sent.focus();
     } finally {
       busy(form, false);
     }

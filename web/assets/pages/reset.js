@@ -10,7 +10,7 @@ export const title = 'reset.heading';
 const link = linkState();
 const BLOCKS = ['reset-form', 'reset-done', 'reset-invalid'];
 
-export async function render(main, { announce, updateChrome }) {
+export async function render(main, { updateChrome }) {
   const state = link.read();
   const form = main.querySelector('#reset-form');
   if (state.outcome) return showOnly(main, BLOCKS, state.outcome);
@@ -33,11 +33,9 @@ export async function render(main, { announce, updateChrome }) {
         endLocal(null);
         updateChrome();
         showOnly(main, BLOCKS, 'reset-done', true);
-        announce('status.passwordReset', {}, 'success');
       } else if (res.code === 'invalid_link') {
         link.settle('reset-invalid');
         showOnly(main, BLOCKS, 'reset-invalid', true);
-        announce('link.invalid', {}, 'error');
       } else {
         // A refused password does not spend the link: the form stays for another try.
         showProblem(form, res);

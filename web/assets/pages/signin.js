@@ -1,4 +1,4 @@
-import { auth, login } from '../api.js';
+import { login } from '../api.js';
 import { busy, clearErrors, showProblem } from '../forms.js';
 import { t } from '../i18n.js';
 import { prefillEmail } from './forgot.js';
@@ -6,7 +6,7 @@ import { prefillEmail } from './forgot.js';
 export const template = 'page-signin';
 export const title = 'signin.heading';
 
-export async function render(main, { navigate, announce }) {
+export async function render(main, { navigate }) {
   const form = main.querySelector('#signin-form');
   const emailInput = form.querySelector('[name="email"]');
   for (const a of main.querySelectorAll('a[href="/forgot"]')) a.addEventListener('click', () => prefillEmail(emailInput.value.trim()));
@@ -23,8 +23,8 @@ export async function render(main, { navigate, announce }) {
         if (res.code === 'email_unverified') unverified(form);
         return;
       }
-      announce(mode === 'token' ? 'status.signedInToken' : 'status.signedInSession', { email: auth.user?.email ?? '' }, 'success');
-      await navigate('/account', { keepStatus: true });
+      // The account page says who is signed in and how; no second message here.
+      await navigate('/account');
     } finally {
       busy(form, false);
     }

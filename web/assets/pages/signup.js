@@ -14,6 +14,8 @@ export async function render(main, { navigate, announce }) {
     try {
       const res = await register(String(data.get('email')), String(data.get('password')));
       if (!res.ok) return showProblem(form, res);
+      // The answer is the same for a new and a taken address (nobody learns which addresses have an
+      // account), so the message fits both.
       announce('status.registered', {}, 'success');
       await navigate('/signin', { keepStatus: true });
       const email = document.getElementById('signin-email');
