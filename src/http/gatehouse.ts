@@ -17,6 +17,8 @@ import type { RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
+import { passkeyRoutes } from './routes/passkeys.js';
+import { secondFactorRoutes } from './routes/second-factor.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
@@ -64,6 +66,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
   lifecycleRoutes(routes, ctx);
+  secondFactorRoutes(routes, ctx);
+  passkeyRoutes(routes, ctx);
   const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
   const common = {
     router: routes,
