@@ -18,6 +18,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router as ExpressRouter } from 'express';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
 import { respondError } from './handler.js';
+import { compileRequirement, type AuthRequirement } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface Gatehouse extends GatehouseCoreHandle {
@@ -30,8 +31,10 @@ export interface Gatehouse extends GatehouseCoreHandle {
   /**
    * 401 problem unless the request carries a valid credential. Authenticates by itself, so
    * `app.get('/x', gh.requireAuth(), handler)` is enough; after `authenticate` it only decides.
+   * `requireAuth({ acr: 'aal2', maxAge: '10m' })` also asks for two factors (or a passkey) proven in the
+   * last ten minutes, else 403 `reauth_required` naming the level.
    */
-  requireAuth: () => RequestHandler;
+  requireAuth: (requirement?: AuthRequirement) => RequestHandler;
   /** Maps errors (Gatehouse's and any other) to RFC 9457 problems; mount last. */
   errorHandler: ErrorRequestHandler;
 }
@@ -66,19 +69,21 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   };
   // Authenticates by itself when `authenticate` has not run, so one middleware protects a route
   // (one Express layer fewer per request); after `authenticate` it only decides.
-  const requireAuth = (): RequestHandler => (req, res, next) => {
-    if (req.auth) return next();
-    const decide = () => {
-      if (req.auth) next();
-      else gh.authenticator.reject(req, res);
+  const requireAuth = (requirement?: AuthRequirement): RequestHandler => {
+    const check = compileRequirement(requirement);
+    return (req, res, next) => {
+      if (req.auth && !check) return next();
+      const decide = () => {
+        if (gh.authenticator.decide(req, res, check)) next();
+      };
+      if (gh.authenticator.authenticateCached(req)) return decide();
+      gh.authenticator.authenticate(req, res).then(decide, next);
     };
-    if (gh.authenticator.authenticateCached(req)) return decide();
-    gh.authenticator.authenticate(req, res).then(decide, next);
   };
 
   return { ...gh, router, wellKnown, authenticate, requireAuth, errorHandler };
 }
 
 export type { GatehouseOptions } from './gatehouse.js';
-export type { RequestAuth, GatehouseSessionData } from './middleware.js';
+export type { RequestAuth, GatehouseSessionData, AuthRequirement } from './middleware.js';
 export type { LegacyOptions } from './legacy.js';

@@ -20,7 +20,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { RequestAuth } from './middleware.js';
+import { compileRequirement, type AuthRequirement, type RequestAuth } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export type GatehouseHonoEnv = { Bindings: HttpBindings; Variables: { auth: RequestAuth } };
@@ -30,8 +30,17 @@ export interface GatehouseHono extends GatehouseCoreHandle {
   app: Hono<GatehouseHonoEnv>;
   /** Sets `c.get('auth')` when a valid credential is present. */
   authenticate: MiddlewareHandler<GatehouseHonoEnv>;
-  /** Like `authenticate`, and answers 401 when there is no valid credential. */
-  requireAuth: MiddlewareHandler<GatehouseHonoEnv>;
+  /**
+   * Like `authenticate`, and answers 401 when there is no valid credential. Called with a requirement,
+   * `requireAuth({ acr: 'aal2', maxAge: '10m' })` returns a middleware that also answers 403
+   * `reauth_required` when the authentication is too weak or too old.
+   */
+  requireAuth: RequireAuth;
+}
+
+export interface RequireAuth {
+  (c: Parameters<MiddlewareHandler<GatehouseHonoEnv>>[0], next: Parameters<MiddlewareHandler<GatehouseHonoEnv>>[1]): ReturnType<MiddlewareHandler<GatehouseHonoEnv>>;
+  (requirement: AuthRequirement): MiddlewareHandler<GatehouseHonoEnv>;
 }
 
 function raw(c: { env: HttpBindings }): { req: IncomingMessage; res: ServerResponse } {
@@ -57,15 +66,17 @@ export async function createGatehouseHono(options: GatehouseOptions = {}): Promi
     if (req.auth) c.set('auth', req.auth);
     await next();
   };
-  const requireAuth: MiddlewareHandler<GatehouseHonoEnv> = async (c, next) => {
-    const { req, res } = raw(c);
-    await gh.authenticator.authenticate(req, res);
-    if (!req.auth) {
-      gh.authenticator.reject(req, res);
-      return RESPONSE_ALREADY_SENT;
-    }
-    c.set('auth', req.auth);
-    await next();
-  };
+  const guard =
+    (check: ReturnType<typeof compileRequirement>): MiddlewareHandler<GatehouseHonoEnv> =>
+    async (c, next) => {
+      const { req, res } = raw(c);
+      await gh.authenticator.authenticate(req, res);
+      if (!gh.authenticator.decide(req, res, check)) return RESPONSE_ALREADY_SENT;
+      c.set('auth', req.auth!);
+      await next();
+    };
+  const plain = guard(null);
+  const requireAuth = ((a: unknown, next?: unknown) =>
+    typeof next === 'function' ? plain(a as never, next as never) : guard(compileRequirement(a as AuthRequirement))) as RequireAuth;
   return { ...gh, app, authenticate, requireAuth };
 }

@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { RequestAuth } from './middleware.js';
+import { compileRequirement, type AuthRequirement, type RequestAuth } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface GatehouseNode extends GatehouseCoreHandle {
@@ -27,6 +27,15 @@ export interface GatehouseNode extends GatehouseCoreHandle {
   authenticate(req: IncomingMessage, res?: ServerResponse): Promise<RequestAuth | undefined>;
   /** Answers 401 in the form that fits the credential presented. */
   reject(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Authenticates and checks a requirement in one call: resolves the auth, or undefined after answering
+   * (401, or 403 `reauth_required` naming the level when the authentication is too weak or too old).
+   *
+   * @example
+   *   const auth = await gh.requireAuth(req, res, { acr: 'aal2', maxAge: '10m' });
+   *   if (!auth) return;
+   */
+  requireAuth(req: IncomingMessage, res: ServerResponse, requirement?: AuthRequirement): Promise<RequestAuth | undefined>;
 }
 
 export async function createGatehouseNode(options: GatehouseOptions = {}): Promise<GatehouseNode> {
@@ -52,6 +61,11 @@ export async function createGatehouseNode(options: GatehouseOptions = {}): Promi
     },
     reject(req, res) {
       gh.authenticator.reject(req, res);
+    },
+    async requireAuth(req, res, requirement) {
+      const check = compileRequirement(requirement);
+      await gh.authenticator.authenticate(req, res);
+      return gh.authenticator.decide(req, res, check) ? req.auth : undefined;
     },
   };
 }

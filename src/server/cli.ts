@@ -22,6 +22,7 @@ const USAGE = `usage: gatehouse <command>
   user enable EMAIL            re-enable a user
   user delete EMAIL            delete a user and everything of theirs
   user list                    list users
+  user mfa reset EMAIL         remove a user's second factors and passkeys, end their sessions, mail them
   keys list                    list signing keys
   keys rotate                  add a new signing key; old keys verify until their tokens expire
   keys retire KID [--now]      stop a key signing (--now: stop it verifying at once)
@@ -190,8 +191,16 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
         }
         return 0;
       }
+      case 'mfa': {
+        const target = rest[1];
+        if (rest[0] !== 'reset' || !target) throw new Error('usage: gatehouse user mfa reset EMAIL');
+        const u = await userByEmail(core, target);
+        const r = await core.admin.resetMfa(u.id, CLI_META);
+        out(JSON.stringify({ email: u.email, totp: r?.totp ?? false, recovery_codes: r?.recoveryCodes ?? 0, passkeys: r?.passkeys ?? 0 }));
+        return 0;
+      }
       default:
-        throw new Error('usage: gatehouse user add|disable|enable|delete|list');
+        throw new Error('usage: gatehouse user add|disable|enable|delete|list|mfa reset');
     }
   });
 }
