@@ -41,6 +41,8 @@ export type RegistrationResult = { ok: true; passkey: PasskeyRecord } | { ok: fa
 /** The WebAuthn user handle of a user: the bytes of the user id (opaque and random; no personal data). */
 const userHandle = (userId: string) => new TextEncoder().encode(userId);
 
+const challengeBytes = (challenge: string) => new Uint8Array(Buffer.from(challenge, 'base64url'));
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -105,7 +107,8 @@ export class PasskeyMethod {
       userName: user.email,
       userDisplayName: user.email,
       userID: userHandle(user.id),
-      challenge,
+      // As bytes: the library base64url-encodes them, so the options carry exactly the stored challenge.
+      challenge: challengeBytes(challenge),
       timeout: TIMEOUT_MS,
       attestationType: 'none',
       excludeCredentials: existing.map((p) => ({ id: p.id, transports: p.transports })),
@@ -160,7 +163,7 @@ export class PasskeyMethod {
     const challenge = await this.challenges.issueWebAuthn(ceremony, userId, binding);
     return generateAuthenticationOptions({
       rpID: this.settings.rpId,
-      challenge,
+      challenge: challengeBytes(challenge),
       timeout: TIMEOUT_MS,
       userVerification: ceremony === 'webauthn.login' ? 'required' : 'preferred',
       allowCredentials: allow.map((p) => ({ id: p.id, transports: p.transports as never })),
