@@ -11,6 +11,7 @@ runAdapterSuite('Fastify', async (opts) => {
     const a = req.raw.auth!;
     return { id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId };
   });
+  app.get('/api/transfer', { preHandler: gh.requireAuth({ acr: 'aal2', maxAge: '10m' }) }, async (req) => ({ ok: true, acr: req.raw.auth!.session?.acr ?? req.raw.auth!.claims?.acr }));
   app.get('/api/public', async () => ({ ok: true }));
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {

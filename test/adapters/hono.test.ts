@@ -13,6 +13,7 @@ runAdapterSuite('Hono', async (opts) => {
     const a = c.get('auth');
     return c.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
   });
+  app.get('/api/transfer', gh.requireAuth({ acr: 'aal2', maxAge: '10m' }), (c) => c.json({ ok: true, acr: c.get('auth').session?.acr ?? c.get('auth').claims?.acr }));
   app.get('/api/public', (c) => c.json({ ok: true }));
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
