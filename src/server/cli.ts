@@ -9,6 +9,7 @@ import { ConfigError, loadConfigFromEnv, parseDuration, type GatehouseConfig } f
 import { compose } from '../compose.js';
 import type { AuthCore } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
+import { mailerFromConfig } from '../mail/index.js';
 import { createServerApp } from './app.js';
 import { createLogger } from './logger.js';
 import { checkProductionConfig } from './preflight.js';
@@ -49,12 +50,25 @@ async function readPassword(): Promise<string> {
 /** Runs one command against the composed core (the same stores, feed and rules as the server), then closes it. */
 async function withCore<T>(config: GatehouseConfig, fn: (core: AuthCore) => Promise<T>): Promise<T> {
   ensureDataDir(config);
-  // The CLI answers no HTTP request: no rate limits, no migration of old sessions.
-  const rt = await compose({ config: { ...config, rateLimits: { ...config.rateLimits, enabled: false }, legacy: { ...config.legacy, enabled: false } } });
+  // The CLI answers no HTTP request: no rate limits, no migration of old sessions. Mail an operator's
+  // action sends (a second-factor reset) goes out like the server's: SMTP, or the log (to stderr).
+  const logger = createLogger(config.logLevel, process.stderr);
+  const mail = mailerFromConfig(config, logger);
+  const rt = await compose({
+    config: { ...config, rateLimits: { ...config.rateLimits, enabled: false }, legacy: { ...config.legacy, enabled: false } },
+    mailer: mail.mailer,
+    logger,
+  });
   try {
-    return await fn(rt.core);
+    const result = await fn(rt.core);
+    // Mail the command queued is delivered (or given up on) before the process ends.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([rt.outbox.idle(), new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+    return result;
   } finally {
     await rt.close();
+    mail.mailer.close?.();
   }
 }
 
