@@ -1,8 +1,7 @@
 // The single-page shell: routing between the pages, the language switch, the status live region,
-// and the re-authentication dialog. Tokens stay in this page's memory, so moving between pages
+// and the re-authentication dialog (step-up.js). Tokens stay in this page's memory, so moving between pages
 // never reloads the document.
 import { auth, restore, setHooks } from './api.js';
-import { problemMessage } from './forms.js';
 import { applyMessages, lang, loadLanguage, rememberLanguage, t } from './i18n.js';
 import * as home from './pages/home.js';
 import * as signin from './pages/signin.js';
@@ -13,6 +12,9 @@ import * as forgot from './pages/forgot.js';
 import * as reset from './pages/reset.js';
 import * as verifyEmail from './pages/verify-email.js';
 import * as confirmEmail from './pages/confirm-email.js';
+import * as secondFactor from './pages/second-factor.js';
+import * as security from './pages/security.js';
+import { promptStepUp } from './step-up.js';
 
 const routes = {
   '/': home,
@@ -24,6 +26,8 @@ const routes = {
   '/reset': reset,
   '/verify-email': verifyEmail,
   '/confirm-email': confirmEmail,
+  '/signin/verify': secondFactor,
+  '/security': security,
 };
 let cleanup = null;
 
@@ -88,47 +92,6 @@ function updateChrome() {
   }
 }
 
-/** The re-authentication prompt: resolves true once POST /auth/reauth succeeded, false when cancelled. */
-function promptReauth(submit) {
-  const dlg = document.getElementById('reauth-dialog');
-  const form = document.getElementById('reauth-form');
-  const input = document.getElementById('reauth-password');
-  const err = dlg.querySelector('[data-error-for="password"]');
-  const cancel = document.getElementById('reauth-cancel');
-  input.value = '';
-  err.textContent = '';
-  input.removeAttribute('aria-invalid');
-  return new Promise((resolve) => {
-    const done = (v) => {
-      form.removeEventListener('submit', onSubmit);
-      cancel.removeEventListener('click', onCancel);
-      dlg.removeEventListener('cancel', onCancel);
-      if (dlg.open) dlg.close();
-      resolve(v);
-    };
-    const onCancel = (e) => {
-      e.preventDefault();
-      done(false);
-    };
-    const onSubmit = async (e) => {
-      e.preventDefault();
-      const r = await submit(input.value);
-      if (r.ok) {
-        announce('status.reauthOk', {}, 'success');
-        return done(true);
-      }
-      err.textContent = r.code === 'invalid_credentials' ? t('reauth.wrong') : problemMessage(r);
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-    };
-    form.addEventListener('submit', onSubmit);
-    cancel.addEventListener('click', onCancel);
-    dlg.addEventListener('cancel', onCancel);
-    dlg.showModal();
-    input.focus();
-  });
-}
-
 async function start() {
   const initial = document.documentElement.lang;
   await loadLanguage(initial);
@@ -161,7 +124,7 @@ async function start() {
       announce(reason === 'ended' ? 'status.sessionEnded' : 'status.signedOut', {}, reason === 'ended' ? 'error' : 'info');
       void navigate('/signin', { replace: true, keepStatus: true });
     },
-    reauth: promptReauth,
+    reauth: (submit, need) => promptStepUp(submit, need, announce),
   });
 
   await restore();

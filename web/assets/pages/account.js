@@ -13,6 +13,21 @@ function cell(text) {
   return td;
 }
 
+/** How a session signed in, from its `amr` and `acr` (e.g. "Password + authenticator app · 2 factors"). */
+function signedInWith(s) {
+  const amr = s.amr ?? [];
+  const key = amr.includes('migrated')
+    ? 'migrated'
+    : (amr.includes('hwk') || amr.includes('swk')) && amr.includes('pwd')
+      ? 'pwdPasskey'
+      : amr.includes('hwk') || amr.includes('swk')
+        ? 'passkey'
+        : amr.includes('otp')
+          ? 'pwdOtp'
+          : 'pwd';
+  return `${t(`amr.${key}`)} · ${t(s.acr === 'aal2' ? 'acr.aal2' : 'acr.aal1')}`;
+}
+
 export async function render(main, { navigate, announce }) {
   const who = main.querySelector('#whoami');
   who.textContent = t(auth.mode === 'token' ? 'account.whoami.token' : 'account.whoami.session', { email: auth.user?.email ?? '' });
@@ -90,7 +105,7 @@ export async function render(main, { navigate, announce }) {
         badge.textContent = t('device.thisDevice');
         browser.append(' ', badge);
       }
-      tr.append(browser, cell(s.device?.os ?? t('device.unknown')), cell(s.ip ?? '—'), cell(t(`mode.${s.mode}`)), cell(formatTime(s.last_seen_at)));
+      tr.append(browser, cell(s.device?.os ?? t('device.unknown')), cell(s.ip ?? '—'), cell(t(`mode.${s.mode}`)), cell(signedInWith(s)), cell(formatTime(s.last_seen_at)));
       const act = document.createElement('td');
       if (!s.current) {
         const b = document.createElement('button');

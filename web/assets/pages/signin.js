@@ -1,6 +1,7 @@
-import { auth, login } from '../api.js';
+import { auth, login, passkeyLogin } from '../api.js';
 import { busy, clearErrors, showProblem } from '../forms.js';
 import { t } from '../i18n.js';
+import { getPasskey, passkeysSupported } from '../webauthn.js';
 import { prefillEmail } from './forgot.js';
 
 export const template = 'page-signin';
@@ -18,6 +19,7 @@ export async function render(main, { navigate, announce }) {
     try {
       const mode = data.get('mode') === 'token' ? 'token' : 'session';
       const res = await login(String(data.get('email')), String(data.get('password')), mode);
+      if (res.code === 'mfa_required') return navigate('/signin/verify');
       if (!res.ok) {
         showProblem(form, res);
         if (res.code === 'email_unverified') unverified(form);
@@ -27,6 +29,27 @@ export async function render(main, { navigate, announce }) {
       await navigate('/account', { keepStatus: true });
     } finally {
       busy(form, false);
+    }
+  });
+
+  // Passwordless: any passkey of this site, no email asked; the mode chosen above applies.
+  const passkeyBox = main.querySelector('#signin-passkey');
+  passkeyBox.hidden = !passkeysSupported();
+  passkeyBox.querySelector('button').addEventListener('click', async () => {
+    clearErrors(passkeyBox);
+    busy(passkeyBox, true);
+    try {
+      const mode = new FormData(form).get('mode') === 'token' ? 'token' : 'session';
+      const res = await passkeyLogin(mode, getPasskey);
+      if (!res.ok) {
+        if (res.code === 'cancelled') passkeyBox.querySelector('[data-error-for="_form"]').textContent = t('passkey.cancelled');
+        else showProblem(passkeyBox, res);
+        return;
+      }
+      announce(mode === 'token' ? 'status.signedInToken' : 'status.signedInSession', { email: auth.user?.email ?? '' }, 'success');
+      await navigate('/account', { keepStatus: true });
+    } finally {
+      busy(passkeyBox, false);
     }
   });
 }
