@@ -1,17 +1,19 @@
 /** Second factors, passkeys and pending challenges in PostgreSQL: every check-and-set is one conditional statement. */
 import type { ChallengeRecord, ChallengeStore, PasskeyRecord, PasskeyStore, RecoveryCodeStore, TotpRecord, TotpStore } from '../../ports.js';
-import type { Db, Row } from './db.js';
+import type { Db } from './db.js';
 
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-const bytes = (v: unknown) => new Uint8Array(v as Buffer);
 
-const toTotp = (r: Row): TotpRecord => ({
-  userId: r.user_id as string,
-  secret: r.secret as string,
-  encrypted: r.encrypted as boolean,
-  createdAt: r.created_at as number,
-  confirmedAt: (r.confirmed_at as number | null) ?? null,
-  lastStep: (r.last_step as number | null) ?? null,
+/** A totp_authenticators row as pg returns it. */
+type TotpRow = { user_id: string; secret: string; encrypted: boolean; created_at: number; confirmed_at: number | null; last_step: number | null };
+
+const toTotp = (r: TotpRow): TotpRecord => ({
+  userId: r.user_id,
+  secret: r.secret,
+  encrypted: r.encrypted,
+  createdAt: r.created_at,
+  confirmedAt: r.confirmed_at,
+  lastStep: r.last_step,
 });
 
 export function createPostgresTotpStore(db: Db): TotpStore {
@@ -27,7 +29,7 @@ export function createPostgresTotpStore(db: Db): TotpStore {
       return r.rowCount === 1;
     },
     async getTotp(userId) {
-      const r = await db.query(`SELECT * FROM totp_authenticators WHERE user_id = $1`, [userId]);
+      const r = await db.query<TotpRow>(`SELECT user_id, secret, encrypted, created_at, confirmed_at, last_step FROM totp_authenticators WHERE user_id = $1`, [userId]);
       return r.rows[0] ? toTotp(r.rows[0]) : null;
     },
     async confirmTotp(userId, at, step) {
@@ -77,18 +79,33 @@ export function createPostgresRecoveryCodeStore(db: Db): RecoveryCodeStore {
 
 const PK_COLS = 'id, user_id, user_handle, public_key, counter, transports, device_type, backed_up, name, created_at, last_used_at';
 
-const toPasskey = (r: Row): PasskeyRecord => ({
-  id: r.id as string,
-  userId: r.user_id as string,
-  userHandle: r.user_handle as string,
-  publicKey: bytes(r.public_key),
-  counter: Number(r.counter),
-  transports: r.transports as string[],
+/** A passkeys row as pg returns it (int8 columns parse as numbers in this pool). */
+type PasskeyRow = {
+  id: string;
+  user_id: string;
+  user_handle: string;
+  public_key: Buffer;
+  counter: number;
+  transports: string[];
+  device_type: string;
+  backed_up: boolean;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+};
+
+const toPasskey = (r: PasskeyRow): PasskeyRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  userHandle: r.user_handle,
+  publicKey: new Uint8Array(r.public_key),
+  counter: r.counter,
+  transports: r.transports,
   deviceType: r.device_type === 'multiDevice' ? 'multiDevice' : 'singleDevice',
-  backedUp: r.backed_up as boolean,
-  name: r.name as string,
-  createdAt: r.created_at as number,
-  lastUsedAt: (r.last_used_at as number | null) ?? null,
+  backedUp: r.backed_up,
+  name: r.name,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
 });
 
 export function createPostgresPasskeyStore(db: Db): PasskeyStore {
@@ -100,11 +117,11 @@ export function createPostgresPasskeyStore(db: Db): PasskeyStore {
       return r.rowCount === 1;
     },
     async getPasskey(id) {
-      const r = await db.query(`SELECT ${PK_COLS} FROM passkeys WHERE id = $1`, [id]);
+      const r = await db.query<PasskeyRow>(`SELECT ${PK_COLS} FROM passkeys WHERE id = $1`, [id]);
       return r.rows[0] ? toPasskey(r.rows[0]) : null;
     },
     async listPasskeys(userId) {
-      const r = await db.query(`SELECT ${PK_COLS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`, [userId]);
+      const r = await db.query<PasskeyRow>(`SELECT ${PK_COLS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, id`, [userId]);
       return r.rows.map(toPasskey);
     },
     async recordPasskeyUse(id, expected, counter, at) {
@@ -124,16 +141,29 @@ export function createPostgresPasskeyStore(db: Db): PasskeyStore {
 
 const CH_COLS = 'id, purpose, secret_hash, user_id, binding, created_at, expires_at, failures, used_at';
 
-const toChallenge = (r: Row): ChallengeRecord => ({
-  id: r.id as string,
-  purpose: r.purpose as ChallengeRecord['purpose'],
-  secretHash: bytes(r.secret_hash),
-  userId: (r.user_id as string | null) ?? null,
-  binding: r.binding as string,
-  createdAt: r.created_at as number,
-  expiresAt: r.expires_at as number,
-  failures: r.failures as number,
-  usedAt: (r.used_at as number | null) ?? null,
+/** An auth_challenges row as pg returns it. */
+type ChallengeRow = {
+  id: string;
+  purpose: ChallengeRecord['purpose'];
+  secret_hash: Buffer;
+  user_id: string | null;
+  binding: string;
+  created_at: number;
+  expires_at: number;
+  failures: number;
+  used_at: number | null;
+};
+
+const toChallenge = (r: ChallengeRow): ChallengeRecord => ({
+  id: r.id,
+  purpose: r.purpose,
+  secretHash: new Uint8Array(r.secret_hash),
+  userId: r.user_id,
+  binding: r.binding,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  failures: r.failures,
+  usedAt: r.used_at,
 });
 
 export function createPostgresChallengeStore(db: Db): ChallengeStore {
@@ -144,7 +174,7 @@ export function createPostgresChallengeStore(db: Db): ChallengeStore {
       ]);
     },
     async getChallenge(id) {
-      const r = await db.query(`SELECT ${CH_COLS} FROM auth_challenges WHERE id = $1`, [id]);
+      const r = await db.query<ChallengeRow>(`SELECT ${CH_COLS} FROM auth_challenges WHERE id = $1`, [id]);
       return r.rows[0] ? toChallenge(r.rows[0]) : null;
     },
     async consumeChallenge(id, now) {
