@@ -1,5 +1,5 @@
 import { auth, login, passkeyLogin } from '../api.js';
-import { busy, clearErrors, showProblem } from '../forms.js';
+import { busy, clearErrors, problemMessage, showProblem } from '../forms.js';
 import { t } from '../i18n.js';
 import { getPasskey, passkeysSupported } from '../webauthn.js';
 import { prefillEmail } from './forgot.js';
@@ -42,8 +42,8 @@ export async function render(main, { navigate, announce }) {
       const mode = new FormData(form).get('mode') === 'token' ? 'token' : 'session';
       const res = await passkeyLogin(mode, getPasskey);
       if (!res.ok) {
-        if (res.code === 'cancelled') passkeyBox.querySelector('[data-error-for="_form"]').textContent = t('passkey.cancelled');
-        else showProblem(passkeyBox, res);
+        // Its own slot: the password form keeps the page's one form-level error.
+        passkeyBox.querySelector('[data-error-for="passkey"]').textContent = res.code === 'cancelled' ? t('passkey.cancelled') : problemMessage(res);
         return;
       }
       announce(mode === 'token' ? 'status.signedInToken' : 'status.signedInSession', { email: auth.user?.email ?? '' }, 'success');
