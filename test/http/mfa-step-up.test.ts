@@ -3,12 +3,13 @@
  * the password (aal1). Once a user has a second factor, every sensitive action — password, email,
  * second-factor and passkey changes, ending other sessions, deleting the account — needs a recent
  * authentication at aal2: 403 `reauth_required` with `acr: "aal2"` otherwise, a password step-up is
- * not enough, and a step-up with the TOTP code or a passkey is.
+ * not enough, and a step-up with the TOTP code or a passkey is. On every store, in both transports.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 import { register } from '../support/flows.js';
+import { storeKinds, type OpenedStores } from '../support/store-matrix.js';
 import { addPasskey, enrolTotp, ORIGIN, passwordStep, SECRET } from '../support/mfa.js';
 import { SoftAuthenticator, totpCode } from '../support/webauthn.js';
 
@@ -33,13 +34,20 @@ function needsAal2(r: { status: number; body: any; text: string }, what: string)
   assert.equal(r.body.acr, 'aal2', what);
 }
 
-for (const mode of ['cookie', 'bearer'] as const) {
-  describe(`step-up for a user with a second factor (${mode})`, () => {
+// The step-up is recorded on the session (in Redis with a Redis session store): every store, both transports.
+const kinds = await storeKinds();
+for (const kind of kinds) for (const mode of ['cookie', 'bearer'] as const) {
+  describe(`step-up for a user with a second factor (${kind.name}, ${mode})`, { skip: kind.skip }, () => {
+    let opened: OpenedStores;
     let t: TestServer;
     before(async () => {
-      t = await startTestServer({ config: { secret: SECRET, reauthWindow: WINDOW } });
+      opened = await kind.open();
+      t = await startTestServer({ config: { secret: SECRET, reauthWindow: WINDOW }, stores: opened.stores });
     });
-    after(() => t.close());
+    after(async () => {
+      await t.close();
+      await opened.cleanup();
+    });
 
     test('past the window every sensitive action answers 403 reauth_required (aal2) and changes nothing', async () => {
       const email = uniqueEmail('stale2fa');
