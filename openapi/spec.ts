@@ -38,6 +38,9 @@ function problems(...codes: ErrorCode[]): Record<string, Json> {
     const narrow: Json = { code: { enum: list } };
     // RFC 6749 §5.2: a refused refresh also carries `error` (and `error_description`).
     if (list.includes('invalid_grant')) Object.assign(narrow, { error: { const: 'invalid_grant' }, error_description: { type: 'string' } });
+    // A correct password of a user with a second factor: what finishes the sign-in.
+    if (list.includes('mfa_required')) Object.assign(narrow, MFA_REQUIRED);
+    if (list.includes('reauth_required')) Object.assign(narrow, { acr: { type: 'string', enum: ['aal1', 'aal2'], description: '`reauth_required`: the assurance level the action needs (`aal2` once the user has a second factor).' } });
     const schema = { allOf: [ref('Problem'), { type: 'object', properties: narrow }] };
     out[String(status)] = {
       description: list.map((c) => `\`${c}\`: ${PROBLEMS[c].title}`).join(' '),
@@ -55,6 +58,14 @@ const SESSION_AUTH = {
   auth_time: { ...dateTime, description: 'When the user last proved who they are in this session (sign-in or re-authentication).' },
 };
 
+/** The extension members of a `mfa_required` problem. */
+const MFA_REQUIRED = {
+  mfa_token: { type: 'string', description: '`mfa_required`: opaque, single use, valid five minutes; send it to `POST /auth/login/mfa` with the second factor.' },
+  methods: { type: 'array', items: { type: 'string', enum: ['totp', 'webauthn', 'recovery_code'] }, description: '`mfa_required`: what can finish the sign-in.' },
+  expires_in: { type: 'integer', description: '`mfa_required`: seconds the token stays valid.' },
+  webauthn: { type: 'object', description: '`mfa_required`, when the user has a passkey: request options (`PublicKeyCredentialRequestOptionsJSON`) for `navigator.credentials.get()`.' },
+};
+
 const OUTAGE: ErrorCode[] = ['store_unavailable', 'internal'];
 const BODY: ErrorCode[] = ['invalid_json', 'invalid_field', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
 const AUTH: ErrorCode[] = ['unauthenticated', 'invalid_token'];
@@ -64,7 +75,7 @@ const COOKIE_OR_BEARER = [{ cookieAuth: [] }, { bearerAuth: [] }];
 const PUBLIC: Json[] = [];
 
 interface Op {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'delete' | 'patch';
   path: string;
   operationId: string;
   summary: string;
@@ -104,7 +115,101 @@ const OPS: Op[] = [
         headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
         content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
       },
-      ...problems(...BODY, 'invalid_credentials', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...problems(...BODY, 'invalid_credentials', 'mfa_required', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/login/mfa', operationId: 'loginMfa', tag: 'second factors', summary: 'Finish a password sign-in with the second factor',
+    description:
+      'After `POST /auth/login` answered 401 `mfa_required`: the `mfa_token` and exactly one of a TOTP code, a recovery code or a passkey assertion (`PublicKeyCredential.toJSON()` of `navigator.credentials.get()` with the options from the 401 or from `POST /auth/login/mfa/options`). ' +
+      'Answers exactly like a successful login in the mode the login asked for. A code is accepted once; five wrong answers kill the token (`invalid_mfa_token`); wrong answers also count against the account\'s sign-in limit.',
+    body: body(obj({ mfa_token: { type: 'string', maxLength: 512 }, totp: { type: 'string', pattern: '^[0-9 ]{6,8}$' }, recovery_code: { type: 'string', maxLength: 64 }, webauthn: { type: 'object' } }, ['mfa_token'])),
+    responses: {
+      '200': {
+        description: 'Signed in, as by `POST /auth/login`.',
+        headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
+        content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
+      },
+      ...problems(...BODY, 'invalid_mfa_token', 'invalid_otp', 'invalid_webauthn', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/login/mfa/options', operationId: 'loginMfaOptions', tag: 'second factors', summary: 'Fresh passkey options for a pending sign-in',
+    description: 'Each passkey try spends its challenge; this issues a new one for the same `mfa_token`.',
+    body: body(obj({ mfa_token: { type: 'string', maxLength: 512 } })),
+    responses: { '200': json(ref('WebAuthnRequestOptions'), 'Request options for `navigator.credentials.get()`.'), ...problems(...BODY, 'invalid_mfa_token', 'no_second_factor', ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/auth/mfa', operationId: 'mfaStatus', tag: 'second factors', summary: 'Which second factors the user has', security: COOKIE_OR_BEARER,
+    responses: { '200': json(obj({ totp: { type: 'boolean' }, recovery_codes_left: { type: 'integer', minimum: 0 }, passkeys: { type: 'integer', minimum: 0 } }), 'The user\'s second factors.'), ...problems(...AUTH, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/mfa/totp', operationId: 'beginTotp', tag: 'second factors', summary: 'Start setting up an authenticator app', security: COOKIE_OR_BEARER, body: emptyBody,
+    description: 'Needs a recent authentication. The authenticator stays pending (and protects nothing) until `POST /auth/mfa/totp/confirm` with a first code. RFC 6238: SHA-1, 6 digits, 30 seconds.',
+    responses: {
+      '200': json(obj({ secret: { type: 'string', description: 'The shared secret, base32 (to type in by hand).' }, uri: { type: 'string', description: 'The `otpauth://totp/…` URI.' }, qr_svg: { type: 'string', description: 'The URI as a QR code: an SVG `data:` URL for an `<img>`.' } }), 'The pending authenticator.'),
+      ...problems(...BODY, ...AUTH, 'totp_exists', 'reauth_required', ...CSRF, ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/mfa/totp/confirm', operationId: 'confirmTotp', tag: 'second factors', summary: 'Confirm the authenticator app with a first code', security: COOKIE_OR_BEARER,
+    description: 'Turns the second step on and returns ten recovery codes, shown only now. The code also steps this session up to `aal2`.',
+    body: body(obj({ code: { type: 'string', maxLength: 64 } })),
+    responses: { '200': json(ref('RecoveryCodes'), 'Confirmed.'), ...problems(...BODY, ...AUTH, 'invalid_otp', ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'delete', path: '/auth/mfa/totp', operationId: 'removeTotp', tag: 'second factors', summary: 'Remove the authenticator app', security: COOKIE_OR_BEARER,
+    responses: { '204': { description: 'Removed (with the recovery codes, unless a passkey remains).' }, ...problems(...AUTH, 'not_found', 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/mfa/recovery-codes', operationId: 'regenerateRecoveryCodes', tag: 'second factors', summary: 'Replace the recovery codes', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: { '200': json(ref('RecoveryCodes'), 'Ten new codes; the old ones no longer work.'), ...problems(...BODY, ...AUTH, 'no_second_factor', 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/passkeys/register/options', operationId: 'passkeyRegistrationOptions', tag: 'passkeys', summary: 'Options to create a passkey', security: COOKIE_OR_BEARER, body: emptyBody,
+    description: 'Needs a recent authentication. A discoverable credential with user verification; the user\'s passkeys are excluded. Pass to `PublicKeyCredential.parseCreationOptionsFromJSON()`.',
+    responses: { '200': json(ref('WebAuthnCreationOptions'), 'Creation options (the challenge is single use, five minutes, bound to this session).'), ...problems(...BODY, ...AUTH, 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/passkeys/register', operationId: 'registerPasskey', tag: 'passkeys', summary: 'Register a passkey', security: COOKIE_OR_BEARER,
+    body: body(obj({ response: { type: 'object', description: '`PublicKeyCredential.toJSON()` of `navigator.credentials.create()`.' }, name: { type: 'string', maxLength: 64 } }, ['response'])),
+    responses: { '201': json(obj({ passkey: ref('Passkey') }), 'Registered.'), ...problems(...BODY, ...AUTH, 'invalid_webauthn', 'passkey_exists', 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/auth/passkeys', operationId: 'listPasskeys', tag: 'passkeys', summary: 'The user\'s passkeys', security: COOKIE_OR_BEARER,
+    responses: { '200': json(obj({ passkeys: { type: 'array', items: ref('Passkey') } }), 'Oldest first.'), ...problems(...AUTH, ...OUTAGE) },
+  },
+  {
+    method: 'patch', path: '/auth/passkeys/{id}', operationId: 'renamePasskey', tag: 'passkeys', summary: 'Rename a passkey', security: COOKIE_OR_BEARER,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The credential id.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,1366}$' } }],
+    body: body(obj({ name: { type: 'string', minLength: 1, maxLength: 64 } })),
+    responses: { '204': { description: 'Renamed.' }, ...problems(...BODY, ...AUTH, 'not_found', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'delete', path: '/auth/passkeys/{id}', operationId: 'removePasskey', tag: 'passkeys', summary: 'Remove a passkey', security: COOKIE_OR_BEARER,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The credential id.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,1366}$' } }],
+    responses: { '204': { description: 'Removed.' }, ...problems(...AUTH, 'not_found', 'reauth_required', ...CSRF, ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/passkeys/login/options', operationId: 'passkeyLoginOptions', tag: 'passkeys', summary: 'Options for a passwordless sign-in', body: emptyBody,
+    description: 'No email needed: any discoverable credential of this site may answer, with user verification.',
+    responses: { '200': json(ref('WebAuthnRequestOptions'), 'Request options (single-use challenge, five minutes).'), ...problems(...BODY, ...CSRF, 'rate_limited', ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/passkeys/login', operationId: 'passkeyLogin', tag: 'passkeys', summary: 'Sign in with a passkey',
+    description: 'Answers like `POST /auth/login` in the mode asked for; the session is `aal2` with `amr` `["hwk","user"]` (or `swk` for a synced passkey).',
+    body: body(obj({
+      response: { type: 'object', description: '`PublicKeyCredential.toJSON()` of `navigator.credentials.get()`.' },
+      mode: { type: 'string', enum: ['session', 'token'], default: 'session' },
+      refresh_transport: { type: 'string', enum: ['body', 'cookie'], default: 'body' },
+    }, ['response'])),
+    responses: {
+      '200': {
+        description: 'Signed in.',
+        headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
+        content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
+      },
+      ...problems(...BODY, 'invalid_webauthn', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
     },
   },
   {
@@ -161,12 +266,19 @@ const OPS: Op[] = [
     responses: { '204': { description: 'Every session revoked; the session cookie is cleared.' }, ...problems(...BODY, ...AUTH, 'reauth_required', ...CSRF, ...OUTAGE) },
   },
   {
-    method: 'post', path: '/auth/reauth', operationId: 'reauth', tag: 'devices', summary: 'Confirm the password for sensitive actions', security: COOKIE_OR_BEARER,
-    body: body(obj({ password: { type: 'string' } })),
+    method: 'post', path: '/auth/reauth', operationId: 'reauth', tag: 'devices', summary: 'Step up: prove it is you again for sensitive actions', security: COOKIE_OR_BEARER,
+    description:
+      'With the password, a TOTP code or a passkey assertion (options from `POST /auth/reauth/options`). A user who has a second factor must use it: the password alone answers 403 `reauth_required` (`acr: "aal2"`). ' +
+      'The session\'s `auth_time` moves to now and its `amr`/`acr` are raised (a bearer client refreshes to carry them in its access token).',
+    body: body(obj({ password: { type: 'string' }, totp: { type: 'string', maxLength: 64 }, webauthn: { type: 'object' } }, [])),
     responses: {
       '200': json(obj({ reauthenticated_at: dateTime, valid_for: { type: 'integer', description: 'Seconds the confirmation lasts.' } }), 'Confirmed.'),
-      ...problems(...BODY, ...AUTH, 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'invalid_otp', 'invalid_webauthn', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE),
     },
+  },
+  {
+    method: 'post', path: '/auth/reauth/options', operationId: 'reauthOptions', tag: 'devices', summary: 'Passkey options for a step-up', security: COOKIE_OR_BEARER, body: emptyBody,
+    responses: { '200': json(ref('WebAuthnRequestOptions'), 'Request options for the user\'s passkeys (challenge bound to this session).'), ...problems(...BODY, ...AUTH, 'no_second_factor', ...CSRF, ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/password', operationId: 'changePassword', tag: 'devices', summary: 'Change the password (other sessions are revoked)', security: COOKIE_OR_BEARER,
@@ -336,6 +448,28 @@ const SCHEMAS: Record<string, Json> = {
     detail: { type: ['object', 'null'], additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
   }),
   Accepted: obj({ status: { const: 'accepted' } }),
+  RecoveryCodes: obj({ recovery_codes: { type: 'array', minItems: 10, maxItems: 10, items: { type: 'string', pattern: '^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' }, description: 'Ten single-use codes, shown once.' } }),
+  Passkey: obj({
+    id: { type: 'string', description: 'The credential id (base64url).' },
+    name: { type: 'string' },
+    created_at: dateTime,
+    last_used_at: { ...nullable('string'), format: 'date-time' },
+    device_type: { type: 'string', enum: ['singleDevice', 'multiDevice'], description: '`multiDevice`: a synced passkey.' },
+    backed_up: { type: 'boolean' },
+    transports: { type: 'array', items: { type: 'string' } },
+  }),
+  WebAuthnCreationOptions: {
+    type: 'object',
+    description: '`PublicKeyCredentialCreationOptionsJSON` (WebAuthn Level 3).',
+    properties: { challenge: { type: 'string' }, rp: { type: 'object' }, user: { type: 'object' }, pubKeyCredParams: { type: 'array' }, excludeCredentials: { type: 'array' }, authenticatorSelection: { type: 'object' }, timeout: { type: 'integer' }, attestation: { type: 'string' } },
+    required: ['challenge', 'rp', 'user', 'pubKeyCredParams'],
+  },
+  WebAuthnRequestOptions: {
+    type: 'object',
+    description: '`PublicKeyCredentialRequestOptionsJSON` (WebAuthn Level 3).',
+    properties: { challenge: { type: 'string' }, rpId: { type: 'string' }, allowCredentials: { type: 'array' }, userVerification: { type: 'string' }, timeout: { type: 'integer' } },
+    required: ['challenge', 'rpId'],
+  },
   JwkSet: {
     type: 'object',
     properties: { keys: { type: 'array', items: { type: 'object', properties: { kid: { type: 'string' }, alg: { type: 'string' }, use: { const: 'sig' }, kty: { type: 'string' } }, required: ['kid', 'alg', 'use', 'kty'] } } },
@@ -368,6 +502,8 @@ const SCHEMAS: Record<string, Json> = {
 
 const TAGS = [
   { name: 'auth', description: 'Registration, sign-in in either mode, the current user, sign-out and token refresh.' },
+  { name: 'second factors', description: 'The second step of a password sign-in, authenticator apps (TOTP) and recovery codes.' },
+  { name: 'passkeys', description: 'Passkeys (WebAuthn): registration, management and passwordless sign-in.' },
   { name: 'devices', description: 'Sessions of the user in both modes, re-authentication, password, account and security events.' },
   { name: 'lifecycle', description: 'Email verification, password reset and email change by mailed link.' },
   { name: 'discovery', description: 'Public keys, discovery and the revocation list for services that verify access tokens.' },

@@ -183,6 +183,20 @@ export const configSchema = z
         origins: z.array(origin).default([]),
       })
       .prefault({}),
+    webauthn: z
+      .object({
+        /** The WebAuthn relying-party id; default the public URL's host name. */
+        rpId: z
+          .string()
+          .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a lower-case host name such as example.com')
+          .nullable()
+          .default(null),
+        /** Shown by authenticators next to the account (and the issuer of authenticator-app entries). */
+        rpName: z.string().min(1).max(64).default('Gatehouse'),
+        /** Origins besides the public URL's whose passkey ceremonies are accepted (e.g. a second web app). */
+        origins: z.array(origin).default([]),
+      })
+      .prefault({}),
     rateLimits: z
       .object({
         /** Off only for load tests on a developer's machine; the server warns loudly at start. */
@@ -337,6 +351,9 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_STORE_TIMEOUT', path: ['storeTimeout'], kind: 'duration', doc: 'Per-operation store timeout; past it requests get 503.' },
   { name: 'GATEHOUSE_ALLOWED_ORIGINS', path: ['csrf', 'allowedOrigins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, allowed to send cookie-authenticated POST/PUT/PATCH/DELETE requests (CSRF check).' },
   { name: 'GATEHOUSE_CORS_ORIGINS', path: ['cors', 'origins'], kind: 'list', doc: 'Comma-separated origins allowed to call the API from a browser with credentials (CORS). Empty by default: no cross-origin access.' },
+  { name: 'GATEHOUSE_WEBAUTHN_RP_ID', path: ['webauthn', 'rpId'], kind: 'nullable-string', doc: 'WebAuthn relying-party id of passkeys (a host name). Default: the host of the public URL.' },
+  { name: 'GATEHOUSE_WEBAUTHN_ORIGINS', path: ['webauthn', 'origins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, whose passkey ceremonies are accepted.' },
+  { name: 'GATEHOUSE_WEBAUTHN_RP_NAME', path: ['webauthn', 'rpName'], kind: 'string', doc: 'Name shown by authenticators and authenticator apps next to the account.' },
   { name: 'GATEHOUSE_RATE_LIMITS', path: ['rateLimits', 'enabled'], kind: 'bool', doc: '`off` disables every brute-force limit (load tests on a developer machine only; the server warns at start). Default on.' },
   { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_ATTEMPTS', path: ['rateLimits', 'accountAttempts'], kind: 'int', doc: 'Password attempts per account (login, reauth, password change) per window; a success resets the count. Default 10.' },
   { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_WINDOW', path: ['rateLimits', 'accountWindow'], kind: 'duration', doc: 'Window of the per-account attempts. Default 15m.' },

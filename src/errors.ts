@@ -28,6 +28,14 @@ export const ERROR_CODES = [
   'email_unverified',
   'session_data_too_large',
   'invalid_link',
+  // second factors and passkeys
+  'mfa_required',
+  'invalid_mfa_token',
+  'invalid_otp',
+  'invalid_webauthn',
+  'totp_exists',
+  'passkey_exists',
+  'no_second_factor',
   // hardening
   'csrf_rejected',
   'rate_limited',
@@ -47,6 +55,8 @@ export interface GatehouseErrorOptions {
   retryAfter?: number;
   /** A message safe to show to the client; defaults to the registry's title. */
   detail?: string;
+  /** reauth_required: the assurance level the action needs (`aal1` or `aal2`). */
+  acr?: 'aal1' | 'aal2';
 }
 
 export class GatehouseError extends Error {
@@ -54,6 +64,7 @@ export class GatehouseError extends Error {
   readonly field: string | undefined;
   readonly retryAfter: number | undefined;
   readonly detail: string | undefined;
+  readonly acr: 'aal1' | 'aal2' | undefined;
 
   constructor(code: ErrorCode, message?: string, opts: GatehouseErrorOptions = {}) {
     super(message ?? code, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -62,6 +73,7 @@ export class GatehouseError extends Error {
     this.field = opts.field;
     this.retryAfter = opts.retryAfter;
     this.detail = opts.detail;
+    this.acr = opts.acr;
   }
 }
 

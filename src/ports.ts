@@ -261,7 +261,18 @@ export type AuditEventType =
   | 'user.disabled'
   | 'user.enabled'
   | 'account.deleted'
-  | 'session.migrated';
+  | 'session.migrated'
+  | 'mfa.required'
+  | 'mfa.failed'
+  | 'totp.enrolled'
+  | 'totp.removed'
+  | 'recovery_codes.generated'
+  | 'recovery_code.used'
+  | 'passkey.added'
+  | 'passkey.renamed'
+  | 'passkey.removed'
+  | 'passkey.failed'
+  | 'mfa.reset';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
@@ -322,6 +333,120 @@ export interface OneTimeTokenStore {
   consumeOneTimeToken(id: string, now: number): Promise<boolean>;
   deleteOneTimeTokensByUser(userId: string, purpose?: OneTimePurpose): Promise<number>;
   deleteExpiredOneTimeTokens(now: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Second factors and passkeys: what the TOTP, recovery-code and passkey ways in keep
+// ---------------------------------------------------------------------------------------------
+
+/** A user's TOTP authenticator (RFC 6238), pending until a first code confirms it. */
+export interface TotpRecord {
+  userId: string;
+  /** The shared secret's AES-256-GCM envelope when `encrypted` (GATEHOUSE_SECRET set), else base32. */
+  secret: string;
+  encrypted: boolean;
+  createdAt: number;
+  /** When a first code confirmed it; null while pending (a pending authenticator proves nothing). */
+  confirmedAt: number | null;
+  /** The last accepted time step (unix time / 30 s): a code of this step or an earlier one is refused. */
+  lastStep: number | null;
+}
+
+export interface TotpStore {
+  /** Stores a pending authenticator, replacing a pending one. Resolves false when a confirmed one exists. */
+  putPendingTotp(rec: TotpRecord): Promise<boolean>;
+  getTotp(userId: string): Promise<TotpRecord | null>;
+  /** Confirms the pending authenticator with the step of the code that confirmed it. False when none is pending. */
+  confirmTotp(userId: string, at: number, step: number): Promise<boolean>;
+  /**
+   * Records `step` as used if the confirmed authenticator's lastStep is below it: exactly one of
+   * concurrent callers with one step gets true, and an older step is refused (replay protection).
+   */
+  useTotpStep(userId: string, step: number): Promise<boolean>;
+  deleteTotp(userId: string): Promise<boolean>;
+}
+
+export interface RecoveryCodeStore {
+  /** Replaces every recovery code of the user with these (SHA-256 hashes of the codes). */
+  replaceRecoveryCodes(userId: string, hashes: Uint8Array[], at: number): Promise<void>;
+  /** Spends the code with this hash, if the user has it unused. Exactly one of concurrent callers gets true. */
+  useRecoveryCode(userId: string, hash: Uint8Array, at: number): Promise<boolean>;
+  /** Unused codes left. */
+  countRecoveryCodes(userId: string): Promise<number>;
+  deleteRecoveryCodes(userId: string): Promise<number>;
+}
+
+/** A WebAuthn credential (passkey) registered to a user. */
+export interface PasskeyRecord {
+  /** The credential id (base64url), unique across users. */
+  id: string;
+  userId: string;
+  /** The WebAuthn user handle (base64url) the credential was created for. */
+  userHandle: string;
+  /** COSE public key bytes. */
+  publicKey: Uint8Array;
+  /** Signature counter last seen (0 for authenticators that keep none). */
+  counter: number;
+  transports: string[];
+  /** 'singleDevice' (bound to one authenticator) or 'multiDevice' (synced). */
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface PasskeyStore {
+  /** Inserts the credential. Resolves false when a credential with that id exists (for any user). */
+  createPasskey(rec: PasskeyRecord): Promise<boolean>;
+  getPasskey(id: string): Promise<PasskeyRecord | null>;
+  /** The user's passkeys, oldest first. */
+  listPasskeys(userId: string): Promise<PasskeyRecord[]>;
+  /**
+   * Records a use: sets counter and lastUsedAt only if the stored counter is still `expected`, so two
+   * concurrent uses of one counter value cannot both pass. Resolves false otherwise.
+   */
+  recordPasskeyUse(id: string, expected: number, counter: number, at: number): Promise<boolean>;
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean>;
+  deletePasskey(userId: string, id: string): Promise<boolean>;
+  deletePasskeysByUser(userId: string): Promise<number>;
+}
+
+/**
+ * What an unfinished authentication waits on: an `mfa_token` between a password and its second
+ * factor, or a WebAuthn ceremony's challenge. Single use, short-lived, stored hashed.
+ */
+export type ChallengePurpose = 'mfa' | 'webauthn.register' | 'webauthn.login' | 'webauthn.reauth' | 'webauthn.mfa';
+
+export interface ChallengeRecord {
+  id: string;
+  purpose: ChallengePurpose;
+  /** SHA-256 of the secret (the mfa_token's secret half, or the WebAuthn challenge). */
+  secretHash: Uint8Array;
+  /** The user it is bound to; null for a discoverable (username-less) passkey sign-in. */
+  userId: string | null;
+  /** What else it is bound to (the login's mode and credential version, the session, the mfa_token). */
+  binding: string;
+  createdAt: number;
+  expiresAt: number;
+  /** Wrong answers so far. */
+  failures: number;
+  /** When it was spent (or killed by too many failures); null while live. */
+  usedAt: number | null;
+}
+
+export interface ChallengeStore {
+  createChallenge(rec: ChallengeRecord): Promise<void>;
+  getChallenge(id: string): Promise<ChallengeRecord | null>;
+  /** Spends it if live (unused, unexpired at `now`). Exactly one of concurrent callers gets true. */
+  consumeChallenge(id: string, now: number): Promise<boolean>;
+  /**
+   * Counts one wrong answer on a live challenge; the one that reaches `maxFailures` also spends it.
+   * Resolves the failures after the call, or null when it was not live.
+   */
+  failChallenge(id: string, maxFailures: number, now: number): Promise<number | null>;
+  deleteChallengesByUser(userId: string): Promise<number>;
+  deleteExpiredChallenges(now: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,6 +550,10 @@ export interface Stores {
   keys: KeyStore;
   audit: AuditLog;
   oneTimeTokens: OneTimeTokenStore;
+  totp: TotpStore;
+  recoveryCodes: RecoveryCodeStore;
+  passkeys: PasskeyStore;
+  challenges: ChallengeStore;
   feed: ChangeFeed;
   /** Store-level liveness for /healthz. */
   ping(): Promise<void>;

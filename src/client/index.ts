@@ -24,7 +24,24 @@
  * ```
  */
 import { errorFromResponse, GatehouseClientError } from './errors.js';
-import type { Device, EventPage, Me, SessionLogin, SessionMode, TokenGrant, Tokens, User } from './types.js';
+import type {
+  Device,
+  EventPage,
+  Me,
+  MfaAnswer,
+  MfaRequired,
+  MfaStatus,
+  Passkey,
+  SessionLogin,
+  SessionMode,
+  TokenGrant,
+  Tokens,
+  TotpEnrolment,
+  User,
+  WebAuthnCreationOptions,
+  WebAuthnRequestOptions,
+  WebAuthnResponse,
+} from './types.js';
 
 export { GatehouseClientError, isGatehouseClientError, type ErrorCode, type Problem } from './errors.js';
 export type * from './types.js';
@@ -71,10 +88,14 @@ function originOf(v: string, option: string): string {
 /** The page's location in a browser; undefined in Node. */
 const pageHref = (): string | undefined => (globalThis as { location?: { href?: unknown } }).location?.href as string | undefined;
 
-export type LoginResult = ({ mode: 'session' } & SessionLogin) | ({ mode: 'token' } & TokenGrant);
+
+export type SignedIn = ({ mode: 'session' } & SessionLogin) | ({ mode: 'token' } & TokenGrant);
+
+/** A sign-in, or (a correct password of a user with a second factor) what finishes it. */
+export type LoginResult = SignedIn | MfaRequired;
 
 interface Call {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   path: string;
   body?: unknown;
   /** Attach the bearer token and refresh it when it has expired. */
@@ -92,6 +113,8 @@ export class GatehouseClient {
   private transport: RefreshTransport;
   private tokens: Tokens | null;
   private refreshing: Promise<void> | null = null;
+  /** The mode and transport a login that answered `mfa_required` asked for. */
+  private pending: { mode: SessionMode; transport: RefreshTransport } | null = null;
   /** The last refused refresh, so that late callers holding the same stale token get the same error. */
   private refused: { from: string | null; err: GatehouseClientError } | null = null;
 
@@ -144,7 +167,55 @@ export class GatehouseClient {
     const transport = opts.refreshTransport ?? this.transport;
     const body: Record<string, string> = { email, password, mode };
     if (mode === 'token') body.refresh_transport = transport;
-    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body });
+    let res: SessionLogin | TokenGrant;
+    try {
+      res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body });
+    } catch (e) {
+      if (!(e instanceof GatehouseClientError) || e.code !== 'mfa_required' || !e.problem) throw e;
+      const p = e.problem;
+      this.pending = { mode, transport };
+      return {
+        mode: 'mfa_required',
+        mfaToken: String(p.mfa_token),
+        methods: (p.methods as MfaRequired['methods']) ?? [],
+        expiresIn: Number(p.expires_in),
+        webauthn: (p.webauthn as WebAuthnRequestOptions | undefined) ?? null,
+      };
+    }
+    return this.signedIn(res, mode, transport);
+  }
+
+  /**
+   * Finishes a sign-in that answered `mfa_required`, in the mode the login asked for, with a TOTP code,
+   * a recovery code or a passkey assertion. Five wrong answers kill the token (`invalid_mfa_token`).
+   */
+  async completeMfa(mfaToken: string, answer: MfaAnswer): Promise<SignedIn> {
+    const { mode, transport } = this.pending ?? { mode: this.mode, transport: this.transport };
+    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login/mfa', body: { mfa_token: mfaToken, ...answer } });
+    this.pending = null;
+    return this.signedIn(res, mode, transport);
+  }
+
+  /** Fresh passkey options for a pending sign-in (each passkey try spends its challenge). */
+  async mfaPasskeyOptions(mfaToken: string): Promise<WebAuthnRequestOptions> {
+    return this.call({ method: 'POST', path: '/login/mfa/options', body: { mfa_token: mfaToken } });
+  }
+
+  /** Options for a passwordless sign-in: pass to `PublicKeyCredential.parseRequestOptionsFromJSON`. */
+  async passkeyLoginOptions(): Promise<WebAuthnRequestOptions> {
+    return this.call({ method: 'POST', path: '/passkeys/login/options', body: {} });
+  }
+
+  /** Passwordless sign-in with the assertion (`credential.toJSON()`) of `navigator.credentials.get()`. */
+  async passkeyLogin(response: WebAuthnResponse, opts: { mode?: SessionMode; refreshTransport?: RefreshTransport } = {}): Promise<SignedIn> {
+    const mode = opts.mode ?? this.mode;
+    const transport = opts.refreshTransport ?? this.transport;
+    const body: Record<string, unknown> = { response, mode };
+    if (mode === 'token') body.refresh_transport = transport;
+    return this.signedIn(await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/passkeys/login', body }), mode, transport);
+  }
+
+  private signedIn(res: SessionLogin | TokenGrant, mode: SessionMode, transport: RefreshTransport): SignedIn {
     this.mode = mode;
     if (mode === 'token') {
       const grant = res as TokenGrant;
@@ -194,9 +265,72 @@ export class GatehouseClient {
     if (this.tokens) this.setTokens(null);
   }
 
-  /** Confirms the password for sensitive actions; resolves how long the confirmation lasts (seconds). */
-  async reauth(password: string): Promise<{ reauthenticated_at: string; valid_for: number }> {
-    return this.call({ method: 'POST', path: '/reauth', body: { password }, auth: true });
+  /**
+   * Step-up for sensitive actions with the password, a TOTP code or a passkey assertion; resolves how
+   * long it lasts (seconds). A user with a second factor must use it (the password alone answers
+   * `reauth_required` with `acr: 'aal2'`). In token mode, the tokens are refreshed afterwards so that
+   * the access token carries the new `acr` and `auth_time`.
+   */
+  async reauth(proof: string | { password?: string; totp?: string; webauthn?: WebAuthnResponse }): Promise<{ reauthenticated_at: string; valid_for: number }> {
+    const body = typeof proof === 'string' ? { password: proof } : proof;
+    const out = await this.call<{ reauthenticated_at: string; valid_for: number }>({ method: 'POST', path: '/reauth', body, auth: true });
+    if (this.tokens) await this.refresh();
+    return out;
+  }
+
+  /** Passkey options for a step-up of this session. */
+  async reauthOptions(): Promise<WebAuthnRequestOptions> {
+    return this.call({ method: 'POST', path: '/reauth/options', body: {}, auth: true });
+  }
+
+  // ---------------------------------------------------------------------------- second factors
+
+  async mfaStatus(): Promise<MfaStatus> {
+    return this.call({ method: 'GET', path: '/mfa', auth: true });
+  }
+
+  /** Starts setting up an authenticator app (needs a recent authentication). */
+  async beginTotp(): Promise<TotpEnrolment> {
+    return this.call({ method: 'POST', path: '/mfa/totp', body: {}, auth: true });
+  }
+
+  /** Confirms the authenticator app with a first code; resolves the ten recovery codes (show them once). */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.call<{ recovery_codes: string[] }>({ method: 'POST', path: '/mfa/totp/confirm', body: { code }, auth: true })).recovery_codes;
+  }
+
+  async removeTotp(): Promise<void> {
+    await this.call({ method: 'DELETE', path: '/mfa/totp', auth: true });
+  }
+
+  /** Ten new recovery codes; the old ones stop working. */
+  async regenerateRecoveryCodes(): Promise<string[]> {
+    return (await this.call<{ recovery_codes: string[] }>({ method: 'POST', path: '/mfa/recovery-codes', body: {}, auth: true })).recovery_codes;
+  }
+
+  // ---------------------------------------------------------------------------- passkeys
+
+  /** Options for `navigator.credentials.create()` (pass to `PublicKeyCredential.parseCreationOptionsFromJSON`). */
+  async passkeyRegistrationOptions(): Promise<WebAuthnCreationOptions> {
+    return this.call({ method: 'POST', path: '/passkeys/register/options', body: {}, auth: true });
+  }
+
+  /** Registers the new credential (`credential.toJSON()`). */
+  async registerPasskey(response: WebAuthnResponse, name?: string): Promise<Passkey> {
+    return (await this.call<{ passkey: Passkey }>({ method: 'POST', path: '/passkeys/register', body: { response, ...(name ? { name } : {}) }, auth: true })).passkey;
+  }
+
+  async passkeys(): Promise<Passkey[]> {
+    return (await this.call<{ passkeys: Passkey[] }>({ method: 'GET', path: '/passkeys', auth: true })).passkeys;
+  }
+
+  async renamePasskey(id: string, name: string): Promise<void> {
+    await this.call({ method: 'PATCH', path: `/passkeys/${encodeURIComponent(id)}`, body: { name }, auth: true });
+  }
+
+  /** Removes a passkey (needs a recent authentication). */
+  async removePasskey(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/passkeys/${encodeURIComponent(id)}`, auth: true });
   }
 
   /** Changes the password; every other session ends. */

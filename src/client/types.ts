@@ -9,7 +9,15 @@ export interface User {
   email_verified: boolean;
 }
 
-export interface Session {
+/** How a session was authenticated: RFC 8176 methods, the assurance level and when the user last proved themselves. */
+export interface SessionAuth {
+  /** e.g. `["pwd"]`, `["pwd","otp","mfa"]`, `["hwk","user"]`. */
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+}
+
+export interface Session extends SessionAuth {
   id: string;
   mode: SessionMode;
   created_at: string;
@@ -18,7 +26,7 @@ export interface Session {
 }
 
 /** What `/auth/me` knows about the current session (a bearer request knows only id, mode and expiry). */
-export interface CurrentSession {
+export interface CurrentSession extends SessionAuth {
   id: string;
   mode: SessionMode;
   expires_at: string;
@@ -46,7 +54,7 @@ export interface TokenGrant {
   session: Session;
 }
 
-export interface Device {
+export interface Device extends SessionAuth {
   id: string;
   current: boolean;
   mode: SessionMode;
@@ -70,6 +78,67 @@ export interface SecurityEvent {
 export interface EventPage {
   events: SecurityEvent[];
   next_cursor: string | null;
+}
+
+/** A correct password of a user with a second factor: finish with `completeMfa`. */
+export interface MfaRequired {
+  mode: 'mfa_required';
+  mfaToken: string;
+  methods: Array<'totp' | 'webauthn' | 'recovery_code'>;
+  expiresIn: number;
+  /** Request options for a passkey as the second factor (`PublicKeyCredential.parseRequestOptionsFromJSON`). */
+  webauthn: WebAuthnRequestOptions | null;
+}
+
+/** `PublicKeyCredentialRequestOptionsJSON`. */
+export interface WebAuthnRequestOptions {
+  challenge: string;
+  rpId: string;
+  allowCredentials?: Array<{ id: string; type: 'public-key'; transports?: string[] }>;
+  userVerification?: string;
+  timeout?: number;
+}
+
+/** `PublicKeyCredentialCreationOptionsJSON`. */
+export interface WebAuthnCreationOptions {
+  challenge: string;
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  pubKeyCredParams: Array<{ type: 'public-key'; alg: number }>;
+  excludeCredentials?: Array<{ id: string; type: 'public-key'; transports?: string[] }>;
+  authenticatorSelection?: Record<string, unknown>;
+  timeout?: number;
+  attestation?: string;
+}
+
+/** What `PublicKeyCredential.toJSON()` returns; passed through to the server as is. */
+export type WebAuthnResponse = Record<string, unknown>;
+
+/** The second factor that finishes a sign-in. */
+export type MfaAnswer = { totp: string } | { recovery_code: string } | { webauthn: WebAuthnResponse };
+
+export interface MfaStatus {
+  totp: boolean;
+  recovery_codes_left: number;
+  passkeys: number;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  /** `otpauth://totp/…` */
+  uri: string;
+  /** The URI as a QR code: an SVG `data:` URL for an `<img>`. */
+  qr_svg: string;
+}
+
+export interface Passkey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  device_type: 'singleDevice' | 'multiDevice';
+  backed_up: boolean;
+  transports: string[];
 }
 
 export interface Tokens {

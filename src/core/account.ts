@@ -5,8 +5,12 @@
  */
 import { GatehouseError } from '../errors.js';
 import type { AssuranceLevel, AuditEvent, Clock, SessionRecord } from '../ports.js';
+import type { Assurance } from './assurance.js';
 import type { Audit, RequestMeta } from './audit.js';
+import type { PasskeyMethod } from './methods/passkey.js';
 import type { PasswordMethod } from './methods/password.js';
+import type { AuthMethod } from './methods/proof.js';
+import type { TotpMethod } from './methods/totp.js';
 import { checkPassword } from './password-policy.js';
 import type { PasswordHasher } from './passwords.js';
 import type { AccountRemoval } from './removal.js';
@@ -28,9 +32,21 @@ export interface DeviceSession {
   authAt: number;
 }
 
+/** What a step-up presents: the password, a TOTP code or a passkey assertion (a password may come with a code). */
+export interface ReauthInput {
+  password?: string;
+  totp?: string;
+  webauthn?: unknown;
+}
+
+export type ReauthResult = 'ok' | 'invalid_credentials' | 'invalid_otp' | 'invalid_webauthn';
+
 export interface AccountDeps {
   sessions: SessionControl;
   password: PasswordMethod;
+  totp: TotpMethod;
+  passkeys: PasskeyMethod;
+  assurance: Assurance;
   users: UserDirectory;
   removal: AccountRemoval;
   hasher: PasswordHasher;
@@ -61,28 +77,53 @@ export class Account {
   }
 
   /**
-   * Throws reauth_required unless the current session proved the user within the window (and, when
-   * `level` is aal2, at that level). Resolves the fresh session record.
+   * Throws reauth_required (with the level needed) unless the current session proved the user within
+   * the window at `level` — by default the level this user's sensitive actions need: aal2 once they
+   * have a second factor. Resolves the fresh session record.
    */
-  async requireRecentAuth(ctx: AuthContext, level: AssuranceLevel = 'aal1'): Promise<SessionRecord> {
-    const s = await this.d.sessions.fresh(ctx.sessionId);
-    if (!s) throw new GatehouseError('unauthenticated', 'session ended');
-    if (this.d.clock.now() - s.authAt > this.d.reauthWindowMs || (level === 'aal2' && s.acr !== 'aal2')) {
-      throw new GatehouseError('reauth_required', 'recent authentication required');
-    }
-    return s;
+  requireRecentAuth(ctx: AuthContext, level?: AssuranceLevel): Promise<SessionRecord> {
+    return this.d.assurance.requireRecent(ctx, level);
   }
 
-  /** Step-up with the password: the session's auth time moves to now. False when the password is wrong. */
-  async reauth(ctx: AuthContext, password: string, meta: RequestMeta): Promise<boolean> {
-    const proof = await this.d.password.verifyUser(ctx.user.id, password);
-    const stepped = proof ? await this.d.sessions.stepUp(ctx.sessionId, proof.amr) : null;
-    if (!stepped) {
-      await this.d.audit.record('reauth.failed', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta);
-      return false;
+  /**
+   * Step-up: the session's auth time moves to now and its methods and level are raised. A user with a
+   * second factor steps up with it (a TOTP code or a passkey); the password alone would not reach the
+   * level their sensitive actions need, so it is refused with reauth_required (aal2) without being
+   * checked. Resolves 'ok' or the failure's code.
+   */
+  async reauth(ctx: AuthContext, input: ReauthInput, meta: RequestMeta): Promise<ReauthResult> {
+    const who = { userId: ctx.user.id, sessionId: ctx.sessionId };
+    const second = input.totp !== undefined || input.webauthn !== undefined;
+    if (!second && (await this.d.assurance.hasSecondFactor(ctx.user.id))) {
+      throw new GatehouseError('reauth_required', 'a second factor is required', { acr: 'aal2' });
     }
-    await this.d.audit.record('reauth.succeeded', { userId: ctx.user.id, sessionId: ctx.sessionId }, meta, { amr: stepped.amr.join(' '), acr: stepped.acr });
-    return true;
+    const amr: AuthMethod[] = [];
+    let failure: ReauthResult | null = null;
+    if (input.password !== undefined) {
+      if (await this.d.password.verifyUser(ctx.user.id, input.password)) amr.push('pwd');
+      else failure = 'invalid_credentials';
+    }
+    if (failure === null && input.totp !== undefined) {
+      if (await this.d.totp.verify(ctx.user.id, input.totp)) amr.push('otp');
+      else failure = 'invalid_otp';
+    } else if (failure === null && input.webauthn !== undefined) {
+      const r = await this.d.passkeys.verify(input.webauthn, 'webauthn.reauth', ctx.sessionId, ctx.user.id);
+      if (r.ok) amr.push(...r.amr);
+      else failure = 'invalid_webauthn';
+    }
+    const stepped = failure === null && amr.length > 0 ? await this.d.sessions.stepUp(ctx.sessionId, amr) : null;
+    if (!stepped) {
+      await this.d.audit.record('reauth.failed', who, meta, { reason: failure ?? 'session_ended' });
+      return failure ?? 'invalid_credentials';
+    }
+    await this.d.audit.record('reauth.succeeded', who, meta, { amr: stepped.amr.join(' '), acr: stepped.acr });
+    return 'ok';
+  }
+
+  /** Passkey request options for a step-up of this session; null when the user has no passkey. */
+  async reauthOptions(ctx: AuthContext) {
+    if (!(await this.d.passkeys.has(ctx.user.id))) return null;
+    return this.d.passkeys.requestOptions('webauthn.reauth', ctx.user.id, ctx.sessionId);
   }
 
   /**

@@ -7,7 +7,10 @@ import type { AuditEvent, AuditQuery, KeyRecord, UserRecord } from '../ports.js'
 import type { Audit, RequestMeta } from './audit.js';
 import { normalizeEmail } from './email.js';
 import type { KeyRing } from './keys.js';
-import type { Lifecycle } from './lifecycle.js';
+import type { PasskeyMethod } from './methods/passkey.js';
+import type { RecoveryCodes } from './methods/recovery.js';
+import type { TotpMethod } from './methods/totp.js';
+import type { Lifecycle, MailQueue } from './lifecycle.js';
 import type { Sweeper, SweepResult } from './maintenance.js';
 import type { AccountRemoval } from './removal.js';
 import type { SessionControl } from './session-control.js';
@@ -21,6 +24,8 @@ export interface AdminDeps {
   keys: KeyRing;
   audit: Audit;
   sweeper: Sweeper;
+  factors: { totp: TotpMethod; recovery: RecoveryCodes; passkeys: PasskeyMethod };
+  mail: MailQueue;
   /** Tells every instance to reload the key ring. */
   keysChanged(): Promise<void>;
 }
@@ -58,6 +63,23 @@ export class Admin {
   /** Deletes a user and everything of theirs; every live session fails at once. */
   deleteUser(userId: string): Promise<boolean> {
     return this.d.removal.remove(userId);
+  }
+
+  /**
+   * Removes every second factor of a user (authenticator app, recovery codes, passkeys) and ends their
+   * sessions, for a user who lost them. Audited, and the owner is told by mail. Resolves what was removed.
+   */
+  async resetMfa(userId: string, meta: RequestMeta | null = null): Promise<{ totp: boolean; recoveryCodes: number; passkeys: number } | null> {
+    const user = await this.d.users.record(userId);
+    if (!user) return null;
+    const f = this.d.factors;
+    const totp = await f.totp.remove(userId);
+    const recoveryCodes = await f.recovery.remove(userId);
+    const passkeys = await f.passkeys.removeAll(userId);
+    const ended = await this.d.sessions.endAllOfUser(userId);
+    await this.d.audit.record('mfa.reset', { userId }, meta, { totp, recovery_codes: recoveryCodes, passkeys, sessions_ended: ended.length });
+    this.d.mail.enqueue({ kind: 'mfa_reset', to: user.email, userId, acceptLanguage: null });
+    return { totp, recoveryCodes, passkeys };
   }
 
   /** Ends every session of a user in both modes. Resolves how many. */

@@ -3,9 +3,10 @@
  * hasher, the trail) are built here and kept private; callers get use cases, each with the narrow
  * operations it needs:
  *
- * - `signIn`     ways in that start a session (password today)
+ * - `signIn`     ways in that start a session (password, password + second factor, passkey)
  * - `sessions`   what a request needs: authenticate either transport, refresh, logout, session data
  * - `account`    what a signed-in user does: devices, step-up, password change, deletion, own events
+ * - `factors`    a signed-in user's second factors: authenticator app, recovery codes, passkeys
  * - `lifecycle`  registration, email verification, password reset, email change
  * - `admin`      what an operator does: users, keys, the trail, sweeps
  * - `published`  what other services read: the JWKS and the revocation list
@@ -17,13 +18,19 @@ import type { GatehouseConfig } from '../config.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
+import { Assurance } from './assurance.js';
+import { Challenges } from './challenges.js';
+import { SecondFactors } from './factors.js';
 import { Audit } from './audit.js';
 import { normalizeEmail } from './email.js';
 import { KeyRing } from './keys.js';
 import { Lifecycle, type MailQueue } from './lifecycle.js';
 import { Sweeper, type SweepResult } from './maintenance.js';
 import { LegacyMigration, userFieldMapper, type MigrationSettings } from './methods/migration.js';
+import { PasskeyMethod, type WebAuthnSettings } from './methods/passkey.js';
 import { PasswordMethod } from './methods/password.js';
+import { RecoveryCodes } from './methods/recovery.js';
+import { TotpMethod } from './methods/totp.js';
 import { PasswordHasher } from './passwords.js';
 import { AccountRemoval } from './removal.js';
 import { RevocationSet, type RevocationSnapshot } from './revocations.js';
@@ -92,6 +99,7 @@ export class AuthCore {
   readonly signIn: SignIn;
   readonly sessions: RequestSessions;
   readonly account: Account;
+  readonly factors: SecondFactors;
   readonly lifecycle: Lifecycle;
   readonly admin: Admin;
   readonly published: Published;
@@ -167,7 +175,19 @@ export class AuthCore {
       },
     }));
     const password = new PasswordMethod(users, hasher);
-    const removal = new AccountRemoval({ users, sessions: control, oneTimeTokens: stores.oneTimeTokens, auditLog: stores.audit, audit });
+    const challenges = new Challenges(stores.challenges, clock, random);
+    const totp = new TotpMethod(stores.totp, config.secret, config.webauthn.rpName, clock, random);
+    const recovery = new RecoveryCodes(stores.recoveryCodes, clock, random);
+    const passkeys = new PasskeyMethod(stores.passkeys, challenges, users, webAuthnSettings(config), clock);
+    const assurance = new Assurance({ sessions: control, totp, passkeys, clock, windowMs: config.reauthWindow });
+    const removal = new AccountRemoval({
+      users,
+      sessions: control,
+      oneTimeTokens: stores.oneTimeTokens,
+      factors: { totp: stores.totp, recoveryCodes: stores.recoveryCodes, passkeys: stores.passkeys, challenges: stores.challenges },
+      auditLog: stores.audit,
+      audit,
+    });
     const mail: MailQueue = deps.mail ?? {
       enqueue() {
         logger.warn({}, 'no mailer configured: a verification, reset or email-change message was not sent (pass `mailer` or set GATEHOUSE_SMTP_URL)');
@@ -176,8 +196,9 @@ export class AuthCore {
     this.#sweeper = new Sweeper(stores, audit, clock, config.auditRetention);
 
     this.sessions = control;
-    this.signIn = new SignIn({ password, sessions: control, audit, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
-    this.account = new Account({ sessions: control, password, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
+    this.signIn = new SignIn({ password, totp, recovery, passkeys, challenges, assurance, sessions: control, users, audit, mail, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
+    this.account = new Account({ sessions: control, password, totp, passkeys, assurance, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
+    this.factors = new SecondFactors({ totp, recovery, passkeys, assurance, sessions: control, audit });
     this.lifecycle = new Lifecycle({
       users,
       oneTimeTokens: stores.oneTimeTokens,
@@ -190,6 +211,7 @@ export class AuthCore {
       config: { publicUrl: config.publicUrl, ...config.lifecycle },
       mail,
       logger,
+      assurance,
     });
     this.admin = new Admin({
       users,
@@ -199,6 +221,8 @@ export class AuthCore {
       keys,
       audit,
       sweeper: this.#sweeper,
+      factors: { totp, recovery, passkeys },
+      mail,
       keysChanged: () => stores.feed.publish({ type: 'keys.changed', at: clock.now() }),
     });
     this.published = {
@@ -254,6 +278,12 @@ export class AuthCore {
       passwordVerifications: h.verifies,
     };
   }
+}
+
+/** WebAuthn's relying party: the public URL's host and origin unless configured otherwise. */
+export function webAuthnSettings(config: GatehouseConfig): WebAuthnSettings {
+  const url = new URL(config.publicUrl);
+  return { rpId: config.webauthn.rpId ?? url.hostname, rpName: config.webauthn.rpName, origins: [...new Set([url.origin, ...config.webauthn.origins])] };
 }
 
 /** The JSON size bound of one `sessions.revoked` event's ids (Postgres NOTIFY payloads must stay under 8000 bytes). */

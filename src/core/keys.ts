@@ -6,19 +6,10 @@
  * (HKDF-SHA256) from GATEHOUSE_SECRET when it is set; otherwise they rely on the store's file being
  * readable by its owner alone (the SQLite default creates it 0600).
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  generateKeyPairSync,
-  hkdfSync,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Clock, KeyRecord, KeyStore, Random, SigningAlg } from '../ports.js';
-import { b64url, randomId } from './crypto.js';
+import { randomId } from './crypto.js';
+import { seal, unseal } from './seal.js';
 
 export interface ActiveKey {
   kid: string;
@@ -39,23 +30,8 @@ export interface KeyRingOptions {
 
 const SEAL_INFO = 'gatehouse/private-key-seal/v1';
 
-function sealKey(secret: string, plaintext: string, random: Random): string {
-  const salt = random.bytes(16);
-  const iv = random.bytes(12);
-  const key = Buffer.from(hkdfSync('sha256', secret, salt, SEAL_INFO, 32));
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return JSON.stringify({ v: 1, salt: b64url(salt), iv: b64url(iv), tag: b64url(cipher.getAuthTag()), ct: b64url(ct) });
-}
-
-function openKey(secret: string, sealed: string): string {
-  const env = JSON.parse(sealed) as { v: number; salt: string; iv: string; tag: string; ct: string };
-  if (env.v !== 1) throw new Error('unknown key envelope version');
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.from(env.salt, 'base64url'), SEAL_INFO, 32));
-  const d = createDecipheriv('aes-256-gcm', key, Buffer.from(env.iv, 'base64url'));
-  d.setAuthTag(Buffer.from(env.tag, 'base64url'));
-  return Buffer.concat([d.update(Buffer.from(env.ct, 'base64url')), d.final()]).toString('utf8');
-}
+const sealKey = (secret: string, plaintext: string, random: Random) => seal(secret, plaintext, random, SEAL_INFO);
+const openKey = (secret: string, sealed: string) => unseal(secret, sealed, SEAL_INFO);
 
 function generate(alg: SigningAlg, random: Random): { privateJwk: JsonWebKey; publicJwk: JsonWebKey | null } {
   if (alg === 'HS256') {

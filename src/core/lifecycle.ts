@@ -19,6 +19,7 @@
  */
 import { GatehouseError } from '../errors.js';
 import type { Clock, OneTimePurpose, OneTimeTokenRecord, OneTimeTokenStore, Random, UserRecord } from '../ports.js';
+import type { Assurance } from './assurance.js';
 import type { Audit, RequestMeta } from './audit.js';
 import { b64url, newSplitToken, parseSplitToken, randomId, safeEqual, secretMatches, sha256 } from './crypto.js';
 import { normalizeEmail } from './email.js';
@@ -28,7 +29,15 @@ import type { PasswordHasher } from './passwords.js';
 import type { AuthContext, SessionControl } from './session-control.js';
 import { toPublicUser, type PublicUser, type UserDirectory } from './users.js';
 
-export type LifecycleMailKind = 'verify_email' | 'password_reset' | 'email_change_confirm' | 'email_change_notice' | 'password_changed' | 'already_registered';
+export type LifecycleMailKind =
+  | 'verify_email'
+  | 'password_reset'
+  | 'email_change_confirm'
+  | 'email_change_notice'
+  | 'password_changed'
+  | 'already_registered'
+  | 'recovery_code_used'
+  | 'mfa_reset';
 
 /** A message to send, before rendering: the outbox picks the language and the template. */
 export interface LifecycleMail {
@@ -42,6 +51,8 @@ export interface LifecycleMail {
   ttlMs?: number;
   /** The requested new address (email-change notice to the old address). */
   newEmail?: string;
+  /** Recovery codes left after one was used. */
+  remaining?: number;
 }
 
 /** Takes a message for delivery and returns at once; delivery failures are its own business. */
@@ -79,6 +90,8 @@ export interface LifecycleDeps {
   config: LifecycleConfig;
   mail: MailQueue;
   logger: LifecycleLogger;
+  /** What the account's sensitive changes need (aal2 once the user has a second factor). */
+  assurance: Assurance;
 }
 
 /** Says whether a message may go to an address now (the per-address mail budget). */
@@ -320,6 +333,8 @@ export class Lifecycle {
   async requestEmailChange(ctx: AuthContext, newEmailInput: string, currentPassword: string, opts: { endOtherSessions: boolean }, meta: RequestMeta): Promise<{ sessionsEnded: number }> {
     const next = normalizeEmail(newEmailInput);
     if (!next) throw new GatehouseError('invalid_email', 'invalid email', { field: 'new_email' });
+    // With a second factor, the password alone does not move the account: a recent aal2 step-up does.
+    if ((await this.d.assurance.hasSecondFactor(ctx.user.id))) await this.d.assurance.requireRecent(ctx, 'aal2');
     const proof = await this.d.password.verifyUser(ctx.user.id, currentPassword);
     if (!proof) throw new GatehouseError('invalid_credentials', 'current password is wrong', { field: 'current_password' });
     const user = proof.user;

@@ -4,7 +4,7 @@
  * forgets where they came from (IP address and user agent are erased; the events name only the
  * account id, which identifies no one once the account is gone).
  */
-import type { AuditLog, OneTimeTokenStore } from '../ports.js';
+import type { AuditLog, ChallengeStore, OneTimeTokenStore, PasskeyStore, RecoveryCodeStore, TotpStore } from '../ports.js';
 import type { Audit } from './audit.js';
 import type { SessionControl } from './session-control.js';
 import type { UserDirectory } from './users.js';
@@ -15,6 +15,8 @@ export class AccountRemoval {
       users: UserDirectory;
       sessions: SessionControl;
       oneTimeTokens: OneTimeTokenStore;
+      /** Second factors, passkeys and pending challenges go with the account (SQL stores also cascade). */
+      factors: { totp: TotpStore; recoveryCodes: RecoveryCodeStore; passkeys: PasskeyStore; challenges: ChallengeStore };
       auditLog: AuditLog;
       audit: Audit;
     },
@@ -26,6 +28,10 @@ export class AccountRemoval {
     await d.users.setDisabled(userId, true);
     await d.sessions.endAllOfUser(userId);
     await d.oneTimeTokens.deleteOneTimeTokensByUser(userId);
+    await d.factors.totp.deleteTotp(userId);
+    await d.factors.recoveryCodes.deleteRecoveryCodes(userId);
+    await d.factors.passkeys.deletePasskeysByUser(userId);
+    await d.factors.challenges.deleteChallengesByUser(userId);
     const ok = await d.users.delete(userId);
     await d.auditLog.redactUserEvents(userId);
     // The deletion itself is recorded without the request's address: it would be kept about an erased account.

@@ -18,7 +18,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router as ExpressRouter } from 'express';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
 import { respondError } from './handler.js';
-import type { AuthGuardOptions } from './middleware.js';
+import { compileRequirement, type AuthGuardOptions, type RequireAuthOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface Gatehouse extends GatehouseCoreHandle {
@@ -37,8 +37,10 @@ export interface Gatehouse extends GatehouseCoreHandle {
    * 401 problem unless the request carries a valid credential; 403 `csrf_rejected` for a cookie
    * POST/PUT/PATCH/DELETE from another site (`{ csrf: false }` turns that check off for the route).
    * Authenticates by itself, so `app.get('/x', gh.requireAuth(), handler)` is enough.
+   * `requireAuth({ acr: 'aal2', maxAge: '10m' })` also asks for two factors (or a passkey) proven in the
+   * last ten minutes, else 403 `reauth_required` naming the level.
    */
-  requireAuth: (options?: AuthGuardOptions) => RequestHandler;
+  requireAuth: (options?: RequireAuthOptions) => RequestHandler;
   /** Maps errors (Gatehouse's and any other) to RFC 9457 problems; mount last. */
   errorHandler: ErrorRequestHandler;
 }
@@ -75,18 +77,20 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   // Authenticates by itself when `authenticate` has not run, so one middleware protects a route
   // (one Express layer fewer per request); after `authenticate` it only decides (and applies its
   // own CSRF option).
-  const requireAuth = (options?: AuthGuardOptions): RequestHandler => (req, res, next) => {
-    const decide = () => {
-      if (req.auth) next();
-      else gh.authenticator.reject(req, res);
+  const requireAuth = (options?: RequireAuthOptions): RequestHandler => {
+    const check = compileRequirement(options);
+    return (req, res, next) => {
+      const decide = () => {
+        if (gh.authenticator.decide(req, res, check)) next();
+      };
+      if (gh.authenticator.authenticateCached(req, options)) return decide();
+      gh.authenticator.authenticate(req, res, options).then(decide, next);
     };
-    if (gh.authenticator.authenticateCached(req, options)) return decide();
-    gh.authenticator.authenticate(req, res, options).then(decide, next);
   };
 
   return { ...gh, router, wellKnown, authenticate, authenticateWith, requireAuth, errorHandler };
 }
 
 export type { GatehouseOptions } from './gatehouse.js';
-export type { RequestAuth, GatehouseSessionData, AuthGuardOptions } from './middleware.js';
+export type { RequestAuth, GatehouseSessionData, AuthGuardOptions, AuthRequirement, RequireAuthOptions } from './middleware.js';
 export type { LegacyOptions } from './legacy.js';

@@ -15,19 +15,29 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { AuthGuardOptions } from './middleware.js';
+import { compileRequirement, type AuthGuardOptions, type RequireAuthOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
+
+type PreHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** A preHandler itself, or called with options (`{ acr, maxAge, csrf }`) a preHandler for them. */
+export interface RequireAuth {
+  (req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  (options: RequireAuthOptions): PreHandler;
+}
 
 export interface GatehouseFastify extends GatehouseCoreHandle {
   /** Register with `app.register(gh.plugin)`; routes under `basePath` and `/.well-known/`. */
   plugin: (app: FastifyInstance) => Promise<void>;
   /**
    * preHandler: authenticates (sets `request.raw.auth`) and answers 401 when there is no valid
-   * credential, 403 `csrf_rejected` for a cookie POST/PUT/PATCH/DELETE from another site.
+   * credential, 403 `csrf_rejected` for a cookie POST/PUT/PATCH/DELETE from another site. Called with
+   * options — `requireAuth({ acr: 'aal2', maxAge: '10m' })`, `requireAuth({ csrf: false })` — it returns a
+   * preHandler for them (403 `reauth_required` when the authentication is too weak or too old).
    */
-  requireAuth: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** `requireAuth` with per-route options: `{ preHandler: gh.requireAuthWith({ csrf: false }) }`. */
-  requireAuthWith: (options: AuthGuardOptions) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  requireAuth: RequireAuth;
+  /** The same as `requireAuth(options)`. */
+  requireAuthWith: (options: RequireAuthOptions) => PreHandler;
   /** preHandler: authenticates if a credential is present, never answers (a cross-site cookie POST stays signed out). */
   authenticate: (req: FastifyRequest, reply?: FastifyReply) => Promise<void>;
   /** `authenticate` with per-route options. */
@@ -52,15 +62,23 @@ export async function createGatehouseFastify(options: GatehouseOptions = {}): Pr
       scope.route({ method: [...METHODS], url: '/.well-known/*', handler: serve(gh.wellKnownHandler) });
     });
   };
-  const authenticateWith = (options?: AuthGuardOptions) => async (req: FastifyRequest, reply?: FastifyReply) => {
-    await gh.authenticator.authenticate(req.raw, reply?.raw, options);
+  const authenticateWith = (opts?: AuthGuardOptions) => async (req: FastifyRequest, reply?: FastifyReply) => {
+    await gh.authenticator.authenticate(req.raw, reply?.raw, opts);
   };
-  const requireAuthWith = (options?: AuthGuardOptions) => async (req: FastifyRequest, reply: FastifyReply) => {
-    await gh.authenticator.authenticate(req.raw, reply.raw, options);
-    if (req.raw.auth) return;
-    reply.hijack();
-    gh.authenticator.reject(req.raw, reply.raw);
+  const requireAuthWith = (opts?: RequireAuthOptions): PreHandler => {
+    const check = compileRequirement(opts);
+    return async (req, reply) => {
+      await gh.authenticator.authenticate(req.raw, reply.raw, opts);
+      // decide() answers on the raw response when it refuses.
+      const refused = !req.raw.auth || (check !== null && check(req.raw.auth, gh.core.now()) !== null);
+      if (!refused) return;
+      reply.hijack();
+      gh.authenticator.decide(req.raw, reply.raw, check);
+    };
   };
-  return { ...gh, plugin, authenticate: authenticateWith(), authenticateWith, requireAuth: requireAuthWith(), requireAuthWith };
+  const plain = requireAuthWith();
+  const requireAuth = ((a: FastifyRequest | RequireAuthOptions, b?: FastifyReply) =>
+    b === undefined && !('raw' in (a as object)) ? requireAuthWith(a as RequireAuthOptions) : plain(a as FastifyRequest, b!)) as RequireAuth;
+  return { ...gh, plugin, authenticate: authenticateWith(), authenticateWith, requireAuth, requireAuthWith };
 }
-export type { AuthGuardOptions } from './middleware.js';
+export type { AuthGuardOptions, AuthRequirement, RequireAuthOptions } from './middleware.js';

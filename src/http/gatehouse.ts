@@ -18,6 +18,8 @@ import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { sessionCheckRoutes } from './routes/session-check.js';
+import { passkeyRoutes } from './routes/passkeys.js';
+import { secondFactorRoutes } from './routes/second-factor.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
@@ -66,6 +68,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   accountRoutes(routes, ctx);
   lifecycleRoutes(routes, ctx);
   sessionCheckRoutes(routes, ctx);
+  secondFactorRoutes(routes, ctx);
+  passkeyRoutes(routes, ctx);
   const csrf = csrfGuard(csrfOptions(config));
   const common = {
     router: routes,

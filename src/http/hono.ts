@@ -20,7 +20,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { AuthGuardOptions, RequestAuth } from './middleware.js';
+import { compileRequirement, type AuthGuardOptions, type RequestAuth, type RequireAuthOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export type GatehouseHonoEnv = { Bindings: HttpBindings; Variables: { auth: RequestAuth } };
@@ -34,11 +34,18 @@ export interface GatehouseHono extends GatehouseCoreHandle {
   authenticateWith: (options: AuthGuardOptions) => MiddlewareHandler<GatehouseHonoEnv>;
   /**
    * Like `authenticate`, and answers 401 when there is no valid credential, 403 `csrf_rejected` for a
-   * cookie POST/PUT/PATCH/DELETE from another site.
+   * cookie POST/PUT/PATCH/DELETE from another site. Called with options — `requireAuth({ acr: 'aal2',
+   * maxAge: '10m' })`, `requireAuth({ csrf: false })` — it returns a middleware for them (403
+   * `reauth_required` when the authentication is too weak or too old).
    */
-  requireAuth: MiddlewareHandler<GatehouseHonoEnv>;
-  /** `requireAuth` with per-route options: `app.post('/hook', gh.requireAuthWith({ csrf: false }), …)`. */
-  requireAuthWith: (options: AuthGuardOptions) => MiddlewareHandler<GatehouseHonoEnv>;
+  requireAuth: RequireAuth;
+  /** The same as `requireAuth(options)`: `app.post('/hook', gh.requireAuthWith({ csrf: false }), …)`. */
+  requireAuthWith: (options: RequireAuthOptions) => MiddlewareHandler<GatehouseHonoEnv>;
+}
+
+export interface RequireAuth {
+  (c: Parameters<MiddlewareHandler<GatehouseHonoEnv>>[0], next: Parameters<MiddlewareHandler<GatehouseHonoEnv>>[1]): ReturnType<MiddlewareHandler<GatehouseHonoEnv>>;
+  (options: RequireAuthOptions): MiddlewareHandler<GatehouseHonoEnv>;
 }
 
 function raw(c: { env: HttpBindings }): { req: IncomingMessage; res: ServerResponse } {
@@ -64,16 +71,19 @@ export async function createGatehouseHono(options: GatehouseOptions = {}): Promi
     if (req.auth) c.set('auth', req.auth);
     await next();
   };
-  const requireAuthWith = (options?: AuthGuardOptions): MiddlewareHandler<GatehouseHonoEnv> => async (c, next) => {
-    const { req, res } = raw(c);
-    await gh.authenticator.authenticate(req, res, options);
-    if (!req.auth) {
-      gh.authenticator.reject(req, res);
-      return RESPONSE_ALREADY_SENT;
-    }
-    c.set('auth', req.auth);
-    await next();
+  const requireAuthWith = (opts?: RequireAuthOptions): MiddlewareHandler<GatehouseHonoEnv> => {
+    const check = compileRequirement(opts);
+    return async (c, next) => {
+      const { req, res } = raw(c);
+      await gh.authenticator.authenticate(req, res, opts);
+      if (!gh.authenticator.decide(req, res, check)) return RESPONSE_ALREADY_SENT;
+      c.set('auth', req.auth!);
+      await next();
+    };
   };
-  return { ...gh, app, authenticate: authenticateWith(), authenticateWith, requireAuth: requireAuthWith(), requireAuthWith };
+  const plain = requireAuthWith();
+  const requireAuth = ((a: unknown, next?: unknown) =>
+    typeof next === 'function' ? plain(a as never, next as never) : requireAuthWith(a as RequireAuthOptions)) as RequireAuth;
+  return { ...gh, app, authenticate: authenticateWith(), authenticateWith, requireAuth, requireAuthWith };
 }
 export type { AuthGuardOptions } from './middleware.js';

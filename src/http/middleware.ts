@@ -11,7 +11,9 @@
  * out with `{ csrf: false }`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseDuration } from '../config.js';
 import type { AuthContext, AuthCore } from '../core/auth.js';
+import type { AssuranceLevel } from '../ports.js';
 import { SessionDataHandle } from '../core/session-data.js';
 import { clearCookie, readCookie } from './cookies.js';
 import { csrfOptions, csrfVerdict, isUnsafeMethod } from './csrf.js';
@@ -83,6 +85,48 @@ class AuthOnRequest implements RequestAuth {
     const data = await this.#core.sessions.data(this.sessionId);
     return new SessionDataHandle<T>(this.#core.sessions, this.sessionId, data ?? {}, this.#dataMaxBytes);
   }
+}
+
+/**
+ * What a protected route asks of the request's authentication beyond its presence: an assurance level
+ * (`aal2`: two factors or a passkey) and how recently the user proved themselves (`maxAge`, a duration
+ * such as `'10m'` or milliseconds). Cookie sessions answer from the session record; bearer tokens from
+ * their `acr` and `auth_time` claims (a client refreshes after a step-up to carry the new ones).
+ *
+ * @example
+ *   app.post('/api/transfer', gh.requireAuth({ acr: 'aal2', maxAge: '10m' }), handler);
+ */
+export interface AuthRequirement {
+  acr?: AssuranceLevel;
+  maxAge?: string | number;
+}
+
+/** What `requireAuth(options)` takes on every adapter: a requirement, and the route's CSRF choice. */
+export type RequireAuthOptions = AuthRequirement & AuthGuardOptions;
+
+/** Validates a requirement once (misuse is a TypeError at set-up) and returns its check: null when met, else the level to ask for. */
+export function compileRequirement(req: AuthRequirement | undefined): ((auth: AuthContext, now: number) => AssuranceLevel | null) | null {
+  if (req === undefined) return null;
+  if (typeof req !== 'object' || req === null) throw new TypeError('requireAuth() takes { acr?, maxAge? }');
+  if (req.acr !== undefined && req.acr !== 'aal1' && req.acr !== 'aal2') throw new TypeError(`requireAuth: acr must be 'aal1' or 'aal2', not ${JSON.stringify(req.acr)}`);
+  let maxAgeMs: number | null = null;
+  if (req.maxAge !== undefined) {
+    try {
+      maxAgeMs = parseDuration(req.maxAge);
+    } catch (e) {
+      throw new TypeError(`requireAuth: ${(e as Error).message}`);
+    }
+    if (!Number.isFinite(maxAgeMs) || maxAgeMs <= 0) throw new TypeError('requireAuth: maxAge must be a positive duration');
+  }
+  const acr = req.acr ?? 'aal1';
+  if (acr === 'aal1' && maxAgeMs === null) return null;
+  return (auth, now) => {
+    const level = auth.session?.acr ?? (auth.claims?.acr === 'aal2' ? 'aal2' : 'aal1');
+    const authAt = auth.session?.authAt ?? (auth.claims?.auth_time ?? 0) * 1000;
+    if (acr === 'aal2' && level !== 'aal2') return acr;
+    if (maxAgeMs !== null && now - authAt > maxAgeMs) return acr;
+    return null;
+  };
 }
 
 export class Authenticator {
@@ -172,6 +216,21 @@ export class Authenticator {
     const ctx = values.length === 1 ? await this.core.sessions.authenticateCookie(values[0]) : null;
     if (ctx) req.auth = this.withData(ctx);
     else req.authFailure = 'invalid_session';
+  }
+
+  /**
+   * After authentication: true when the request meets `check`; otherwise answers (401 without a
+   * credential, 403 `reauth_required` naming the level when it is too weak or too old) and returns false.
+   */
+  decide(req: IncomingMessage, res: ServerResponse, check: ReturnType<typeof compileRequirement>): boolean {
+    if (!req.auth) {
+      this.reject(req, res);
+      return false;
+    }
+    const need = check ? check(req.auth, this.core.now()) : null;
+    if (need === null) return true;
+    sendProblem(res, 'reauth_required', { acr: need });
+    return false;
   }
 
   /**

@@ -17,7 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGatehouseCore, type GatehouseCoreHandle, type GatehouseOptions } from './gatehouse.js';
-import type { AuthGuardOptions, RequestAuth } from './middleware.js';
+import { compileRequirement, type AuthGuardOptions, type RequestAuth, type RequireAuthOptions } from './middleware.js';
 import { sendProblem } from './problem.js';
 
 export interface GatehouseNode extends GatehouseCoreHandle {
@@ -32,6 +32,15 @@ export interface GatehouseNode extends GatehouseCoreHandle {
   authenticate(req: IncomingMessage, res?: ServerResponse, options?: AuthGuardOptions): Promise<RequestAuth | undefined>;
   /** Answers 401 in the form that fits the credential presented (403 `csrf_rejected` for a cross-site cookie request). */
   reject(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Authenticates and checks a requirement in one call: resolves the auth, or undefined after answering
+   * (401, or 403 `reauth_required` naming the level when the authentication is too weak or too old).
+   *
+   * @example
+   *   const auth = await gh.requireAuth(req, res, { acr: 'aal2', maxAge: '10m' });
+   *   if (!auth) return;
+   */
+  requireAuth(req: IncomingMessage, res: ServerResponse, options?: RequireAuthOptions): Promise<RequestAuth | undefined>;
 }
 
 export async function createGatehouseNode(options: GatehouseOptions = {}): Promise<GatehouseNode> {
@@ -58,6 +67,11 @@ export async function createGatehouseNode(options: GatehouseOptions = {}): Promi
     reject(req, res) {
       gh.authenticator.reject(req, res);
     },
+    async requireAuth(req, res, opts) {
+      const check = compileRequirement(opts);
+      await gh.authenticator.authenticate(req, res, opts);
+      return gh.authenticator.decide(req, res, check) ? req.auth : undefined;
+    },
   };
 }
-export type { AuthGuardOptions } from './middleware.js';
+export type { AuthGuardOptions, AuthRequirement, RequireAuthOptions } from './middleware.js';

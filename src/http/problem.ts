@@ -31,6 +31,13 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   email_unverified: { status: 403, title: 'Verify your email address to sign in.' },
   session_data_too_large: { status: 413, title: 'The session data would exceed its size limit.' },
   invalid_link: { status: 400, title: 'This link is invalid, expired or already used.' },
+  mfa_required: { status: 401, title: 'A second factor is required to finish signing in.' },
+  invalid_mfa_token: { status: 401, title: 'The sign-in attempt is invalid or expired; sign in again.' },
+  invalid_otp: { status: 401, title: 'The code is incorrect or was already used.' },
+  invalid_webauthn: { status: 401, title: 'The passkey could not be verified.' },
+  totp_exists: { status: 409, title: 'An authenticator app is already set up; remove it first.' },
+  passkey_exists: { status: 409, title: 'This passkey is already registered.' },
+  no_second_factor: { status: 409, title: 'Set up an authenticator app or a passkey first.' },
   csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },
@@ -53,15 +60,23 @@ export interface ProblemBody {
   [ext: string]: unknown;
 }
 
-export function problemBody(code: ErrorCode, extra: { detail?: string; field?: string } = {}): ProblemBody {
+export interface ProblemExtra {
+  detail?: string;
+  field?: string;
+  /** reauth_required: the assurance level needed. */
+  acr?: 'aal1' | 'aal2';
+}
+
+export function problemBody(code: ErrorCode, extra: ProblemExtra = {}): ProblemBody {
   const spec = PROBLEMS[code];
   const body: ProblemBody = { type: PROBLEM_TYPE_BASE + code, title: spec.title, status: spec.status, code };
   if (extra.detail && spec.status < 500) body.detail = extra.detail;
   if (extra.field) body.field = extra.field;
+  if (extra.acr) body.acr = extra.acr;
   return body;
 }
 
-export function sendProblem(res: ServerResponse, code: ErrorCode, extra: { detail?: string; field?: string; retryAfter?: number } = {}): void {
+export function sendProblem(res: ServerResponse, code: ErrorCode, extra: ProblemExtra & { retryAfter?: number } = {}): void {
   const body = problemBody(code, extra);
   if (extra.retryAfter !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfter))));
   if (code === 'invalid_token') res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
@@ -85,8 +100,9 @@ export function sendNoContent(res: ServerResponse): void {
 }
 
 export function sendError(res: ServerResponse, err: GatehouseError): void {
-  const extra: { detail?: string; field?: string; retryAfter?: number } = {};
+  const extra: ProblemExtra & { retryAfter?: number } = {};
   if (err.detail) extra.detail = err.detail;
+  if (err.acr) extra.acr = err.acr;
   if (err.field) extra.field = err.field;
   if (err.retryAfter !== undefined) extra.retryAfter = err.retryAfter;
   if (err.code === 'store_unavailable' && extra.retryAfter === undefined) extra.retryAfter = 1;

@@ -59,6 +59,7 @@ export function renderLifecycleMail(config: GatehouseConfig, mail: LifecycleMail
     ...(mail.link ? { link: mail.link } : {}),
     ...(mail.ttlMs ? { ttlMinutes: Math.round(mail.ttlMs / 60_000) } : {}),
     ...(mail.newEmail ? { newEmailMasked: maskEmail(mail.newEmail) } : {}),
+    ...(mail.remaining !== undefined ? { remaining: mail.remaining } : {}),
   };
   const r = renderMail(mail.kind, pickLocale(mail.acceptLanguage), vars);
   return { to: mail.to, ...r };

@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFromEnv, parseDuration, type GatehouseConfig } f
 import { compose } from '../compose.js';
 import type { AuthCore } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
+import { mailerFromConfig } from '../mail/index.js';
 import { createServerApp } from './app.js';
 import { createLogger } from './logger.js';
 import { readNewPassword } from './password-prompt.js';
@@ -22,6 +23,7 @@ const USAGE = `usage: gatehouse <command>
   user enable EMAIL            re-enable a user
   user delete EMAIL            delete a user and everything of theirs
   user list                    list users
+  user mfa reset EMAIL         remove a user's second factors and passkeys, end their sessions, mail them
   keys list                    list signing keys
   keys rotate                  add a new signing key; old keys verify until their tokens expire
   keys retire KID [--now]      stop a key signing (--now: stop it verifying at once)
@@ -42,12 +44,25 @@ async function readPassword(): Promise<string> {
 /** Runs one command against the composed core (the same stores, feed and rules as the server), then closes it. */
 async function withCore<T>(config: GatehouseConfig, fn: (core: AuthCore) => Promise<T>): Promise<T> {
   ensureDataDir(config);
-  // The CLI answers no HTTP request: no rate limits, no migration of old sessions.
-  const rt = await compose({ config: { ...config, rateLimits: { ...config.rateLimits, enabled: false }, legacy: { ...config.legacy, enabled: false } } });
+  // The CLI answers no HTTP request: no rate limits, no migration of old sessions. Mail an operator's
+  // action sends (a second-factor reset) goes out like the server's: SMTP, or the log (to stderr).
+  const logger = createLogger(config.logLevel, process.stderr);
+  const mail = mailerFromConfig(config, logger);
+  const rt = await compose({
+    config: { ...config, rateLimits: { ...config.rateLimits, enabled: false }, legacy: { ...config.legacy, enabled: false } },
+    mailer: mail.mailer,
+    logger,
+  });
   try {
-    return await fn(rt.core);
+    const result = await fn(rt.core);
+    // Mail the command queued is delivered (or given up on) before the process ends.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([rt.outbox.idle(), new Promise<void>((r) => (timer = setTimeout(r, 30_000)))]);
+    clearTimeout(timer);
+    return result;
   } finally {
     await rt.close();
+    mail.mailer.close?.();
   }
 }
 
@@ -184,8 +199,16 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
         }
         return 0;
       }
+      case 'mfa': {
+        const target = rest[1];
+        if (rest[0] !== 'reset' || !target) throw new Error('usage: gatehouse user mfa reset EMAIL');
+        const u = await userByEmail(core, target);
+        const r = await core.admin.resetMfa(u.id, CLI_META);
+        out(JSON.stringify({ email: u.email, totp: r?.totp ?? false, recovery_codes: r?.recoveryCodes ?? 0, passkeys: r?.passkeys ?? 0 }));
+        return 0;
+      }
       default:
-        throw new Error('usage: gatehouse user add|disable|enable|delete|list');
+        throw new Error('usage: gatehouse user add|disable|enable|delete|list|mfa reset');
     }
   });
 }

@@ -22,7 +22,7 @@ export const WEB_CSP =
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 // The account-lifecycle pages match the links mailed by src/core/lifecycle.ts (LINK_PATHS).
-const PAGES = ['/', '/signin', '/signup', '/account', '/explorer', '/forgot', '/reset', '/verify-email', '/confirm-email'];
+const PAGES = ['/', '/signin', '/signup', '/account', '/explorer', '/forgot', '/reset', '/verify-email', '/confirm-email', '/signin/verify', '/security'];
 
 // web/ sits two levels above this file both in src/server and in dist/server.
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));

@@ -14,6 +14,9 @@ runAdapterSuite('Express', async (opts) => {
     const a = req.auth!;
     res.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
   });
+  app.get('/api/transfer', gh.requireAuth({ acr: 'aal2', maxAge: '10m' }), (req, res) => {
+    res.json({ ok: true, acr: req.auth!.session?.acr ?? req.auth!.claims?.acr });
+  });
   app.get('/api/public', (_req, res) => {
     res.json({ ok: true });
   });

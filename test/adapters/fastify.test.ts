@@ -11,6 +11,7 @@ runAdapterSuite('Fastify', async (opts) => {
     const a = req.raw.auth!;
     return { id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId };
   });
+  app.get('/api/transfer', { preHandler: gh.requireAuth({ acr: 'aal2', maxAge: '10m' }) }, async (req) => ({ ok: true, acr: req.raw.auth!.session?.acr ?? req.raw.auth!.claims?.acr }));
   app.get('/api/public', async () => ({ ok: true }));
   // Unsafe application routes (the CSRF rule on cookie requests), taking form bodies like any app.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));

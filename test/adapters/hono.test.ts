@@ -13,6 +13,7 @@ runAdapterSuite('Hono', async (opts) => {
     const a = c.get('auth');
     return c.json({ id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
   });
+  app.get('/api/transfer', gh.requireAuth({ acr: 'aal2', maxAge: '10m' }), (c) => c.json({ ok: true, acr: c.get('auth').session?.acr ?? c.get('auth').claims?.acr }));
   app.get('/api/public', (c) => c.json({ ok: true }));
   // Unsafe application routes (the CSRF rule on cookie requests).
   app.on(['POST', 'DELETE'], '/api/notes', gh.requireAuth, (c) => c.json({ saved: true, id: c.get('auth').user.id }));

@@ -17,6 +17,11 @@ runAdapterSuite('node:http', async (opts) => {
       if (!a) return gh.reject(req, res);
       return json(res, 200, { id: a.user.id, email: a.user.email, mode: a.mode, session_id: a.sessionId });
     }
+    if (req.method === 'GET' && path === '/api/transfer') {
+      const a = await gh.requireAuth(req, res, { acr: 'aal2', maxAge: '10m' });
+      if (!a) return;
+      return json(res, 200, { ok: true, acr: a.session?.acr ?? a.claims?.acr });
+    }
     if (req.method === 'GET' && path === '/api/public') return json(res, 200, { ok: true });
     // Unsafe application routes (the CSRF rule on cookie requests).
     if ((req.method === 'POST' && (path === '/api/notes' || path === '/api/webhook')) || (req.method === 'DELETE' && path === '/api/notes')) {

@@ -10,6 +10,7 @@
  *   POST /api/webhook   requireAuth with `{ csrf: false }` → `{ saved: true, id }`
  *   POST /api/greeting  authenticate (signing in optional) → `{ signed_in }`
  * The POST routes accept form bodies (application/x-www-form-urlencoded), as an application would.
+ *   GET /api/transfer    protected by requireAuth({ acr: 'aal2', maxAge: '10m' }) → `{ ok: true, acr }`
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,7 @@ import { createMemoryStores } from '../../src/stores/memory/index.js';
 import type { GatehouseOptions } from '../../src/http/gatehouse.js';
 import { TestClock } from '../support/clock.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, uniqueEmail } from '../support/server.js';
+import { totpCode } from '../support/webauthn.js';
 
 export interface AdapterServer {
   /** `http://127.0.0.1:PORT` */
@@ -174,6 +176,43 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
       assert.equal(viaBearer.body.id, viaCookie.body.id);
 
       assertProblem(await new Client(url).req('GET', '/api/profile'), 401, 'unauthenticated');
+    });
+
+    test("requireAuth({ acr: 'aal2', maxAge: '10m' }) wants two factors proven in the last ten minutes, in both modes", async () => {
+      const who = uniqueEmail('aal2' + name.replace(/[^a-z]/gi, ''));
+      assert.equal((await new Client(url).req('POST', '/auth/register', { json: { email: who, password: GOOD_PASSWORD } })).status, 201);
+      assertProblem(await new Client(url).req('GET', '/api/transfer'), 401, 'unauthenticated');
+      const c = new Client(url);
+      assert.equal((await c.req('POST', '/auth/login', { json: { email: who, password: GOOD_PASSWORD } })).status, 200);
+      const weak = await c.req('GET', '/api/transfer');
+      assertProblem(weak, 403, 'reauth_required');
+      assert.equal(weak.body.acr, 'aal2');
+      // Enrolling an authenticator app: the confirming code steps this session up to aal2.
+      const begin = await c.req('POST', '/auth/mfa/totp', { json: {} });
+      assert.equal(begin.status, 200, JSON.stringify(begin.body));
+      assert.equal((await c.req('POST', '/auth/mfa/totp/confirm', { json: { code: totpCode(begin.body.secret, clock.now()) } })).status, 200);
+      const strong = await c.req('GET', '/api/transfer');
+      assert.equal(strong.status, 200, JSON.stringify(strong.body));
+      assert.equal(strong.body.acr, 'aal2');
+
+      // Token mode: password + code, then the same route with the bearer token.
+      clock.advance(30_000);
+      const step = await new Client(url).req('POST', '/auth/login', { json: { email: who, password: GOOD_PASSWORD, mode: 'token' } });
+      assertProblem(step, 401, 'mfa_required');
+      const done = await new Client(url).req('POST', '/auth/login/mfa', { json: { mfa_token: step.body.mfa_token, totp: totpCode(begin.body.secret, clock.now()) } });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal((await new Client(url).req('GET', '/api/transfer', { bearer: done.body.access_token })).status, 200);
+
+      // Eleven minutes on, both are too old: 403 again (a refreshed token keeps its auth_time).
+      clock.advance(11 * 60_000);
+      assertProblem(await c.req('GET', '/api/transfer'), 403, 'reauth_required');
+      const r = await new Client(url).req('POST', '/auth/refresh', { json: { refresh_token: done.body.refresh_token } });
+      assert.equal(r.status, 200);
+      assertProblem(await new Client(url).req('GET', '/api/transfer', { bearer: r.body.access_token }), 403, 'reauth_required');
+      // A step-up with the next code makes the cookie session fresh again.
+      clock.advance(30_000);
+      assert.equal((await c.req('POST', '/auth/reauth', { json: { totp: totpCode(begin.body.secret, clock.now()) } })).status, 200);
+      assert.equal((await c.req('GET', '/api/transfer')).status, 200);
     });
 
     test('a bad bearer token on a protected route gets 401 invalid_token with WWW-Authenticate', async () => {

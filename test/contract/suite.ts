@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe } from 'node:test';
 import type { Stores, UserStore } from '../../src/ports.js';
 import { makeUser } from './fixtures.js';
 import { auditContract } from './ports/audit.js';
+import { challengesContract, passkeysContract, recoveryCodesContract, totpContract } from './ports/factors.js';
 import { feedContract } from './ports/feed.js';
 import { keysContract } from './ports/keys.js';
 import { oneTimeContract } from './ports/one-time.js';
@@ -24,7 +25,7 @@ export interface ContractFixture {
   cleanup(): Promise<void>;
 }
 
-type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'feed';
+type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'totp' | 'recoveryCodes' | 'passkeys' | 'challenges' | 'feed';
 type Get<P extends Port> = () => Stores[P];
 
 const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
@@ -34,31 +35,42 @@ const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
   keys: [keysContract],
   audit: [auditContract],
   oneTimeTokens: [oneTimeContract],
+  totp: [totpContract],
+  recoveryCodes: [recoveryCodesContract],
+  passkeys: [passkeysContract],
+  challenges: [challengesContract],
   feed: [feedContract],
 };
 const PORTS = Object.keys(CONTRACTS) as Port[];
 
 /**
  * Stores with foreign keys (SQL) need a record's user to exist first. When the fixture has a user
- * store, creating a session, refresh token or one-time token first creates its user if missing, so
+ * store, creating a record that names a user (session, token, second factor, passkey, challenge) first creates that user if missing, so
  * the port contracts stay independent of the users port.
  */
-const OWNED: Partial<Record<Port, string>> = {
-  sessions: 'createSession',
-  refreshTokens: 'createRefreshToken',
-  oneTimeTokens: 'createOneTimeToken',
+const recordOwner = (args: unknown[]) => (args[0] as { userId: string | null }).userId;
+const OWNED: Partial<Record<Port, Record<string, (args: unknown[]) => string | null>>> = {
+  sessions: { createSession: recordOwner },
+  refreshTokens: { createRefreshToken: recordOwner },
+  oneTimeTokens: { createOneTimeToken: recordOwner },
+  totp: { putPendingTotp: recordOwner },
+  recoveryCodes: { replaceRecoveryCodes: (args) => args[0] as string },
+  passkeys: { createPasskey: recordOwner },
+  challenges: { createChallenge: recordOwner },
 };
 
-function withOwner<T extends object>(store: T, method: string, users: UserStore | undefined): T {
+function withOwner<T extends object>(store: T, methods: Record<string, (args: unknown[]) => string | null>, users: UserStore | undefined): T {
   if (!users) return store;
   return new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
-      if (prop !== method) return value.bind(target);
-      return async (record: { userId: string }, ...rest: unknown[]) => {
-        if (!(await users.getUserById(record.userId))) await users.createUser(makeUser({ id: record.userId }));
-        return value.call(target, record, ...rest);
+      const owner = typeof prop === 'string' ? methods[prop] : undefined;
+      if (!owner) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const userId = owner(args);
+        if (userId !== null && !(await users.getUserById(userId))) await users.createUser(makeUser({ id: userId }));
+        return value.apply(target, args);
       };
     },
   });
@@ -77,8 +89,8 @@ function registerPort<P extends Port>(port: P, factory: () => Promise<ContractFi
     const get: Get<P> = () => {
       const store = fx?.stores[port];
       if (!store) throw new Error(`the fixture lost its ${port} store`);
-      const method = OWNED[port];
-      return (method ? withOwner(store, method, fx?.stores.users) : store) as Stores[P];
+      const methods = OWNED[port];
+      return (methods ? withOwner(store, methods, fx?.stores.users) : store) as Stores[P];
     };
     for (const contract of CONTRACTS[port]) contract(get);
   });

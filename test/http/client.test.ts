@@ -116,6 +116,7 @@ describe('gatehouse/client', () => {
     await gh.login(owner, GOOD_PASSWORD);
     const other = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
     const otherLogin = await other.login(owner, GOOD_PASSWORD);
+    assert.ok(otherLogin.mode !== 'mfa_required');
     const third = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
     await third.login(owner, GOOD_PASSWORD);
 
@@ -282,4 +283,62 @@ test('the client imports nothing from Node or the server at run time (it runs in
       assert.match(m[2]!, /^\.\/[a-z-]+\.js$/, `${f}: run-time import of ${m[2]}`);
     }
   }
+});
+
+describe('gatehouse/client: second factors and passkeys', () => {
+  test('TOTP enrolment, the mfa_required step in token mode, step-up with a code (tokens refreshed), passkeys and passwordless sign-in', async () => {
+    const { SoftAuthenticator, totpCode } = await import('../support/webauthn.js');
+    const { ORIGIN } = await import('../support/mfa.js');
+    const t = await startTestServer();
+    try {
+      const email = uniqueEmail('climfa');
+      const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
+      await gh.register(email, GOOD_PASSWORD);
+      const first = await gh.login(email, GOOD_PASSWORD);
+      assert.equal(first.mode, 'token');
+      const e = await gh.beginTotp();
+      assert.match(e.uri, /^otpauth:\/\/totp\//);
+      const codes = await gh.confirmTotp(totpCode(e.secret, t.clock.now()));
+      assert.equal(codes.length, 10);
+      assert.deepEqual(await gh.mfaStatus(), { totp: true, recovery_codes_left: 10, passkeys: 0 });
+      await gh.logout();
+
+      t.clock.advance(30_000);
+      const step = await gh.login(email, GOOD_PASSWORD);
+      assert.equal(step.mode, 'mfa_required');
+      if (step.mode !== 'mfa_required') return;
+      assert.deepEqual(step.methods, ['totp', 'recovery_code']);
+      await assert.rejects(gh.completeMfa(step.mfaToken, { totp: 'abcdef' }), (x: unknown) => x instanceof GatehouseClientError && x.code === 'invalid_otp');
+      const done = await gh.completeMfa(step.mfaToken, { totp: totpCode(e.secret, t.clock.now()) });
+      assert.equal(done.mode, 'token');
+      assert.equal((await gh.me()).session.acr, 'aal2');
+
+      // Past the window, the password is not enough; the next code is, and the new token carries the new auth_time.
+      t.clock.advance(11 * 60_000);
+      await gh.refresh();
+      const before = (await gh.me()).session.auth_time;
+      await assert.rejects(gh.logoutOthers(), (x: unknown) => x instanceof GatehouseClientError && x.code === 'reauth_required' && x.problem?.acr === 'aal2');
+      await assert.rejects(gh.reauth(GOOD_PASSWORD), (x: unknown) => x instanceof GatehouseClientError && x.code === 'reauth_required');
+      await gh.reauth({ totp: totpCode(e.secret, t.clock.now()) });
+      assert.ok((await gh.me()).session.auth_time > before, 'the refreshed access token carries the step-up');
+      assert.equal(await gh.logoutOthers(), 0);
+
+      const auth = new SoftAuthenticator(ORIGIN);
+      const pk = await gh.registerPasskey(auth.create(await gh.passkeyRegistrationOptions()), 'Key');
+      await gh.renamePasskey(pk.id, 'Desk key');
+      assert.deepEqual((await gh.passkeys()).map((p) => p.name), ['Desk key']);
+      const anon = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
+      const pl = await anon.passkeyLogin(auth.get(await anon.passkeyLoginOptions()));
+      assert.equal(pl.mode, 'token');
+      assert.deepEqual((await anon.me()).session.amr, ['hwk', 'user']);
+      await anon.reauth({ webauthn: auth.get(await anon.reauthOptions()) });
+      await anon.removePasskey(pk.id);
+      assert.deepEqual(await anon.passkeys(), []);
+      await anon.regenerateRecoveryCodes();
+      await anon.removeTotp();
+      assert.deepEqual(await anon.mfaStatus(), { totp: false, recovery_codes_left: 0, passkeys: 0 });
+    } finally {
+      await t.close();
+    }
+  });
 });

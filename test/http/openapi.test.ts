@@ -17,6 +17,8 @@ import { Router } from '../../src/http/router.js';
 import { wellKnownRoutes } from '../../src/http/routes/well-known.js';
 import { createMemoryStores } from '../../src/stores/memory/index.js';
 import { switchableFeed } from '../support/feeds.js';
+import { ORIGIN } from '../support/mfa.js';
+import { SoftAuthenticator, totpCode } from '../support/webauthn.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 
 type Json = any;
@@ -404,6 +406,64 @@ describe('real responses conform to the OpenAPI document', () => {
     const del = await c.req('DELETE', '/auth/account');
     conforms('DELETE', '/auth/account', del);
     assert.equal(del.status, 204);
+  });
+
+  test('second factors and passkeys: TOTP enrolment, the mfa_token step, recovery codes, passkeys, step-up', async () => {
+    const who = uniqueEmail('oasmfa');
+    assert.equal((await new Client(t.url).req('POST', '/auth/register', { json: { email: who, password: GOOD_PASSWORD } })).status, 201);
+    const c = new Client(t.url);
+    conforms('POST', '/auth/login', await c.req('POST', '/auth/login', { json: { email: who, password: GOOD_PASSWORD } }));
+    const status0 = await c.req('GET', '/auth/mfa');
+    conforms('GET', '/auth/mfa', status0);
+    conforms('POST', '/auth/reauth/options', await c.req('POST', '/auth/reauth/options', { json: {} }));
+    const begin = await c.req('POST', '/auth/mfa/totp', { json: {} });
+    conforms('POST', '/auth/mfa/totp', begin);
+    conforms('POST', '/auth/mfa/totp/confirm', await c.req('POST', '/auth/mfa/totp/confirm', { json: { code: '000000' === totpCode(begin.body.secret, t.clock.now()) ? '111111' : '000000' } }));
+    const confirm = await c.req('POST', '/auth/mfa/totp/confirm', { json: { code: totpCode(begin.body.secret, t.clock.now()) } });
+    conforms('POST', '/auth/mfa/totp/confirm', confirm);
+    assert.equal(confirm.status, 200);
+    conforms('POST', '/auth/mfa/totp', await c.req('POST', '/auth/mfa/totp', { json: {} }));
+    t.clock.advance(30_000);
+
+    const step = await new Client(t.url).req('POST', '/auth/login', { json: { email: who, password: GOOD_PASSWORD, mode: 'token' } });
+    conforms('POST', '/auth/login', step);
+    assert.equal(step.body.code, 'mfa_required');
+    conforms('POST', '/auth/login/mfa', await new Client(t.url).req('POST', '/auth/login/mfa', { json: { mfa_token: step.body.mfa_token, totp: 'abc' } }));
+    conforms('POST', '/auth/login/mfa/options', await new Client(t.url).req('POST', '/auth/login/mfa/options', { json: { mfa_token: step.body.mfa_token } }));
+    const done = await new Client(t.url).req('POST', '/auth/login/mfa', { json: { mfa_token: step.body.mfa_token, recovery_code: confirm.body.recovery_codes[0] } });
+    conforms('POST', '/auth/login/mfa', done);
+    assert.equal(done.status, 200);
+    conforms('POST', '/auth/login/mfa', await new Client(t.url).req('POST', '/auth/login/mfa', { json: { mfa_token: step.body.mfa_token, totp: '123456' } }));
+    conforms('POST', '/auth/mfa/recovery-codes', await c.req('POST', '/auth/mfa/recovery-codes', { json: {} }));
+
+    // Passkeys, from the session that just stepped up (aal2, recent).
+    const auth = new SoftAuthenticator(ORIGIN);
+    const opts = await c.req('POST', '/auth/passkeys/register/options', { json: {} });
+    conforms('POST', '/auth/passkeys/register/options', opts);
+    conforms('POST', '/auth/passkeys/register', await c.req('POST', '/auth/passkeys/register', { json: { response: { id: 'x' } } }));
+    const reg = await c.req('POST', '/auth/passkeys/register', { json: { response: auth.create(opts.body), name: 'Key' } });
+    conforms('POST', '/auth/passkeys/register', reg);
+    assert.equal(reg.status, 201);
+    conforms('GET', '/auth/passkeys', await c.req('GET', '/auth/passkeys'));
+    const step2 = await new Client(t.url).req('POST', '/auth/login', { json: { email: who, password: GOOD_PASSWORD } });
+    conforms('POST', '/auth/login', step2);
+    assert.ok(step2.body.webauthn);
+    conforms('POST', '/auth/login/mfa/options', await new Client(t.url).req('POST', '/auth/login/mfa/options', { json: { mfa_token: step2.body.mfa_token } }));
+    conforms('PATCH', '/auth/passkeys/{id}', await c.req('PATCH', `/auth/passkeys/${reg.body.passkey.id}`, { json: { name: 'Desk key' } }));
+    conforms('PATCH', '/auth/passkeys/{id}', await c.req('PATCH', '/auth/passkeys/nope', { json: { name: 'x' } }));
+    const lo = await new Client(t.url).req('POST', '/auth/passkeys/login/options', { json: {} });
+    conforms('POST', '/auth/passkeys/login/options', lo);
+    const pl = await new Client(t.url).req('POST', '/auth/passkeys/login', { json: { response: auth.get(lo.body), mode: 'token' } });
+    conforms('POST', '/auth/passkeys/login', pl);
+    assert.equal(pl.status, 200);
+    conforms('POST', '/auth/passkeys/login', await new Client(t.url).req('POST', '/auth/passkeys/login', { json: { response: auth.get(lo.body) } }));
+    const ro = await c.req('POST', '/auth/reauth/options', { json: {} });
+    conforms('POST', '/auth/reauth/options', ro);
+    conforms('POST', '/auth/reauth', await c.req('POST', '/auth/reauth', { json: { password: GOOD_PASSWORD } }));
+    conforms('POST', '/auth/reauth', await c.req('POST', '/auth/reauth', { json: { webauthn: auth.get(ro.body) } }));
+    conforms('DELETE', '/auth/passkeys/{id}', await c.req('DELETE', `/auth/passkeys/${reg.body.passkey.id}`));
+    conforms('DELETE', '/auth/mfa/totp', await c.req('DELETE', '/auth/mfa/totp'));
+    conforms('DELETE', '/auth/mfa/totp', await c.req('DELETE', '/auth/mfa/totp'));
   });
 
   test('unknown paths and wrong methods answer documented problems', async () => {

@@ -110,13 +110,14 @@ export async function request(method, path, opts = {}) {
 }
 
 /**
- * Runs `call`; when the API asks for a recent password (403 reauth_required) prompts, re-authenticates
- * and retries. A cancelled prompt resolves `{ cancelled: true }`: nothing happened, nothing to report.
+ * Runs `call`; when the API asks for a recent authentication (403 reauth_required) prompts for what
+ * the level needs (`acr`: the password, or the second factor), re-authenticates and retries. A cancelled
+ * prompt resolves `{ cancelled: true }`: nothing happened, nothing to report.
  */
 export async function withReauth(call) {
   let res = await call();
   while (res.status === 403 && res.code === 'reauth_required') {
-    const ok = await hooks.reauth((password) => request('POST', '/auth/reauth', { json: { password } }));
+    const ok = await hooks.reauth((body) => request('POST', '/auth/reauth', { json: body }), { acr: res.body?.acr ?? 'aal1' });
     if (!ok) return { ...res, cancelled: true };
     res = await call();
   }
@@ -223,10 +224,63 @@ export async function register(email, password) {
   return request('POST', '/auth/register', { json: { email, password }, noAuth: true });
 }
 
+/** A password sign-in waiting for its second factor: the mfa_token stays in this page's memory only. */
+let pendingMfa = null;
+
+export function pendingSignIn() {
+  return pendingMfa;
+}
+
 export async function login(email, password, mode) {
   const json = mode === 'token' ? { email, password, mode: 'token', refresh_transport: 'cookie' } : { email, password };
   const res = await request('POST', '/auth/login', { json, noAuth: true });
+  if (res.status === 401 && res.code === 'mfa_required') {
+    pendingMfa = { token: res.body.mfa_token, methods: res.body.methods ?? [], webauthn: res.body.webauthn ?? null, mode, email };
+    return res;
+  }
   if (!res.ok) return res;
+  return signedIn(res, mode);
+}
+
+/** Finishes the pending sign-in with `{ totp }`, `{ recovery_code }` or `{ webauthn }`. */
+export async function completeMfa(answer) {
+  const p = pendingMfa;
+  if (!p) return { ok: false, status: 401, code: 'invalid_mfa_token', body: null, retryAfter: null };
+  const res = await request('POST', '/auth/login/mfa', { json: { mfa_token: p.token, ...answer }, noAuth: true });
+  if (res.ok) {
+    pendingMfa = null;
+    return signedIn(res, p.mode);
+  }
+  if (res.code === 'invalid_mfa_token') pendingMfa = null;
+  return res;
+}
+
+/** Passkey options for the pending sign-in: the ones it came with first, fresh ones after a try. */
+export async function mfaPasskeyOptions() {
+  const p = pendingMfa;
+  if (!p) return null;
+  if (p.webauthn) {
+    const o = p.webauthn;
+    p.webauthn = null;
+    return o;
+  }
+  const res = await request('POST', '/auth/login/mfa/options', { json: { mfa_token: p.token }, noAuth: true });
+  return res.ok ? res.body : null;
+}
+
+/** Passwordless sign-in: `getAssertion(options)` runs the browser ceremony (null when cancelled). */
+export async function passkeyLogin(mode, getAssertion) {
+  const opts = await request('POST', '/auth/passkeys/login/options', { json: {}, noAuth: true });
+  if (!opts.ok) return opts;
+  const response = await getAssertion(opts.body);
+  if (!response) return { ok: false, status: 0, code: 'cancelled', body: null, retryAfter: null };
+  const json = mode === 'token' ? { response, mode: 'token', refresh_transport: 'cookie' } : { response };
+  const res = await request('POST', '/auth/passkeys/login', { json, noAuth: true });
+  if (!res.ok) return res;
+  return signedIn(res, mode);
+}
+
+function signedIn(res, mode) {
   clearTimeout(refreshTimer);
   if (mode === 'token') {
     adoptGrant(res.body, () => log('log.login', { jti: short(auth.jwt?.claims?.jti) }));

@@ -1,6 +1,5 @@
 // The single-page shell: routes, the header, status messages, and the start-up sign-in check.
 import { auth, logout, restore, setHooks } from './api.js';
-import { promptReauth } from './dialogs.js';
 import { enhancePasswords, relabelPasswords } from './forms.js';
 import { applyMessages, lang, loadLanguage, rememberLanguage, t } from './i18n.js';
 import * as home from './pages/home.js';
@@ -12,6 +11,9 @@ import * as forgot from './pages/forgot.js';
 import * as reset from './pages/reset.js';
 import * as verifyEmail from './pages/verify-email.js';
 import * as confirmEmail from './pages/confirm-email.js';
+import * as secondFactor from './pages/second-factor.js';
+import * as security from './pages/security.js';
+import { promptStepUp } from './step-up.js';
 
 const routes = {
   '/': home,
@@ -23,6 +25,8 @@ const routes = {
   '/reset': reset,
   '/verify-email': verifyEmail,
   '/confirm-email': confirmEmail,
+  '/signin/verify': secondFactor,
+  '/security': security,
 };
 let cleanup = null;
 let currentPage = null;
@@ -153,7 +157,7 @@ async function start() {
       announce(END_MESSAGES[reason] ?? 'status.sessionEnded', {}, 'error');
       void navigate('/signin', { replace: true, keepStatus: true });
     },
-    reauth: promptReauth,
+    reauth: (submit, need) => promptStepUp(submit, need, announce),
   });
 
   await restore();

@@ -5,6 +5,7 @@ import { MAX_USER_ID_LENGTH, RANDOM_ID_LENGTH } from '../../ids.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie } from '../cookies.js';
 import { requiredString } from '../input.js';
+import { reauthInput } from './second-factor.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { sendJson, sendNoContent, sendProblem } from '../problem.js';
 import { accountKey } from '../rate-limit.js';
@@ -81,15 +82,28 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     auth: true,
     handler: async ({ req, res, auth }) => {
       const body = await parseJsonBody(req);
-      const password = requiredString(body, 'password', 16 * 1024);
-      // Shares the account's login budget: both are guesses at the same password.
+      const input = reauthInput(body);
+      // Shares the account's login budget: password and code guesses alike.
       const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', auth.user.email), { countAttempt: true });
-      if (!(await account.reauth(auth, password, requestMeta(req, trust)))) {
+      const out = await account.reauth(auth, input, requestMeta(req, trust));
+      if (out !== 'ok') {
         await attempt.failed();
-        return sendProblem(res, 'invalid_credentials');
+        return sendProblem(res, out);
       }
       await attempt.succeeded();
       sendJson(res, 200, { reauthenticated_at: iso(core.now()), valid_for: Math.floor(core.config.reauthWindow / 1000) });
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/reauth/options',
+    auth: true,
+    handler: async ({ req, res, auth }) => {
+      await parseJsonBody(req);
+      const options = await account.reauthOptions(auth);
+      if (!options) throw new GatehouseError('no_second_factor', 'no passkey', { detail: 'This account has no passkey.' });
+      sendJson(res, 200, options);
     },
   });
 

@@ -1,16 +1,15 @@
-/** Register, login (both modes), me, logout and refresh. */
-import type { ServerResponse } from 'node:http';
-import type { TokenGrant } from '../../core/auth.js';
+/** Register, login (both modes; a second factor's step is in second-factor.ts), me, logout and refresh. */
 import { hashKey } from './keys.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
-import { clearCookie, readCookie, setCookie } from '../cookies.js';
+import { clearCookie, readCookie } from '../cookies.js';
 import { optionalEnum, requiredString } from '../input.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { problemBody, sendJson, sendNoContent, sendProblem } from '../problem.js';
 import { accountKey, refreshKey } from '../rate-limit.js';
 import type { Router } from '../router.js';
 import { currentSessionJson, sessionJson, userJson, type RouteContext } from './kit.js';
+import { loginResponder } from './login-response.js';
 
 /** Caps the string only; the password policy's byte bound (1024) answers with its own code. */
 const PASSWORD_FIELD_MAX = 16 * 1024;
@@ -21,25 +20,8 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
   const lc = cfg.lifecycle;
   // A repeated registration mails the address's owner: on the reset-mail budget per address, so it cannot be used to flood anyone.
   const noticeLimit = rateLimits.budget('reset-email', lc.resetPerEmail, lc.limitWindow);
-  const sessionCookie = { path: '/', sameSite: 'Lax' as const };
-  const refreshCookie = { path: `${ctx.basePath}/refresh`, sameSite: 'Strict' as const };
+  const { sendGrant, sendStarted, sessionCookie, refreshCookie } = loginResponder(ctx);
   const refreshCookieName = cfg.token.refreshCookieName;
-
-  const sendGrant = (res: ServerResponse, g: TokenGrant, viaCookie: boolean) => {
-    const body: Record<string, unknown> = {
-      access_token: g.accessToken,
-      token_type: 'Bearer',
-      expires_in: g.expiresIn,
-      user: userJson(g.user),
-      session: sessionJson(g.session),
-    };
-    if (viaCookie) {
-      setCookie(res, refreshCookieName, g.refreshToken, { ...refreshCookie, maxAgeSeconds: (g.session.expiresAt - core.now()) / 1000 });
-    } else {
-      body.refresh_token = g.refreshToken;
-    }
-    sendJson(res, 200, body);
-  };
 
   router.add({
     method: 'POST',
@@ -66,19 +48,21 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
       // Counted before the password is checked: while the account is throttled even the right password gets 429.
       const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', email), { countAttempt: true });
-      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust));
+      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust), transport);
+      if (!result.ok && result.reason === 'mfa_required') {
+        // The password was right, but nothing is signed in yet: the account's count is not reset
+        // until the second factor is, so password + code guesses share one budget.
+        const { mfa } = result;
+        const p = problemBody('mfa_required');
+        return sendJson(res, 401, { ...p, mfa_token: mfa.token, methods: mfa.methods, expires_in: mfa.expiresIn, ...(mfa.webauthn ? { webauthn: mfa.webauthn } : {}) }, 'application/problem+json');
+      }
       // Every failure (unknown email, wrong password, disabled user) is the same answer.
       if (!result.ok) {
         await attempt.failed();
         return sendProblem(res, 'invalid_credentials');
       }
       await attempt.succeeded();
-      if (result.mode === 'session') {
-        const maxAge = (result.session.expiresAt - core.now()) / 1000;
-        setCookie(res, cfg.session.cookieName, result.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
-        return sendJson(res, 200, { user: userJson(result.user), session: sessionJson(result.session) });
-      }
-      sendGrant(res, result.grant, transport === 'cookie');
+      sendStarted(res, result, transport);
     },
   });
 

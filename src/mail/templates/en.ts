@@ -49,4 +49,20 @@ export const en: Catalogue = {
     paragraphs: ['The password of your account was just reset, and every device was signed out.', 'If this was not you, reset your password again at once and review your account.'],
     footer: footer(v.site),
   }),
+  recovery_code_used: (v) => ({
+    subject: `A recovery code was used to sign in to ${v.site}`,
+    paragraphs: [
+      `One of your recovery codes was just used in place of your authenticator app. ${v.remaining ?? 0} unused codes are left.`,
+      'If this was not you, change your password, generate new recovery codes and review your devices at once.',
+    ],
+    footer: footer(v.site),
+  }),
+  mfa_reset: (v) => ({
+    subject: `Two-step sign-in was turned off on your ${v.site} account`,
+    paragraphs: [
+      'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys), and every device was signed out.',
+      'Sign in with your password and set up two-step sign-in again. If you did not ask for this, contact your administrator.',
+    ],
+    footer: footer(v.site),
+  }),
 };

@@ -9,6 +9,7 @@
 import type { ChangeFeed, Stores } from '../../ports.js';
 import { createMemoryAuditLog } from './audit.js';
 import { createLocalFeed } from './feed.js';
+import { createMemoryChallengeStore, createMemoryPasskeyStore, createMemoryRecoveryCodeStore, createMemoryTotpStore } from './factors.js';
 import { createMemoryKeyStore } from './keys.js';
 import { createMemoryOneTimeStore } from './one-time.js';
 import { createMemoryRefreshStore } from './refresh.js';
@@ -26,6 +27,10 @@ export function createMemoryStores(opts: { feed?: ChangeFeed; feedRetentionMs?: 
     keys: createMemoryKeyStore(),
     audit: createMemoryAuditLog(),
     oneTimeTokens: createMemoryOneTimeStore(),
+    totp: createMemoryTotpStore(),
+    recoveryCodes: createMemoryRecoveryCodeStore(),
+    passkeys: createMemoryPasskeyStore(),
+    challenges: createMemoryChallengeStore(),
     feed,
     async ping() {},
     async close() {

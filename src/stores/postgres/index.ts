@@ -13,6 +13,7 @@ import { createPostgresRefreshStore } from './refresh.js';
 import { createPostgresKeyStore } from './keys.js';
 import { createPostgresAuditLog } from './audit.js';
 import { createPostgresOneTimeStore } from './one-time.js';
+import { createPostgresChallengeStore, createPostgresPasskeyStore, createPostgresRecoveryCodeStore, createPostgresTotpStore } from './factors.js';
 import { createPostgresFeed } from './feed.js';
 
 export { createPostgresFeed } from './feed.js';
@@ -56,6 +57,10 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     keys: createPostgresKeyStore(db),
     audit: createPostgresAuditLog(db),
     oneTimeTokens: createPostgresOneTimeStore(db),
+    totp: createPostgresTotpStore(db),
+    recoveryCodes: createPostgresRecoveryCodeStore(db),
+    passkeys: createPostgresPasskeyStore(db),
+    challenges: createPostgresChallengeStore(db),
     feed,
     async ping() {
       await db.query('SELECT 1');

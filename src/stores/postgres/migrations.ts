@@ -111,6 +111,57 @@ ALTER TABLE sessions ADD COLUMN acr text NOT NULL DEFAULT 'aal1';
 ALTER TABLE sessions ADD COLUMN credential_version integer NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 3,
+    name: 'second-factors',
+    // Second factors and passkeys, and what an unfinished authentication waits on.
+    sql: `
+CREATE TABLE totp_authenticators (
+  user_id text PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  secret text NOT NULL,
+  encrypted boolean NOT NULL,
+  created_at bigint NOT NULL,
+  confirmed_at bigint,
+  last_step bigint
+);
+
+CREATE TABLE recovery_codes (
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  code_hash bytea NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (user_id, code_hash)
+);
+
+CREATE TABLE passkeys (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  user_handle text NOT NULL,
+  public_key bytea NOT NULL,
+  counter bigint NOT NULL,
+  transports text[] NOT NULL,
+  device_type text NOT NULL,
+  backed_up boolean NOT NULL,
+  name text NOT NULL,
+  created_at bigint NOT NULL,
+  last_used_at bigint
+);
+CREATE INDEX passkeys_user_idx ON passkeys (user_id, created_at);
+
+CREATE TABLE auth_challenges (
+  id text PRIMARY KEY,
+  purpose text NOT NULL,
+  secret_hash bytea NOT NULL,
+  user_id text REFERENCES users (id) ON DELETE CASCADE,
+  binding text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  failures integer NOT NULL,
+  used_at bigint
+);
+CREATE INDEX auth_challenges_user_idx ON auth_challenges (user_id);
+CREATE INDEX auth_challenges_expiry_idx ON auth_challenges (expires_at);
+`,
+  },
 ];
 
 /**

@@ -10,6 +10,7 @@ import type { ChangeFeed, Stores } from '../../ports.js';
 import { createSqliteAuditLog } from './audit.js';
 import { openDatabase } from './db.js';
 import { createSqliteFeed } from './feed.js';
+import { createSqliteChallengeStore, createSqlitePasskeyStore, createSqliteRecoveryCodeStore, createSqliteTotpStore } from './factors.js';
 import { createSqliteKeyStore } from './keys.js';
 import { applyMigrations } from './migrations.js';
 import { createSqliteOneTimeStore } from './one-time.js';
@@ -53,6 +54,10 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     keys: createSqliteKeyStore(db),
     audit: createSqliteAuditLog(db),
     oneTimeTokens: createSqliteOneTimeStore(db),
+    totp: createSqliteTotpStore(db),
+    recoveryCodes: createSqliteRecoveryCodeStore(db),
+    passkeys: createSqlitePasskeyStore(db),
+    challenges: createSqliteChallengeStore(db),
     feed,
     async ping() {
       ping.get();

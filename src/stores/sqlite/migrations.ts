@@ -129,6 +129,56 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN credential_version INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Second factors and passkeys, and what an unfinished authentication waits on.
+      CREATE TABLE totp_authenticators (
+        user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        secret TEXT NOT NULL,
+        encrypted INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        confirmed_at INTEGER,
+        last_step INTEGER
+      ) STRICT;
+
+      CREATE TABLE recovery_codes (
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        code_hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, code_hash)
+      ) STRICT;
+
+      CREATE TABLE passkeys (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        user_handle TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        counter INTEGER NOT NULL,
+        transports TEXT NOT NULL,
+        device_type TEXT NOT NULL,
+        backed_up INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER
+      ) STRICT;
+      CREATE INDEX passkeys_by_user ON passkeys (user_id, created_at);
+
+      CREATE TABLE auth_challenges (
+        id TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL,
+        secret_hash BLOB NOT NULL,
+        user_id TEXT REFERENCES users (id) ON DELETE CASCADE,
+        binding TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        failures INTEGER NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX auth_challenges_by_user ON auth_challenges (user_id);
+      CREATE INDEX auth_challenges_by_expiry ON auth_challenges (expires_at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's version. Resolves the versions applied. */

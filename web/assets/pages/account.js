@@ -19,6 +19,21 @@ export function deviceName(s) {
   return t(s.mode === 'token' ? 'device.unknownTokenClient' : 'device.unknownBrowser');
 }
 
+/** How a session signed in, from its `amr` and `acr` (e.g. "Password + authenticator app · 2 factors"). */
+function signedInWith(s) {
+  const amr = s.amr ?? [];
+  const key = amr.includes('migrated')
+    ? 'migrated'
+    : (amr.includes('hwk') || amr.includes('swk')) && amr.includes('pwd')
+      ? 'pwdPasskey'
+      : amr.includes('hwk') || amr.includes('swk')
+        ? 'passkey'
+        : amr.includes('otp')
+          ? 'pwdOtp'
+          : 'pwd';
+  return `${t(`amr.${key}`)} · ${t(s.acr === 'aal2' ? 'acr.aal2' : 'acr.aal1')}`;
+}
+
 function fact(label, value, extra) {
   const div = document.createElement('div');
   const dt = document.createElement('dt');
@@ -106,6 +121,7 @@ export async function render(main, { navigate, announce, say }) {
     facts.className = 'device-facts';
     facts.append(
       fact(t('device.mode'), t(`mode.${s.mode}`)),
+      fact(t('device.signedInWith'), signedInWith(s)),
       fact(t('device.lastSeen'), s.current ? t('device.activeNow') : timeEl(s.last_seen_at, formatAgo(s.last_seen_at, 'device.activeNow'))),
       fact(t('device.signedIn'), timeEl(s.created_at, formatAgo(s.created_at))),
       fact(t('device.ip'), s.ip ?? '—'),

@@ -1,6 +1,7 @@
-import { login } from '../api.js';
-import { busy, clearErrors, showProblem } from '../forms.js';
+import { login, passkeyLogin } from '../api.js';
+import { busy, clearErrors, problemMessage, showProblem } from '../forms.js';
 import { t } from '../i18n.js';
+import { getPasskey, passkeysSupported } from '../webauthn.js';
 import { prefillEmail } from './forgot.js';
 
 export const template = 'page-signin';
@@ -18,6 +19,7 @@ export async function render(main, { navigate }) {
     try {
       const mode = data.get('mode') === 'token' ? 'token' : 'session';
       const res = await login(String(data.get('email')), String(data.get('password')), mode);
+      if (res.code === 'mfa_required') return navigate('/signin/verify');
       if (!res.ok) {
         showProblem(form, res);
         if (res.code === 'email_unverified') unverified(form);
@@ -27,6 +29,27 @@ export async function render(main, { navigate }) {
       await navigate('/account');
     } finally {
       busy(form, false);
+    }
+  });
+
+  // Passwordless: any passkey of this site, no email asked; the mode chosen above applies.
+  const passkeyBox = main.querySelector('#signin-passkey');
+  passkeyBox.hidden = !passkeysSupported();
+  passkeyBox.querySelector('button').addEventListener('click', async () => {
+    clearErrors(passkeyBox);
+    busy(passkeyBox, true);
+    try {
+      const mode = new FormData(form).get('mode') === 'token' ? 'token' : 'session';
+      const res = await passkeyLogin(mode, getPasskey);
+      if (!res.ok) {
+        // Its own slot: the password form keeps the page's one form-level error.
+        passkeyBox.querySelector('[data-error-for="passkey"]').textContent = res.code === 'cancelled' ? t('passkey.cancelled') : problemMessage(res);
+        return;
+      }
+      // The account page says who is signed in and how; no second message here.
+      await navigate('/account');
+    } finally {
+      busy(passkeyBox, false);
     }
   });
 }
