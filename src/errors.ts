@@ -28,6 +28,10 @@ export const ERROR_CODES = [
   'email_unverified',
   'session_data_too_large',
   'invalid_link',
+  // proof of possession
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  'invalid_dbsc_proof',
   // hardening
   'csrf_rejected',
   'rate_limited',

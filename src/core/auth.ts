@@ -18,6 +18,8 @@ import type { Clock, Random, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
 import { Audit } from './audit.js';
+import { DeviceBoundSessions } from './dbsc.js';
+import { Dpop } from './dpop.js';
 import { normalizeEmail } from './email.js';
 import { KeyRing } from './keys.js';
 import { Lifecycle, type MailQueue } from './lifecycle.js';
@@ -34,7 +36,9 @@ import { AccessTokens, type ClaimsHook } from './tokens.js';
 import { RefreshTokens } from './refresh.js';
 import { UserDirectory } from './users.js';
 
-export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome } from './session-control.js';
+export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome, PopRefusal, TokenPresentation, DeviceRefresh } from './session-control.js';
+export { isPopRefusal } from './session-control.js';
+export type { Dpop, DpopRequest, DpopOutcome, DpopMode } from './dpop.js';
 export type { LoginResult, LoginFailure } from './sign-in.js';
 
 export interface CoreLogger {
@@ -56,8 +60,20 @@ export interface CoreDeps {
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
 export type RequestSessions = Pick<
   SessionControl,
-  'authenticateCookie' | 'authenticateCookieCached' | 'authenticateBearer' | 'authenticateBearerCached' | 'refresh' | 'logout' | 'data' | 'patchData'
+  | 'authenticateCookie'
+  | 'authenticateCookieCached'
+  | 'authenticateBearer'
+  | 'authenticateBearerCached'
+  | 'refresh'
+  | 'registerDevice'
+  | 'refreshDevice'
+  | 'logout'
+  | 'data'
+  | 'patchData'
 >;
+
+/** Proof of possession for token requests (login, refresh): the policy, proof checks and server nonces. */
+export type ProofOfPossession = Pick<Dpop, 'mode' | 'policy' | 'check' | 'nonce'>;
 
 /** What other services read from this issuer. */
 export interface Published {
@@ -91,6 +107,8 @@ export class AuthCore {
   readonly config: GatehouseConfig;
   readonly signIn: SignIn;
   readonly sessions: RequestSessions;
+  /** DPoP for the token endpoints (resource requests are checked by `sessions.authenticateBearer`). */
+  readonly dpop: ProofOfPossession;
   readonly account: Account;
   readonly lifecycle: Lifecycle;
   readonly admin: Admin;
@@ -151,8 +169,12 @@ export class AuthCore {
     const refresh = new RefreshTokens(stores.refreshTokens, { idleTtlMs: config.token.refreshIdleTtl, graceMs: config.token.refreshGrace }, clock, random);
     revocations.onRevoked((ids) => tokens.forgetSessions(new Set(ids)));
 
+    const dpop = new Dpop(stores.proofs, { mode: config.dpop.mode, nonce: config.dpop.nonce, windowMs: config.dpop.proofWindow, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
+    const dbsc = new DeviceBoundSessions(keys, stores.proofs, { enabled: config.dbsc.mode !== 'off', cookieTtlMs: config.dbsc.cookieTtl, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
     const control = (this.#control = new SessionControl({
       sessions: manager,
+      dpop,
+      dbsc,
       refresh,
       tokens,
       revocations,
@@ -176,6 +198,7 @@ export class AuthCore {
     this.#sweeper = new Sweeper(stores, audit, clock, config.auditRetention);
 
     this.sessions = control;
+    this.dpop = dpop;
     this.signIn = new SignIn({ password, sessions: control, audit, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
     this.account = new Account({ sessions: control, password, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
     this.lifecycle = new Lifecycle({

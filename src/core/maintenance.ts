@@ -1,6 +1,6 @@
 /**
- * The expired-row sweep: sessions, refresh tokens and one-time tokens past their expiry, and audit
- * events past the retention. Runs in library use and in `gatehouse serve` alike (the composition root
+ * The expired-row sweep: sessions, refresh tokens, one-time tokens and proof marks past their
+ * expiry, and audit events past the retention. Runs in library use and in `gatehouse serve` alike (the composition root
  * starts it); stores that expire by TTL (Redis) report nothing to sweep. Sweeps never overlap, and a
  * failed one (store down) is reported and retried at the next tick.
  */
@@ -11,6 +11,7 @@ export interface SweepResult {
   sessions: number;
   refreshTokens: number;
   oneTimeTokens: number;
+  proofMarks: number;
   auditEvents: number;
 }
 
@@ -19,7 +20,7 @@ export class Sweeper {
   private running: Promise<SweepResult | null> | null = null;
 
   constructor(
-    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens'>,
+    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens' | 'proofs'>,
     private readonly audit: Audit,
     private readonly clock: Clock,
     private readonly auditRetentionMs: number,
@@ -32,6 +33,7 @@ export class Sweeper {
       sessions: await this.stores.sessions.deleteExpiredSessions(now),
       refreshTokens: await this.stores.refreshTokens.deleteExpiredRefreshTokens(now),
       oneTimeTokens: await this.stores.oneTimeTokens.deleteExpiredOneTimeTokens(now),
+      proofMarks: await this.stores.proofs.deleteExpiredProofMarks(now),
       auditEvents: await this.audit.prune(this.auditRetentionMs),
     };
   }

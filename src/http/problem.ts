@@ -31,6 +31,10 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   email_unverified: { status: 403, title: 'Verify your email address to sign in.' },
   session_data_too_large: { status: 413, title: 'The session data would exceed its size limit.' },
   invalid_link: { status: 400, title: 'This link is invalid, expired or already used.' },
+  // 401 where a token is used; a token request (login, refresh) answers 400 with the same code (RFC 9449).
+  invalid_dpop_proof: { status: 401, title: 'The DPoP proof is missing or invalid.' },
+  use_dpop_nonce: { status: 401, title: 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.' },
+  invalid_dbsc_proof: { status: 400, title: 'The device-bound session proof is invalid.' },
   csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },

@@ -11,6 +11,7 @@ import { createMemoryAuditLog } from './audit.js';
 import { createLocalFeed } from './feed.js';
 import { createMemoryKeyStore } from './keys.js';
 import { createMemoryOneTimeStore } from './one-time.js';
+import { createMemoryProofStore } from './proofs.js';
 import { createMemoryRefreshStore } from './refresh.js';
 import { createMemorySessionStore } from './sessions.js';
 import { createMemoryUserStore } from './users.js';
@@ -26,6 +27,7 @@ export function createMemoryStores(opts: { feed?: ChangeFeed; feedRetentionMs?: 
     keys: createMemoryKeyStore(),
     audit: createMemoryAuditLog(),
     oneTimeTokens: createMemoryOneTimeStore(),
+    proofs: createMemoryProofStore(),
     feed,
     async ping() {},
     async close() {

@@ -13,6 +13,7 @@ import { createPostgresRefreshStore } from './refresh.js';
 import { createPostgresKeyStore } from './keys.js';
 import { createPostgresAuditLog } from './audit.js';
 import { createPostgresOneTimeStore } from './one-time.js';
+import { createPostgresProofStore } from './proofs.js';
 import { createPostgresFeed } from './feed.js';
 
 export { createPostgresFeed } from './feed.js';
@@ -56,6 +57,7 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     keys: createPostgresKeyStore(db),
     audit: createPostgresAuditLog(db),
     oneTimeTokens: createPostgresOneTimeStore(db),
+    proofs: createPostgresProofStore(db),
     feed,
     async ping() {
       await db.query('SELECT 1');

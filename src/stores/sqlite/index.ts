@@ -13,6 +13,7 @@ import { createSqliteFeed } from './feed.js';
 import { createSqliteKeyStore } from './keys.js';
 import { applyMigrations } from './migrations.js';
 import { createSqliteOneTimeStore } from './one-time.js';
+import { createSqliteProofStore } from './proofs.js';
 import { createSqliteRefreshStore } from './refresh.js';
 import { createSqliteSessionStore } from './sessions.js';
 import { createSqliteUserStore } from './users.js';
@@ -44,6 +45,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
       ...(opts.feedPollMs === undefined ? {} : { pollMs: opts.feedPollMs }),
       ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }),
     });
+  const proofs = createSqliteProofStore(db, opts.path);
   const ping = db.prepare('SELECT 1');
   let closed = false;
   return {
@@ -53,6 +55,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     keys: createSqliteKeyStore(db),
     audit: createSqliteAuditLog(db),
     oneTimeTokens: createSqliteOneTimeStore(db),
+    proofs: proofs.store,
     feed,
     async ping() {
       ping.get();
@@ -61,6 +64,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
       if (closed) return;
       closed = true;
       await feed.close();
+      proofs.close();
       db.close();
     },
   };
