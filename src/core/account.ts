@@ -4,7 +4,7 @@
  * authentication of the current session.
  */
 import { GatehouseError } from '../errors.js';
-import type { AssuranceLevel, AuditEvent, Clock, SessionRecord } from '../ports.js';
+import type { AssuranceLevel, AuditEvent, Clock, SessionBinding, SessionRecord } from '../ports.js';
 import type { Audit, RequestMeta } from './audit.js';
 import type { PasswordMethod } from './methods/password.js';
 import { checkPassword } from './password-policy.js';
@@ -26,6 +26,8 @@ export interface DeviceSession {
   amr: string[];
   acr: AssuranceLevel;
   authAt: number;
+  /** The device key the session is bound to (DPoP or DBSC), or null. */
+  binding: SessionBinding | null;
 }
 
 export interface AccountDeps {
@@ -57,6 +59,7 @@ export class Account {
       amr: s.amr,
       acr: s.acr,
       authAt: s.authAt,
+      binding: s.binding,
     }));
   }
 

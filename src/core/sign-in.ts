@@ -25,8 +25,11 @@ export interface SignInDeps {
 export class SignIn {
   constructor(private readonly d: SignInDeps) {}
 
-  /** Email and password, in either transport. */
-  async password(email: string, password: string, mode: SessionMode, meta: RequestMeta): Promise<LoginResult> {
+  /**
+   * Email and password, in either transport. `opts.dpopJkt`: the key of the request's verified DPoP
+   * proof, to bind a token session to.
+   */
+  async password(email: string, password: string, mode: SessionMode, meta: RequestMeta, opts: { dpopJkt?: string } = {}): Promise<LoginResult> {
     const check = await this.d.password.verify(email, password);
     if (!check.ok) {
       await this.d.audit.record('login.failed', { userId: check.userId ?? null }, meta, { reason: check.reason, mode });
@@ -38,7 +41,7 @@ export class SignIn {
       await this.d.audit.record('login.failed', { userId: user.id }, meta, { reason: 'email_unverified', mode });
       throw new GatehouseError('email_unverified', 'email address not verified');
     }
-    const out = await this.d.sessions.start({ proof: check.proof, mode, meta });
+    const out = await this.d.sessions.start({ proof: check.proof, mode, meta, ...(opts.dpopJkt !== undefined ? { dpopJkt: opts.dpopJkt } : {}) });
     return out.ok ? { ok: true, ...out.started } : { ok: false, reason: out.reason };
   }
 }

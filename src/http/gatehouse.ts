@@ -16,6 +16,7 @@ import { Authenticator } from './middleware.js';
 import type { RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
+import { dbscRoutes } from './routes/dbsc.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -64,6 +65,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   authRoutes(routes, ctx);
   accountRoutes(routes, ctx);
   lifecycleRoutes(routes, ctx);
+  dbscRoutes(routes, ctx);
   const csrf = csrfGuard({ publicUrl: config.publicUrl, allowedOrigins: [...config.csrf.allowedOrigins, ...config.cors.origins] });
   const common = {
     router: routes,

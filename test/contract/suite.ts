@@ -14,6 +14,7 @@ import { auditContract } from './ports/audit.js';
 import { feedContract } from './ports/feed.js';
 import { keysContract } from './ports/keys.js';
 import { oneTimeContract } from './ports/one-time.js';
+import { proofsContract } from './ports/proofs.js';
 import { refreshContract } from './ports/refresh.js';
 import { sessionDataContract } from './ports/session-data.js';
 import { sessionsContract } from './ports/sessions.js';
@@ -24,7 +25,7 @@ export interface ContractFixture {
   cleanup(): Promise<void>;
 }
 
-type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'feed';
+type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'proofs' | 'feed';
 type Get<P extends Port> = () => Stores[P];
 
 const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
@@ -34,6 +35,7 @@ const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
   keys: [keysContract],
   audit: [auditContract],
   oneTimeTokens: [oneTimeContract],
+  proofs: [proofsContract],
   feed: [feedContract],
 };
 const PORTS = Object.keys(CONTRACTS) as Port[];

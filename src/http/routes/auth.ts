@@ -5,6 +5,9 @@ import { hashKey } from './keys.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie, readCookie, setCookie } from '../cookies.js';
+import { sendDpopProblem, tokenRequestProof } from '../dpop.js';
+import { isPopRefusal } from '../../core/auth.js';
+import { bindingOffer } from './dbsc.js';
 import { optionalEnum, requiredString } from '../input.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { problemBody, sendJson, sendNoContent, sendProblem } from '../problem.js';
@@ -28,7 +31,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
   const sendGrant = (res: ServerResponse, g: TokenGrant, viaCookie: boolean) => {
     const body: Record<string, unknown> = {
       access_token: g.accessToken,
-      token_type: 'Bearer',
+      token_type: g.tokenType,
       expires_in: g.expiresIn,
       user: userJson(g.user),
       session: sessionJson(g.session),
@@ -64,9 +67,13 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const password = requiredString(body, 'password', PASSWORD_FIELD_MAX);
       const mode = optionalEnum(body, 'mode', ['session', 'token'] as const) ?? 'session';
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
+      // A token login with a DPoP proof binds the session to the proof's key (checked before the
+      // password, so a nonce retry costs no password attempt); cookie logins are bound with DBSC instead.
+      const jkt = mode === 'token' && cfg.dpop.mode !== 'off' ? await tokenRequestProof(req, res, core) : null;
+      if (jkt === false) return;
       // Counted before the password is checked: while the account is throttled even the right password gets 429.
       const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', email), { countAttempt: true });
-      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust));
+      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust), jkt === null ? {} : { dpopJkt: jkt });
       // Every failure (unknown email, wrong password, disabled user) is the same answer.
       if (!result.ok) {
         await attempt.failed();
@@ -76,6 +83,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       if (result.mode === 'session') {
         const maxAge = (result.session.expiresAt - core.now()) / 1000;
         setCookie(res, cfg.session.cookieName, result.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
+        if (result.bindingChallenge) res.setHeader('Secure-Session-Registration', bindingOffer(ctx.basePath, result.bindingChallenge));
         return sendJson(res, 200, { user: userJson(result.user), session: sessionJson(result.session) });
       }
       sendGrant(res, result.grant, transport === 'cookie');
@@ -97,6 +105,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
             amr: c?.amr ?? [],
             acr: c?.acr ?? 'aal1',
             auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
+            binding: a.binding,
           };
       sendJson(res, 200, { user: userJson(a.user), session });
     },
@@ -132,8 +141,15 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       if (presented === undefined) {
         throw new GatehouseError('invalid_field', 'refresh_token required', { field: 'refresh_token', detail: '"refresh_token" is required.' });
       }
+      // A proof, when sent, is checked whatever the policy: a session bound to a key needs it.
+      const jkt = await tokenRequestProof(req, res, core);
+      if (jkt === false) return;
       const attempt = await rateLimits.admit(clientIp(req, trust), refreshKey(presented));
-      const grant = await core.sessions.refresh(presented, requestMeta(req, trust));
+      const grant = await core.sessions.refresh(presented, requestMeta(req, trust), jkt ?? undefined);
+      if (isPopRefusal(grant)) {
+        await attempt.failed();
+        return sendDpopProblem(res, 'invalid_dpop_proof', undefined, { tokenEndpoint: true, detail: `The DPoP proof was refused: ${grant.reason}.` });
+      }
       if (!grant) {
         await attempt.failed();
         if (viaCookie) clearCookie(res, refreshCookieName, refreshCookie);

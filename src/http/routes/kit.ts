@@ -33,5 +33,6 @@ export function sessionJson(s: SessionRecord) {
     expires_at: iso(s.expiresAt),
     idle_expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
     ...authJson(s),
+    binding: s.binding?.kind ?? null,
   };
 }
