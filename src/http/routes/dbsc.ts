@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseItem, serializeItem, serializeList, Token } from 'structured-headers';
 import type { SessionRecord } from '../../ports.js';
-import { clearCookie, readCookie, setCookie } from '../cookies.js';
+import { readCookie, setCookie } from '../cookies.js';
 import { requestUrl } from '../dpop.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { sendJson, sendProblem } from '../problem.js';
@@ -83,12 +83,10 @@ export function dbscRoutes(router: Router, ctx: RouteContext): void {
     method: 'POST',
     path: REFRESH_PATH,
     handler: async ({ req, res }) => {
-      const end = () => {
-        clearCookie(res, cfg.dbsc.cookieName, boundCookie);
-        sendJson(res, 200, { continue: false });
-      };
-      // Off: a browser that registered earlier is told to stop, and falls back to the session cookie alone.
-      if (cfg.dbsc.mode === 'off') return end();
+      // The session is gone or is not this browser's: it stops refreshing (its bound cookie, if any,
+      // is left alone: it may belong to the browser's live session and expires in minutes anyway).
+      const end = () => sendJson(res, 200, { continue: false });
+      // Off only stops new registrations: sessions bound earlier keep refreshing (they stay bound).
       const sessionId = sfString(req, 'sec-secure-session-id');
       if (sessionId === undefined) return sendProblem(res, 'invalid_request', { detail: 'Sec-Secure-Session-Id is missing.' });
       const attempt = await rateLimits.admit(clientIp(req, trust), null);
