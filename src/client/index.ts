@@ -10,6 +10,10 @@
  *   retries once with the new token. Refresh tokens are single-use, so two racing refreshes would
  *   otherwise make one of them look like a stolen token — the classic cause of random logouts.
  * - Errors are `GatehouseClientError`s typed by the server's problem `code`.
+ * - DPoP (RFC 9449), on by default where WebCrypto exists: token logins and refreshes carry a proof
+ *   of the client's P-256 key (created non-extractable, kept in IndexedDB in browsers), the tokens are
+ *   bound to it (`token_type: "DPoP"`), and every authenticated call signs a fresh proof, retrying once
+ *   with the server's nonce when it asks for one (`use_dpop_nonce`).
  *
  * @example
  * ```ts
@@ -21,10 +25,12 @@
  * const res = await gh.fetch('https://api.example.com/notes'); // bearer attached, refreshed when needed
  * ```
  */
+import { defaultKeyStore, DpopSigner, wantsNonce, type DpopKeyStore } from './dpop.js';
 import { errorFromResponse, GatehouseClientError } from './errors.js';
 import type { Device, EventPage, Me, SessionLogin, SessionMode, TokenGrant, Tokens, User } from './types.js';
 
 export { GatehouseClientError, isGatehouseClientError, type ErrorCode, type Problem } from './errors.js';
+export { indexedDbKeyStore, memoryKeyStore, type DpopKeyStore } from './dpop.js';
 export type * from './types.js';
 
 export type RefreshTransport = 'body' | 'cookie';
@@ -46,6 +52,14 @@ export interface GatehouseClientOptions {
   tokens?: Tokens;
   /** Called whenever the tokens change (login, refresh, logout, failed refresh → null). */
   onTokens?: (tokens: Tokens | null) => void;
+  /**
+   * DPoP: bind token-mode sessions to a key this client holds. Default on where WebCrypto exists
+   * (`{ store }` chooses where the key pair is kept; default IndexedDB in browsers, memory elsewhere);
+   * `false` for plain bearer tokens.
+   */
+  dpop?: boolean | { store?: DpopKeyStore };
+  /** The time DPoP proofs are dated with (ms), e.g. corrected for a skewed device clock. Default `Date.now`. */
+  now?: () => number;
 }
 
 export type LoginResult = ({ mode: 'session' } & SessionLogin) | ({ mode: 'token' } & TokenGrant);
@@ -56,7 +70,12 @@ interface Call {
   body?: unknown;
   /** Attach the bearer token and refresh it when it has expired. */
   auth?: boolean;
+  /** A token request (token login): sign a DPoP proof for it. */
+  tokenRequest?: boolean;
 }
+
+/** A body that can be sent twice (for the nonce retry). */
+const resendable = (b: unknown) => b === undefined || b === null || typeof b === 'string' || b instanceof URLSearchParams;
 
 export class GatehouseClient {
   private readonly base: string;
@@ -69,6 +88,7 @@ export class GatehouseClient {
   private refreshing: Promise<void> | null = null;
   /** The last refused refresh, so that late callers holding the same stale token get the same error. */
   private refused: { from: string | null; err: GatehouseClientError } | null = null;
+  private readonly signer: DpopSigner | null;
 
   constructor(opts: GatehouseClientOptions = {}) {
     const basePath = (opts.basePath ?? '/auth').replace(/\/+$/, '');
@@ -82,6 +102,8 @@ export class GatehouseClient {
     this.mode = opts.mode ?? (opts.tokens ? 'token' : 'session');
     this.transport = opts.refreshTransport ?? (opts.tokens && !opts.tokens.refreshToken ? 'cookie' : 'body');
     this.tokens = opts.tokens ? { ...opts.tokens } : null;
+    const dpop = opts.dpop ?? true;
+    this.signer = dpop !== false && typeof globalThis.crypto?.subtle?.generateKey === 'function' ? new DpopSigner((typeof dpop === 'object' && dpop.store) || defaultKeyStore(), opts.now) : null;
   }
 
   /** The current access token (token mode), or null. */
@@ -115,12 +137,12 @@ export class GatehouseClient {
     const transport = opts.refreshTransport ?? this.transport;
     const body: Record<string, string> = { email, password, mode };
     if (mode === 'token') body.refresh_transport = transport;
-    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body });
+    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body, tokenRequest: mode === 'token' });
     this.mode = mode;
     if (mode === 'token') {
       const grant = res as TokenGrant;
       this.transport = transport;
-      this.setTokens({ accessToken: grant.access_token, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) });
+      this.setTokens(tokensOf(grant));
       return { mode: 'token', ...grant };
     }
     if (this.tokens) this.setTokens(null);
@@ -221,8 +243,9 @@ export class GatehouseClient {
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const send = (token: string | null) => {
       const headers = new Headers(init.headers);
-      if (token) headers.set('authorization', `Bearer ${token}`);
-      return this.doFetch(input, { credentials: this.credentials, ...init, headers });
+      const dpop = token !== null && this.tokens?.tokenType === 'DPoP';
+      if (token) headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token}`);
+      return this.exchange(String(input), { credentials: this.credentials, ...init, headers }, dpop ? { token: token! } : null);
     };
     const token = this.tokens?.accessToken ?? null;
     const res = await send(token);
@@ -236,13 +259,42 @@ export class GatehouseClient {
   private send(c: Call, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
-    if (c.auth && token) headers.authorization = `Bearer ${token}`;
-    return this.doFetch(this.base + c.path, {
-      method: c.method,
-      headers,
-      credentials: this.credentials,
-      ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
-    });
+    const dpop = c.auth && token !== null && this.tokens?.tokenType === 'DPoP';
+    if (c.auth && token) headers.authorization = `${dpop ? 'DPoP' : 'Bearer'} ${token}`;
+    const init: RequestInit = { method: c.method, headers, credentials: this.credentials, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) };
+    return this.exchange(this.base + c.path, init, dpop ? { token: token! } : c.tokenRequest ? {} : null);
+  }
+
+  /** The absolute URL a request goes to (proofs name it), or null when there is no base to resolve against. */
+  private absolute(url: string): string | null {
+    try {
+      return new URL(url, (globalThis as { location?: { href: string } }).location?.href).href;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * One request; with `proof`, a DPoP proof (for `proof.token` when one is presented) signed for it,
+   * and one retry with a new proof when the server answers with a nonce to use.
+   */
+  private async exchange(url: string, init: RequestInit, proof: { token?: string } | null): Promise<Response> {
+    const signer = this.signer;
+    const abs = proof && signer ? this.absolute(url) : null;
+    if (!signer || abs === null) return this.doFetch(url, init);
+    const attempt = async () => {
+      const headers = new Headers(init.headers);
+      headers.set('dpop', await signer.proof(init.method ?? 'GET', abs, proof!.token));
+      return this.doFetch(url, { ...init, headers });
+    };
+    const res = await attempt();
+    if (signer.remember(abs, res) && resendable(init.body) && (await wantsNonce(res))) {
+      await res.body?.cancel().catch(() => undefined);
+      const again = await attempt();
+      signer.remember(abs, again);
+      return again;
+    }
+    return res;
   }
 
   /** A 401 `invalid_token` to a bearer request in token mode with a way to refresh. Consumes nothing else. */
@@ -294,12 +346,11 @@ export class GatehouseClient {
     const refreshToken = this.tokens?.refreshToken;
     const viaCookie = !refreshToken;
     if (viaCookie && this.transport !== 'cookie') throw new GatehouseClientError('invalid_grant', 400, { message: 'no refresh token' });
-    const res = await this.doFetch(`${this.base}/refresh`, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/json' },
-      credentials: this.credentials,
-      body: JSON.stringify(viaCookie ? {} : { refresh_token: refreshToken }),
-    });
+    const res = await this.exchange(
+      `${this.base}/refresh`,
+      { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, credentials: this.credentials, body: JSON.stringify(viaCookie ? {} : { refresh_token: refreshToken }) },
+      {},
+    );
     if (!res.ok) {
       const err = await errorFromResponse(res);
       // A refused refresh token will not work again: forget the tokens (the user must sign in).
@@ -311,6 +362,10 @@ export class GatehouseClient {
     }
     const grant = (await res.json()) as TokenGrant;
     this.mode = 'token';
-    this.setTokens({ accessToken: grant.access_token, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) });
+    this.setTokens(tokensOf(grant));
   }
+}
+
+function tokensOf(grant: TokenGrant): Tokens {
+  return { accessToken: grant.access_token, tokenType: grant.token_type, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) };
 }

@@ -9,12 +9,19 @@ export interface User {
   email_verified: boolean;
 }
 
+/** The device key a session is bound to: `dpop` (token mode, RFC 9449), `dbsc` (cookie mode), or null. */
+export type Binding = 'dpop' | 'dbsc' | null;
+
 export interface Session {
   id: string;
   mode: SessionMode;
   created_at: string;
   expires_at: string;
   idle_expires_at: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  binding: Binding;
 }
 
 /** What `/auth/me` knows about the current session (a bearer request knows only id, mode and expiry). */
@@ -24,6 +31,10 @@ export interface CurrentSession {
   expires_at: string;
   created_at?: string;
   idle_expires_at?: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  binding: Binding;
 }
 
 export interface Me {
@@ -38,7 +49,8 @@ export interface SessionLogin {
 
 export interface TokenGrant {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the tokens are bound to this client's key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   /** Absent with the cookie transport. */
   refresh_token?: string;
@@ -55,6 +67,11 @@ export interface Device {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  /** Bound to a device key: shown as "bound to this device". */
+  binding: Binding;
 }
 
 export interface SecurityEvent {
@@ -76,4 +93,6 @@ export interface Tokens {
   accessToken: string;
   /** Absent with the cookie transport (the browser keeps it in an HttpOnly cookie). */
   refreshToken?: string;
+  /** `DPoP`: the tokens are bound to this client's key, and every use carries a proof. Default `Bearer`. */
+  tokenType?: 'Bearer' | 'DPoP';
 }
