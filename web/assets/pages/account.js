@@ -90,6 +90,14 @@ export async function render(main, { navigate, announce }) {
         badge.textContent = t('device.thisDevice');
         browser.append(' ', badge);
       }
+      if (s.binding) {
+        // DPoP (tokens) or DBSC (cookie): this session's credentials work only with the key its device holds.
+        const bound = document.createElement('span');
+        bound.className = 'badge bound';
+        bound.textContent = t('device.bound');
+        bound.title = t(`device.boundTitle.${s.binding}`);
+        browser.append(' ', bound);
+      }
       tr.append(browser, cell(s.device?.os ?? t('device.unknown')), cell(s.ip ?? '—'), cell(t(`mode.${s.mode}`)), cell(formatTime(s.last_seen_at)));
       const act = document.createElement('td');
       if (!s.current) {
