@@ -282,7 +282,9 @@ describe('DBSC: the bound cookie and its refresh', () => {
     const wrongId = await d.client.req('POST', d.refreshUrl, { headers: { 'sec-secure-session-id': '"someone-else"' } });
     assert.equal(wrongId.status, 200);
     assert.deepEqual(wrongId.body, { continue: false });
-    assert.equal((await d.client.req('POST', '/auth/logout', { json: {} })).status, 204);
+    const out = await d.client.req('POST', '/auth/logout', { json: {} });
+    assert.equal(out.status, 204);
+    assert.ok(out.headers.getSetCookie().some((c) => c.startsWith(`${BOUND}=;`) && /Max-Age=0/.test(c)), 'logout clears the bound cookie too');
     const ended = await d.client.req('POST', d.refreshUrl, { headers: { 'sec-secure-session-id': `"${d.sessionId}"` } });
     assert.deepEqual(ended.body, { continue: false });
     const noId = await d.client.req('POST', d.refreshUrl);

@@ -120,6 +120,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       await core.sessions.logout(auth, requestMeta(req, trust));
       clearCookie(res, cfg.session.cookieName, sessionCookie);
       if (readCookie(req, refreshCookieName).length > 0) clearCookie(res, refreshCookieName, refreshCookie);
+      if (readCookie(req, cfg.dbsc.cookieName).length > 0) clearCookie(res, cfg.dbsc.cookieName, sessionCookie);
       sendNoContent(res);
     },
   });
