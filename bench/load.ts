@@ -6,7 +6,8 @@
  */
 import autocannon from 'autocannon';
 import { text } from 'node:stream/consumers';
-import type { LoadSample } from './lib/types.js';
+import type { DpopLoad, LoadSample } from './lib/types.js';
+import { makeProofs } from './lib/dpop.js';
 import { runStorm } from './lib/storm.js';
 import { findVariant } from './variants/index.js';
 
@@ -18,12 +19,40 @@ export interface LoadSpec {
   warmupS: number;
   /** When set, a login storm of this variant runs during the measurement. */
   storm?: { variant: string; ratePerSec: number; baseUrl: string; runId: string };
+  /** A DPoP-bound token: every request carries a fresh proof (made before each phase). */
+  dpop?: DpopLoad;
 }
 
 const spec = JSON.parse(await text(process.stdin)) as LoadSpec;
 const base = { url: spec.url, headers: spec.headers, connections: spec.connections, timeout: 10 };
 
-if (spec.warmupS > 0) await autocannon({ ...base, duration: spec.warmupS });
+/** With DPoP, the request of each phase takes the next unused proof; `n` of them are made first. */
+async function phase(n: number): Promise<{ requests?: Array<{ setupRequest(req: { headers: Record<string, string> }): { headers: Record<string, string> } }> }> {
+  if (!spec.dpop) return {};
+  const proofs = await makeProofs(spec.dpop, n);
+  let i = 0;
+  return {
+    requests: [
+      {
+        setupRequest(req) {
+          // Out of proofs: a reused one is refused (401) and the run is discarded, never silently kept.
+          req.headers = { ...req.headers, dpop: proofs[Math.min(i++, proofs.length - 1)]! };
+          return req;
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Proofs for a phase: twice the warm-up's rate (the warm-up runs cold, so it under-estimates), at
+ * least 4,000/s, times the phase length. The warm-up itself may run out (it is not recorded).
+ */
+let ratePerSec = 4000;
+if (spec.warmupS > 0) {
+  const w = await autocannon({ ...base, duration: spec.warmupS, ...(await phase(Math.ceil(ratePerSec * spec.warmupS))) });
+  ratePerSec = Math.max(ratePerSec, (2 * w.requests.total) / w.duration);
+}
 
 let stormDone: Promise<LoadSample['storm']> | undefined;
 if (spec.storm !== undefined) {
@@ -34,7 +63,7 @@ if (spec.storm !== undefined) {
   stormDone = runStorm({ ratePerSec: spec.storm.ratePerSec, durationMs: spec.durationS * 1000, login: (i) => login(ctx, i) });
 }
 
-const r = await autocannon({ ...base, duration: spec.durationS });
+const r = await autocannon({ ...base, duration: spec.durationS, ...(await phase(Math.ceil(ratePerSec * spec.durationS))) });
 const sample: LoadSample = {
   rps: r.requests.total / r.duration,
   requests: r.requests.total,

@@ -55,6 +55,7 @@ function sessions(): SessionRecord[] {
     credentialVersion: 0,
     ip: ip(i),
     device: DEVICES[i % DEVICES.length]!,
+    binding: null,
   }));
 }
 

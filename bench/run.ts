@@ -19,6 +19,8 @@ import type { RoundRecord } from './lib/summary.js';
 import { markdown, type Machine } from './lib/report.js';
 import { evaluate, methodNote, writeResults, type FullResults } from './lib/output.js';
 import type { LoadSpec } from './load.js';
+import { measurePop, popMarkdown, type PopResults } from './pop.js';
+import { pingRedis } from '../test/support/services.js';
 import { waitForQuiet } from './lib/quiet.js';
 
 function intEnv(name: string, fallback: number, lo: number, hi: number): number {
@@ -72,6 +74,7 @@ async function measure(v: VariantDef, round: number, position: number): Promise<
     const spec: LoadSpec = {
       url: baseUrl + (v.path ?? '/me'),
       headers: credential.headers,
+      ...(credential.dpop ? { dpop: credential.dpop } : {}),
       connections: config.connections,
       durationS: config.durationS,
       warmupS: config.warmupS,
@@ -138,6 +141,16 @@ const full: FullResults = {
   records,
 };
 
+// Proof of possession: DPoP's added cost per request and DBSC's refresh traffic, in-process (bench/pop.ts).
+let pop: PopResults | null = null;
+if (process.env.BENCH_POP !== '0' && (only === undefined || only.test('gatehouse-pop'))) {
+  log('proof of possession (in-process): DPoP cost per request, DBSC traffic per hour');
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const u = new URL(redisUrl);
+  const reachable = await pingRedis(u.hostname, Number(u.port || 6379)).then(() => true, () => false);
+  pop = await measurePop(reachable ? redisUrl : null);
+}
+
 const dir = join(REPO_ROOT, 'bench/results');
 let md: string;
 if (only !== undefined) {
@@ -147,6 +160,14 @@ if (only !== undefined) {
   md = markdown(full.date, machine, summaries, goals, methodNote(records));
 } else {
   md = writeResults(dir, full);
+}
+if (pop) {
+  const section = popMarkdown(pop);
+  md += '\n' + section;
+  if (only === undefined) {
+    writeFileSync(join(dir, 'latest-pop.json'), JSON.stringify({ date: full.date, machine, ...pop }, null, 2) + '\n');
+    writeFileSync(join(dir, 'latest.md'), md);
+  }
 }
 process.stdout.write('\n' + md);
 process.exit(summaries.some((s) => s.rounds === 0) ? 1 : 0);

@@ -22,22 +22,46 @@ const obj = (properties: Json, required: string[] = Object.keys(properties), ext
 const json = (schema: Json, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } } };
-const WWW_AUTHENTICATE = { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"` (RFC 6750).', schema: { type: 'string' } } };
+const WWW_AUTHENTICATE = {
+  'WWW-Authenticate': {
+    description: '`Bearer error="invalid_token"` (RFC 6750) for a bearer token; `DPoP error="…", algs="ES256 EdDSA"` (RFC 9449) for a DPoP-bound one and for proof errors.',
+    schema: { type: 'string' },
+  },
+};
+const DPOP_NONCE = { 'DPoP-Nonce': { required: false, description: 'The server nonce to put in the next DPoP proof (when nonces are on, `GATEHOUSE_DPOP_NONCE`).', schema: { type: 'string' } } };
+/** Proof-of-possession problems a token request (login, refresh) answers with 400 and an OAuth `error` (RFC 9449 §5, §8). */
+const TOKEN_REQUEST_POP: ErrorCode[] = ['invalid_dpop_proof', 'use_dpop_nonce'];
 const ETAG = { description: 'Identifies this version of the list (send it back in `If-None-Match`).', schema: { type: 'string' } };
 const SET_COOKIE = (what: string) => ({ 'Set-Cookie': { description: what, schema: { type: 'string' } } });
 
-/** Problem responses for these codes, grouped by status; each narrows `code` to what that status may carry. */
+/**
+ * Problem responses for these codes, grouped by status; each narrows `code` to what that status may
+ * carry. On a token request the proof-of-possession codes answer 400 (the registry's 401 is where a
+ * token is used).
+ */
 function problems(...codes: ErrorCode[]): Record<string, Json> {
+  return problemsOf(codes, false);
+}
+
+/** The problems of a token request (login, refresh): DPoP refusals are 400 there. */
+function tokenProblems(...codes: ErrorCode[]): Record<string, Json> {
+  return problemsOf(codes, true);
+}
+
+function problemsOf(codes: ErrorCode[], tokenRequest: boolean): Record<string, Json> {
+  const statusOf = (c: ErrorCode) => (tokenRequest && TOKEN_REQUEST_POP.includes(c) ? 400 : PROBLEMS[c].status);
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const c of codes) byStatus.set(PROBLEMS[c].status, [...(byStatus.get(PROBLEMS[c].status) ?? []), c]);
+  for (const c of codes) byStatus.set(statusOf(c), [...(byStatus.get(statusOf(c)) ?? []), c]);
   const out: Record<string, Json> = {};
   for (const [status, list] of [...byStatus].sort((a, b) => a[0] - b[0])) {
     const headers: Json = {};
-    if (list.includes('invalid_token')) Object.assign(headers, WWW_AUTHENTICATE);
+    if (list.includes('invalid_token') || (status === 401 && list.includes('invalid_dpop_proof'))) Object.assign(headers, WWW_AUTHENTICATE);
+    if (list.includes('use_dpop_nonce')) Object.assign(headers, DPOP_NONCE);
     if (list.includes('rate_limited') || list.includes('store_unavailable')) Object.assign(headers, RETRY_AFTER);
     const narrow: Json = { code: { enum: list } };
-    // RFC 6749 §5.2: a refused refresh also carries `error` (and `error_description`).
-    if (list.includes('invalid_grant')) Object.assign(narrow, { error: { const: 'invalid_grant' }, error_description: { type: 'string' } });
+    // RFC 6749 §5.2: a refused token request also carries `error` (and `error_description`).
+    const oauth = list.filter((c) => c === 'invalid_grant' || (status === 400 && TOKEN_REQUEST_POP.includes(c)));
+    if (oauth.length) Object.assign(narrow, { error: { enum: oauth }, error_description: { type: 'string' } });
     // A correct password of a user with a second factor: what finishes the sign-in.
     if (list.includes('mfa_required')) Object.assign(narrow, MFA_REQUIRED);
     if (list.includes('reauth_required')) Object.assign(narrow, { acr: { type: 'string', enum: ['aal1', 'aal2'], description: '`reauth_required`: the assurance level the action needs (`aal2` once the user has a second factor).' } });
@@ -51,7 +75,21 @@ function problems(...codes: ErrorCode[]): Record<string, Json> {
   return out;
 }
 
+/** Adds headers to one status of a set of problem responses. */
+function withHeaders(responses: Record<string, Json>, status: string, headers: Json): Record<string, Json> {
+  const r = responses[status]!;
+  return { ...responses, [status]: { ...r, headers: { ...((r.headers as Json | undefined) ?? {}), ...headers } } };
+}
+
 /** How a session was authenticated: the same three fields on every session shape. */
+const BINDING = {
+  binding: {
+    type: ['string', 'null'],
+    enum: ['dpop', 'dbsc', null],
+    description: 'The device key the session is bound to: `dpop` (token mode, RFC 9449) or `dbsc` (cookie mode, Device Bound Session Credentials); null when none. The devices page shows it as "bound to this device".',
+  },
+};
+
 const SESSION_AUTH = {
   amr: { type: 'array', items: { type: 'string' }, description: 'Authentication methods (RFC 8176), e.g. `["pwd"]`, `["pwd","otp","mfa"]`; `["migrated"]` for a session carried over from express-session.' },
   acr: { type: 'string', enum: ['aal1', 'aal2'], description: 'Assurance level: one factor, or two (or a passkey with user verification).' },
@@ -68,10 +106,17 @@ const MFA_REQUIRED = {
 
 const OUTAGE: ErrorCode[] = ['store_unavailable', 'internal'];
 const BODY: ErrorCode[] = ['invalid_json', 'invalid_field', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
-const AUTH: ErrorCode[] = ['unauthenticated', 'invalid_token'];
+const AUTH: ErrorCode[] = ['unauthenticated', 'invalid_token', 'invalid_dpop_proof', 'use_dpop_nonce'];
 const CSRF: ErrorCode[] = ['csrf_rejected'];
 
-const COOKIE_OR_BEARER = [{ cookieAuth: [] }, { bearerAuth: [] }];
+const COOKIE_OR_BEARER = [{ cookieAuth: [] }, { bearerAuth: [] }, { dpopAuth: [] }];
+const DPOP_PROOF = {
+  name: 'DPoP',
+  in: 'header',
+  required: false,
+  description: 'A DPoP proof (RFC 9449) for this request. On a token login it binds the session to its key (`token_type: "DPoP"`); on a refresh of a bound session it is required, signed by that key.',
+  schema: { type: 'string' },
+};
 const PUBLIC: Json[] = [];
 
 interface Op {
@@ -102,7 +147,10 @@ const OPS: Op[] = [
   },
   {
     method: 'post', path: '/auth/login', operationId: 'login', tag: 'auth', summary: 'Sign in with a session cookie or tokens',
-    description: '`mode: "session"` (default) sets the `__Host-gatehouse` cookie. `mode: "token"` returns an access token and a refresh token, in the body or (with `refresh_transport: "cookie"`) in an HttpOnly cookie scoped to the refresh path.',
+    description:
+      '`mode: "session"` (default) sets the `__Host-gatehouse` cookie and, unless `GATEHOUSE_DBSC=off`, offers the browser Device Bound Session Credentials (`Secure-Session-Registration`). ' +
+      '`mode: "token"` returns an access token and a refresh token, in the body or (with `refresh_transport: "cookie"`) in an HttpOnly cookie scoped to the refresh path; with a `DPoP` proof both are bound to its key.',
+    parameters: [DPOP_PROOF],
     body: body(obj({
       email: { type: 'string', maxLength: 1024 },
       password,
@@ -112,10 +160,14 @@ const OPS: Op[] = [
     responses: {
       '200': {
         description: 'Signed in. Session mode sets the session cookie; token mode returns a grant.',
-        headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
+        headers: {
+          ...SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
+          'Secure-Session-Registration': { required: false, description: 'Session mode: `(ES256);path="/auth/dbsc/register";challenge="…"`, the DBSC registration offer (W3C).', schema: { type: 'string' } },
+          ...DPOP_NONCE,
+        },
         content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
       },
-      ...problems(...BODY, 'invalid_credentials', 'mfa_required', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...tokenProblems(...BODY, 'invalid_credentials', 'mfa_required', ...TOKEN_REQUEST_POP, 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
     },
   },
   {
@@ -130,7 +182,7 @@ const OPS: Op[] = [
         headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
         content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
       },
-      ...problems(...BODY, 'invalid_mfa_token', 'invalid_otp', 'invalid_webauthn', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...tokenProblems(...BODY, 'invalid_mfa_token', 'invalid_otp', 'invalid_webauthn', ...TOKEN_REQUEST_POP, ...CSRF, 'rate_limited', ...OUTAGE),
     },
   },
   {
@@ -209,7 +261,7 @@ const OPS: Op[] = [
         headers: SET_COOKIE('The session cookie (session mode) or the refresh cookie (token mode, cookie transport).'),
         content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
       },
-      ...problems(...BODY, 'invalid_webauthn', 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...tokenProblems(...BODY, 'invalid_webauthn', ...TOKEN_REQUEST_POP, 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
     },
   },
   {
@@ -236,10 +288,45 @@ const OPS: Op[] = [
     method: 'post', path: '/auth/refresh', operationId: 'refresh', tag: 'auth', summary: 'Exchange a refresh token for new tokens',
     description: 'The refresh token comes from the body or, when the body has none, from the refresh cookie; the new one goes back the same way. Each refresh token is single-use: a reuse after the grace window revokes the whole session.',
     security: [{}, { refreshCookie: [] }],
+    parameters: [DPOP_PROOF],
     body: { required: false, content: { 'application/json': { schema: obj({ refresh_token: { type: 'string', maxLength: 512 } }, []) } } },
     responses: {
-      '200': { description: 'New tokens.', headers: SET_COOKIE('The rotated refresh cookie (cookie transport).'), content: { 'application/json': { schema: ref('TokenGrant') } } },
-      ...problems(...BODY, 'invalid_grant', ...CSRF, 'rate_limited', ...OUTAGE),
+      '200': { description: 'New tokens.', headers: { ...SET_COOKIE('The rotated refresh cookie (cookie transport).'), ...DPOP_NONCE }, content: { 'application/json': { schema: ref('TokenGrant') } } },
+      ...tokenProblems(...BODY, 'invalid_grant', ...TOKEN_REQUEST_POP, ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/dbsc/register', operationId: 'dbscRegister', tag: 'auth', summary: 'Register the browser key of a cookie session (DBSC)',
+    description:
+      'Called by the browser after a cookie login offered `Secure-Session-Registration`, with its `dbsc+jwt` proof in `Secure-Session-Response`: ES256, the new public key in the header `jwk`, the offered challenge as `jti` (`aud` and `iat` are checked when present). ' +
+      'The session is then bound to that key (once; a bound session never takes another), and from then on needs the short bound cookie this answer sets, renewed at `refresh_url`. 404 when `GATEHOUSE_DBSC=off`.',
+    security: [{ cookieAuth: [] }],
+    parameters: [{ name: 'Secure-Session-Response', in: 'header', required: true, description: 'The registration proof, a structured-field string.', schema: { type: 'string' } }],
+    responses: {
+      '200': { description: 'Registered.', headers: SET_COOKIE('The short bound cookie `__Host-gatehouse-bound` (Max-Age: `GATEHOUSE_DBSC_COOKIE_TTL`).'), content: { 'application/json': { schema: ref('DbscInstructions') } } },
+      ...problems('invalid_dbsc_proof', 'unauthenticated', 'not_found', ...CSRF, 'rate_limited', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/dbsc/refresh', operationId: 'dbscRefresh', tag: 'auth', summary: 'Renew the bound cookie of a DBSC session',
+    description:
+      'Called by the browser when the bound cookie is missing, naming its session in `Sec-Secure-Session-Id`. Without a proof: 403 with a challenge in `Secure-Session-Challenge`. ' +
+      'With `Secure-Session-Response` signed by the registered key over a challenge of this session (once, within 5 minutes): a new bound cookie, the session instructions and the next challenge. ' +
+      'A proof by another key is 400 (and audited as possible theft); an ended session, or one the session cookie does not name, is told `{"continue": false}`.',
+    security: [{ cookieAuth: [] }],
+    parameters: [
+      { name: 'Sec-Secure-Session-Id', in: 'header', required: true, description: 'The session identifier, a structured-field string.', schema: { type: 'string' } },
+      { name: 'Secure-Session-Response', in: 'header', required: false, description: 'The refresh proof, a structured-field string.', schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': {
+        description: 'A new bound cookie and the next challenge, or `{"continue": false}`.',
+        headers: { ...SET_COOKIE('The new bound cookie.'), 'Secure-Session-Challenge': { required: false, description: '`"challenge";id="session"`: the challenge for the next refresh.', schema: { type: 'string' } } },
+        content: { 'application/json': { schema: { oneOf: [ref('DbscInstructions'), ref('DbscEnd')] } } },
+      },
+      ...withHeaders(problems('invalid_dbsc_proof', 'invalid_request', 'forbidden', ...CSRF, 'rate_limited', ...OUTAGE), '403', {
+        'Secure-Session-Challenge': { required: false, description: 'With `forbidden`: `"challenge";id="session"`, the challenge to sign with the session key.', schema: { type: 'string' } },
+      }),
     },
   },
   {
@@ -409,17 +496,17 @@ const SCHEMAS: Record<string, Json> = {
     required: ['type', 'title', 'status', 'code'],
   },
   User: obj({ id: { type: 'string' }, email: { type: 'string' }, created_at: dateTime, email_verified: { type: 'boolean' } }),
-  Session: obj({ id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH }),
+  Session: obj({ id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH, ...BINDING }),
   CurrentSession: obj(
-    { id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH },
-    ['id', 'mode', 'expires_at', 'amr', 'acr', 'auth_time'],
+    { id: { type: 'string' }, mode: { type: 'string', enum: ['session', 'token'] }, created_at: dateTime, expires_at: dateTime, idle_expires_at: dateTime, ...SESSION_AUTH, ...BINDING },
+    ['id', 'mode', 'expires_at', 'amr', 'acr', 'auth_time', 'binding'],
     { description: 'A bearer request knows only what the access token carries: id, mode, its expiry and how the session was authenticated (`amr`, `acr`, `auth_time` claims).' },
   ),
   SessionLogin: obj({ user: ref('User'), session: ref('Session') }),
   TokenGrant: obj(
     {
-      access_token: { type: 'string', description: 'A JWT (RFC 9068 profile) with the session id in `sid`.' },
-      token_type: { const: 'Bearer' },
+      access_token: { type: 'string', description: 'A JWT (RFC 9068 profile) with the session id in `sid`, and `cnf.jkt` (the key thumbprint) when bound with DPoP.' },
+      token_type: { type: 'string', enum: ['Bearer', 'DPoP'], description: '`DPoP`: the tokens are bound to the key of the request\'s DPoP proof and are used as `Authorization: DPoP` with a proof.' },
       expires_in: { type: 'integer', description: 'Seconds until the access token expires.' },
       refresh_token: { type: 'string', description: 'Absent with the cookie transport.' },
       user: ref('User'),
@@ -437,7 +524,19 @@ const SCHEMAS: Record<string, Json> = {
     last_seen_at: dateTime,
     expires_at: dateTime,
     ...SESSION_AUTH,
+    ...BINDING,
   }),
+  DbscInstructions: obj(
+    {
+      session_identifier: { type: 'string', description: 'The session id (a public handle, as in the device list).' },
+      refresh_url: { type: 'string', description: 'Where the browser renews the bound cookie.' },
+      scope: obj({ include_site: { const: false }, scope_specification: { type: 'array', maxItems: 0 } }),
+      credentials: { type: 'array', items: obj({ type: { const: 'cookie' }, name: { type: 'string' }, attributes: { type: 'string' } }) },
+    },
+    undefined,
+    { description: 'The DBSC session instructions (W3C draft): this origin, one bound cookie.' },
+  ),
+  DbscEnd: obj({ continue: { const: false } }, undefined, { description: 'Stop refreshing this session (it ended, or is not the one the session cookie names).' }),
   Event: obj({
     id: { type: 'string' },
     type: { type: 'string', description: 'e.g. `login.succeeded`, `session.revoked`.' },
@@ -546,6 +645,7 @@ export function buildOpenApi(version: string): Json {
       securitySchemes: {
         cookieAuth: { type: 'apiKey', in: 'cookie', name: '__Host-gatehouse', description: 'The session cookie set by a session-mode login (HttpOnly, Secure, SameSite=Lax).' },
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from a token-mode login or a refresh.' },
+        dpopAuth: { type: 'http', scheme: 'DPoP', bearerFormat: 'JWT', description: 'A DPoP-bound access token (RFC 9449), with a `DPoP` header holding a fresh proof of its key for this request.' },
         refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Secure-gatehouse-refresh', description: 'The refresh token with the cookie transport (HttpOnly, SameSite=Strict, Path=/auth/refresh).' },
       },
     },

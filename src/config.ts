@@ -254,6 +254,37 @@ export const configSchema = z
         limitWindow: duration(1000).default(3_600_000),
       })
       .prefault({}),
+    /** DPoP (RFC 9449): token-mode sessions bound to a key the client holds. */
+    dpop: z
+      .object({
+        /**
+         * `optional`: a token login or refresh with a DPoP proof binds the session; `required`: every
+         * token-issuing request and every token use needs one; `off`: new sessions are never bound
+         * (sessions already bound stay bound and keep needing proofs).
+         */
+        mode: z.enum(['off', 'optional', 'required']).default('optional'),
+        /** Require a server nonce (`DPoP-Nonce`) in every proof. */
+        nonce: z.boolean().default(false),
+        /** A proof is accepted while its `iat` is within this much of the server's time (either way). */
+        proofWindow: duration(1000).default(60_000),
+      })
+      .prefault({})
+      .superRefine((d, ctx) => {
+        if (d.proofWindow > 10 * 60_000) ctx.addIssue({ code: 'custom', path: ['proofWindow'], message: 'must be at most 10m (a proof is a one-request credential)' });
+      }),
+    /** Device Bound Session Credentials (W3C): cookie sessions bound to a key the browser holds. */
+    dbsc: z
+      .object({
+        /** `optional`: browsers that support DBSC are offered registration after a cookie login; `off`: never. */
+        mode: z.enum(['off', 'optional']).default('optional'),
+        /** Lifetime of the short bound cookie a registered browser renews with a signed proof. */
+        cookieTtl: duration(30_000).default(10 * 60_000),
+        cookieName: z.string().regex(/^__Host-[A-Za-z0-9_-]+$/, 'must start with __Host-').default('__Host-gatehouse-bound'),
+      })
+      .prefault({})
+      .superRefine((d, ctx) => {
+        if (d.cookieTtl > 3_600_000) ctx.addIssue({ code: 'custom', path: ['cookieTtl'], message: 'must be at most 1h (a stolen bound cookie works until it expires)' });
+      }),
     /** Migration from express-session (connect-redis): an old signed `connect.sid` cookie becomes a Gatehouse session. */
     legacy: z
       .object({
@@ -372,6 +403,11 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_EMAIL_VERIFICATION_TTL', path: ['lifecycle', 'emailVerificationTtl'], kind: 'duration', doc: 'Lifetime of an email-verification link.' },
   { name: 'GATEHOUSE_EMAIL_CHANGE_TTL', path: ['lifecycle', 'emailChangeTtl'], kind: 'duration', doc: 'Lifetime of an email-change confirmation link.' },
   { name: 'GATEHOUSE_REQUIRE_VERIFIED_EMAIL', path: ['lifecycle', 'requireVerifiedEmail'], kind: 'bool', doc: 'Refuse login (403 `email_unverified`) until the address is verified.' },
+  { name: 'GATEHOUSE_DPOP', path: ['dpop', 'mode'], kind: 'string', doc: 'DPoP (RFC 9449) for token mode: `optional` (a token login with a `DPoP` proof binds the session to the client\'s key), `required` (token logins, refreshes and token uses without a proof are refused) or `off` (no new bindings; bound sessions keep needing proofs). Default `optional`.' },
+  { name: 'GATEHOUSE_DPOP_NONCE', path: ['dpop', 'nonce'], kind: 'bool', doc: 'Require a server nonce in every DPoP proof (`DPoP-Nonce` header, `use_dpop_nonce` error). Default off.' },
+  { name: 'GATEHOUSE_DPOP_PROOF_WINDOW', path: ['dpop', 'proofWindow'], kind: 'duration', doc: 'How far a DPoP proof\'s `iat` may be from the server\'s time, either way; its `jti` is remembered that long. At most 10m.' },
+  { name: 'GATEHOUSE_DBSC', path: ['dbsc', 'mode'], kind: 'string', doc: 'Device Bound Session Credentials for cookie mode: `optional` (browsers that support DBSC register a device key after a cookie login and then need a short bound cookie renewed with a signed proof) or `off`. Default `optional`.' },
+  { name: 'GATEHOUSE_DBSC_COOKIE_TTL', path: ['dbsc', 'cookieTtl'], kind: 'duration', doc: 'Lifetime of the short DBSC bound cookie: how long a copied cookie pair works off its device. At most 1h.' },
   { name: 'GATEHOUSE_LEGACY_SESSIONS', path: ['legacy', 'enabled'], kind: 'bool', doc: 'Migration from express-session: a valid old signed session cookie is replaced by a Gatehouse session on first use (see docs/migrating-from-express-session.md). Default off.' },
   { name: 'GATEHOUSE_LEGACY_SECRETS', path: ['legacy', 'secrets'], kind: 'list', doc: 'Comma-separated express-session secrets; a cookie signed by any of them is accepted.' },
   { name: 'GATEHOUSE_LEGACY_COOKIE', path: ['legacy', 'cookieName'], kind: 'string', doc: 'Name of the old session cookie.' },

@@ -36,6 +36,10 @@ export const ERROR_CODES = [
   'totp_exists',
   'passkey_exists',
   'no_second_factor',
+  // proof of possession
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  'invalid_dbsc_proof',
   // hardening
   'csrf_rejected',
   'rate_limited',

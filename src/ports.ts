@@ -95,7 +95,19 @@ export interface SessionRecord {
   credentialVersion: number;
   ip: string | null;
   device: DeviceInfo;
+  /** The device key the session's credentials are bound to (proof of possession), or null. */
+  binding: SessionBinding | null;
 }
+
+/**
+ * A session bound to a key its device holds. `jkt` is the key's RFC 7638 thumbprint (SHA-256,
+ * base64url, 43 characters).
+ * - `dpop` (token mode, RFC 9449): the access and refresh tokens are usable only with a proof signed
+ *   by that key; the key itself stays with the client (each proof carries it).
+ * - `dbsc` (cookie mode, W3C Device Bound Session Credentials): the browser registered `key` (its
+ *   public JWK as JSON), and the short-lived bound cookie is renewed only with a proof signed by it.
+ */
+export type SessionBinding = { kind: 'dpop'; jkt: string } | { kind: 'dbsc'; jkt: string; key: string };
 
 export type AssuranceLevel = 'aal1' | 'aal2';
 
@@ -135,6 +147,11 @@ export interface SessionStore {
   touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<boolean>;
   /** Records a step-up: the new auth time, methods and level. */
   setSessionAuth(id: string, auth: SessionAuth): Promise<boolean>;
+  /**
+   * Binds a live, unbound session to a device key, atomically: 'bound' when it already has a
+   * binding (a binding is never replaced), 'missing' when there is no such session.
+   */
+  bindSession(id: string, binding: SessionBinding): Promise<'ok' | 'missing' | 'bound'>;
   /** Live sessions of a user at `now`, oldest first. */
   listSessionsByUser(userId: string, now: number): Promise<SessionRecord[]>;
   /** Deletes one session (and its data). Resolves the deleted record, or null. */
@@ -272,7 +289,11 @@ export type AuditEventType =
   | 'passkey.renamed'
   | 'passkey.removed'
   | 'passkey.failed'
-  | 'mfa.reset';
+  | 'mfa.reset'
+  /** A cookie session was bound to the browser's key (DBSC registration). */
+  | 'session.bound'
+  /** A bound session's credential came without a valid proof of its key: possible theft. */
+  | 'session.proof_refused';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
@@ -450,6 +471,29 @@ export interface ChallengeStore {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Proof-of-possession marks: short-lived, single-use values shared by every instance
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * - `jti`: a proof id already seen (DPoP replay detection, kept for the proof's acceptance window);
+ * - `nonce`: a DPoP server nonce this deployment issued;
+ * - `challenge`: a DBSC challenge handed to one session, answered at most once.
+ * Values are hashes made by the core (base64url, at most 64 characters), never client input as is.
+ */
+export type ProofMarkKind = 'jti' | 'nonce' | 'challenge';
+
+export interface ProofMarkStore {
+  /** Records the mark until `expiresAt` unless a live one exists. True when it was recorded now: exactly one of concurrent callers. */
+  putProofMark(kind: ProofMarkKind, value: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Whether a live mark exists at `now`. */
+  hasProofMark(kind: ProofMarkKind, value: string, now: number): Promise<boolean>;
+  /** Removes a live mark. True for exactly one of concurrent callers; false when there was none (or it expired). */
+  takeProofMark(kind: ProofMarkKind, value: string, now: number): Promise<boolean>;
+  /** Removes expired marks (a no-op for stores that expire by TTL). Resolves how many. */
+  deleteExpiredProofMarks(now: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Mail: verification, password reset and email-change messages
 // ---------------------------------------------------------------------------------------------
 
@@ -554,6 +598,8 @@ export interface Stores {
   recoveryCodes: RecoveryCodeStore;
   passkeys: PasskeyStore;
   challenges: ChallengeStore;
+  /** Proof-of-possession marks (DPoP replay and nonces, DBSC challenges); on Redis when it is configured. */
+  proofs: ProofMarkStore;
   feed: ChangeFeed;
   /** Store-level liveness for /healthz. */
   ping(): Promise<void>;

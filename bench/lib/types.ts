@@ -16,6 +16,18 @@ export interface VariantContext {
 /** What the load generator sends with every request. */
 export interface Credential {
   headers: Record<string, string>;
+  /** A DPoP-bound token: the load generator signs one proof per request with this key (a proof is single-use). */
+  dpop?: DpopLoad;
+}
+
+export interface DpopLoad {
+  /** The client's ES256 private key (a throwaway key made for the run). */
+  privateJwk: Record<string, unknown>;
+  publicJwk: Record<string, unknown>;
+  accessToken: string;
+  htm: string;
+  /** The URI the proofs name (the server's public URL + the measured path). */
+  htu: string;
 }
 
 /**

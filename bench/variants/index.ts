@@ -26,6 +26,7 @@
 import type { VariantDef } from '../lib/types.js';
 import { bearerLogin, cookieLogin, loginOnce, noCredential } from '../lib/setup.js';
 import { redisBytesPerSession } from '../lib/redis-bytes.js';
+import { dpopLogin } from '../lib/dpop.js';
 import { gatehousePrefix, redisUrl, sessionPrefix } from './_redis.js';
 
 const sessionLogin = { path: '/login' };
@@ -175,6 +176,12 @@ export const variants: VariantDef[] = [
     description: 'Gatehouse bearer token (EdDSA), memory stores, bare node:http through createGatehouseNode',
     file: 'gatehouse-node-http-bearer.ts',
     setup: bearerLogin({ ...GH_LOGIN, body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [GH_REGISTER]),
+  },
+  {
+    name: 'gatehouse-node-http-dpop',
+    description: 'Gatehouse DPoP-bound token (EdDSA token, ES256 client key): a fresh proof per request, checked by signature, htm/htu/iat/ath and a jti never seen before; memory stores, bare node:http (same server as node-http-bearer)',
+    file: 'gatehouse-node-http-bearer.ts',
+    setup: dpopLogin(GH_REGISTER, { ...GH_LOGIN, body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'http://127.0.0.1', '/me'),
   },
 ];
 

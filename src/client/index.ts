@@ -10,6 +10,10 @@
  *   retries once with the new token. Refresh tokens are single-use, so two racing refreshes would
  *   otherwise make one of them look like a stolen token — the classic cause of random logouts.
  * - Errors are `GatehouseClientError`s typed by the server's problem `code`.
+ * - DPoP (RFC 9449), on by default where WebCrypto exists: token logins and refreshes carry a proof
+ *   of the client's P-256 key (created non-extractable, kept in IndexedDB in browsers), the tokens are
+ *   bound to it (`token_type: "DPoP"`), and every authenticated call signs a fresh proof, retrying once
+ *   with the server's nonce when it asks for one (`use_dpop_nonce`).
  *
  * @example
  * ```ts
@@ -23,6 +27,7 @@
  * const res = await api.fetch('https://api.example.com/notes'); // bearer attached, refreshed when needed
  * ```
  */
+import { defaultKeyStore, DpopSigner, wantsNonce, type DpopKeyStore } from './dpop.js';
 import { errorFromResponse, GatehouseClientError } from './errors.js';
 import type {
   Device,
@@ -44,6 +49,7 @@ import type {
 } from './types.js';
 
 export { GatehouseClientError, isGatehouseClientError, type ErrorCode, type Problem } from './errors.js';
+export { indexedDbKeyStore, memoryKeyStore, type DpopKeyStore } from './dpop.js';
 export type * from './types.js';
 
 export type RefreshTransport = 'body' | 'cookie';
@@ -71,6 +77,14 @@ export interface GatehouseClientOptions {
    * is empty). A request to any other origin goes out as a plain fetch: no token, no refresh.
    */
   apiOrigins?: readonly string[];
+  /**
+   * DPoP: bind token-mode sessions to a key this client holds. Default on where WebCrypto exists
+   * (`{ store }` chooses where the key pair is kept; default IndexedDB in browsers, memory elsewhere);
+   * `false` for plain bearer tokens.
+   */
+  dpop?: boolean | { store?: DpopKeyStore };
+  /** The time DPoP proofs are dated with (ms), e.g. corrected for a skewed device clock. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** `https://api.example.com` from an origin or URL string; a TypeError naming the option otherwise. */
@@ -100,7 +114,12 @@ interface Call {
   body?: unknown;
   /** Attach the bearer token and refresh it when it has expired. */
   auth?: boolean;
+  /** A token request (token login): sign a DPoP proof for it. */
+  tokenRequest?: boolean;
 }
+
+/** A body that can be sent twice (for the nonce retry). */
+const resendable = (b: unknown) => b === undefined || b === null || typeof b === 'string' || b instanceof URLSearchParams;
 
 export class GatehouseClient {
   private readonly base: string;
@@ -117,6 +136,7 @@ export class GatehouseClient {
   private pending: { mode: SessionMode; transport: RefreshTransport } | null = null;
   /** The last refused refresh, so that late callers holding the same stale token get the same error. */
   private refused: { from: string | null; err: GatehouseClientError } | null = null;
+  private readonly signer: DpopSigner | null;
 
   constructor(opts: GatehouseClientOptions = {}) {
     const basePath = (opts.basePath ?? '/auth').replace(/\/+$/, '');
@@ -134,6 +154,8 @@ export class GatehouseClient {
     this.mode = opts.mode ?? (opts.tokens ? 'token' : 'session');
     this.transport = opts.refreshTransport ?? (opts.tokens && !opts.tokens.refreshToken ? 'cookie' : 'body');
     this.tokens = opts.tokens ? { ...opts.tokens } : null;
+    const dpop = opts.dpop ?? true;
+    this.signer = dpop !== false && typeof globalThis.crypto?.subtle?.generateKey === 'function' ? new DpopSigner((typeof dpop === 'object' && dpop.store) || defaultKeyStore(), opts.now) : null;
   }
 
   /** The current access token (token mode), or null. */
@@ -169,7 +191,7 @@ export class GatehouseClient {
     if (mode === 'token') body.refresh_transport = transport;
     let res: SessionLogin | TokenGrant;
     try {
-      res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body });
+      res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login', body, tokenRequest: mode === 'token' });
     } catch (e) {
       if (!(e instanceof GatehouseClientError) || e.code !== 'mfa_required' || !e.problem) throw e;
       const p = e.problem;
@@ -191,7 +213,7 @@ export class GatehouseClient {
    */
   async completeMfa(mfaToken: string, answer: MfaAnswer): Promise<SignedIn> {
     const { mode, transport } = this.pending ?? { mode: this.mode, transport: this.transport };
-    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login/mfa', body: { mfa_token: mfaToken, ...answer } });
+    const res = await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/login/mfa', body: { mfa_token: mfaToken, ...answer }, tokenRequest: mode === 'token' });
     this.pending = null;
     return this.signedIn(res, mode, transport);
   }
@@ -212,7 +234,7 @@ export class GatehouseClient {
     const transport = opts.refreshTransport ?? this.transport;
     const body: Record<string, unknown> = { response, mode };
     if (mode === 'token') body.refresh_transport = transport;
-    return this.signedIn(await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/passkeys/login', body }), mode, transport);
+    return this.signedIn(await this.call<SessionLogin | TokenGrant>({ method: 'POST', path: '/passkeys/login', body, tokenRequest: mode === 'token' }), mode, transport);
   }
 
   private signedIn(res: SessionLogin | TokenGrant, mode: SessionMode, transport: RefreshTransport): SignedIn {
@@ -220,7 +242,7 @@ export class GatehouseClient {
     if (mode === 'token') {
       const grant = res as TokenGrant;
       this.transport = transport;
-      this.setTokens({ accessToken: grant.access_token, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) });
+      this.setTokens(tokensOf(grant));
       return { mode: 'token', ...grant };
     }
     if (this.tokens) this.setTokens(null);
@@ -387,8 +409,9 @@ export class GatehouseClient {
     if (!this.mayCarryToken(input)) return this.doFetch(input, init);
     const send = (token: string | null) => {
       const headers = new Headers(init.headers);
-      if (token) headers.set('authorization', `Bearer ${token}`);
-      return this.doFetch(input, { credentials: this.credentials, ...init, headers });
+      const dpop = token !== null && this.tokens?.tokenType === 'DPoP';
+      if (token) headers.set('authorization', `${dpop ? 'DPoP' : 'Bearer'} ${token}`);
+      return this.exchange(String(input), { credentials: this.credentials, ...init, headers }, dpop ? { token: token! } : null);
     };
     const token = this.tokens?.accessToken ?? null;
     const res = await send(token);
@@ -413,13 +436,42 @@ export class GatehouseClient {
   private send(c: Call, token: string | null): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (c.body !== undefined) headers['content-type'] = 'application/json';
-    if (c.auth && token) headers.authorization = `Bearer ${token}`;
-    return this.doFetch(this.base + c.path, {
-      method: c.method,
-      headers,
-      credentials: this.credentials,
-      ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
-    });
+    const dpop = c.auth && token !== null && this.tokens?.tokenType === 'DPoP';
+    if (c.auth && token) headers.authorization = `${dpop ? 'DPoP' : 'Bearer'} ${token}`;
+    const init: RequestInit = { method: c.method, headers, credentials: this.credentials, ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}) };
+    return this.exchange(this.base + c.path, init, dpop ? { token: token! } : c.tokenRequest ? {} : null);
+  }
+
+  /** The absolute URL a request goes to (proofs name it), or null when there is no base to resolve against. */
+  private absolute(url: string): string | null {
+    try {
+      return new URL(url, (globalThis as { location?: { href: string } }).location?.href).href;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * One request; with `proof`, a DPoP proof (for `proof.token` when one is presented) signed for it,
+   * and one retry with a new proof when the server answers with a nonce to use.
+   */
+  private async exchange(url: string, init: RequestInit, proof: { token?: string } | null): Promise<Response> {
+    const signer = this.signer;
+    const abs = proof && signer ? this.absolute(url) : null;
+    if (!signer || abs === null) return this.doFetch(url, init);
+    const attempt = async () => {
+      const headers = new Headers(init.headers);
+      headers.set('dpop', await signer.proof(init.method ?? 'GET', abs, proof!.token));
+      return this.doFetch(url, { ...init, headers });
+    };
+    const res = await attempt();
+    if (signer.remember(abs, res) && resendable(init.body) && (await wantsNonce(res))) {
+      await res.body?.cancel().catch(() => undefined);
+      const again = await attempt();
+      signer.remember(abs, again);
+      return again;
+    }
+    return res;
   }
 
   /** A 401 `invalid_token` to a bearer request in token mode with a way to refresh. Consumes nothing else. */
@@ -471,12 +523,11 @@ export class GatehouseClient {
     const refreshToken = this.tokens?.refreshToken;
     const viaCookie = !refreshToken;
     if (viaCookie && this.transport !== 'cookie') throw new GatehouseClientError('invalid_grant', 400, { message: 'no refresh token' });
-    const res = await this.doFetch(`${this.base}/refresh`, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/json' },
-      credentials: this.credentials,
-      body: JSON.stringify(viaCookie ? {} : { refresh_token: refreshToken }),
-    });
+    const res = await this.exchange(
+      `${this.base}/refresh`,
+      { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, credentials: this.credentials, body: JSON.stringify(viaCookie ? {} : { refresh_token: refreshToken }) },
+      {},
+    );
     if (!res.ok) {
       const err = await errorFromResponse(res);
       // A refused refresh token will not work again: forget the tokens (the user must sign in).
@@ -488,6 +539,10 @@ export class GatehouseClient {
     }
     const grant = (await res.json()) as TokenGrant;
     this.mode = 'token';
-    this.setTokens({ accessToken: grant.access_token, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) });
+    this.setTokens(tokensOf(grant));
   }
+}
+
+function tokensOf(grant: TokenGrant): Tokens {
+  return { accessToken: grant.access_token, tokenType: grant.token_type, ...(grant.refresh_token ? { refreshToken: grant.refresh_token } : {}) };
 }

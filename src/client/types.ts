@@ -9,6 +9,9 @@ export interface User {
   email_verified: boolean;
 }
 
+/** The device key a session is bound to: `dpop` (token mode, RFC 9449), `dbsc` (cookie mode), or null. */
+export type Binding = 'dpop' | 'dbsc' | null;
+
 /** How a session was authenticated: RFC 8176 methods, the assurance level and when the user last proved themselves. */
 export interface SessionAuth {
   /** e.g. `["pwd"]`, `["pwd","otp","mfa"]`, `["hwk","user"]`. */
@@ -23,6 +26,10 @@ export interface Session extends SessionAuth {
   created_at: string;
   expires_at: string;
   idle_expires_at: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  binding: Binding;
 }
 
 /** What `/auth/me` knows about the current session (a bearer request knows only id, mode and expiry). */
@@ -32,6 +39,10 @@ export interface CurrentSession extends SessionAuth {
   expires_at: string;
   created_at?: string;
   idle_expires_at?: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  binding: Binding;
 }
 
 export interface Me {
@@ -46,7 +57,8 @@ export interface SessionLogin {
 
 export interface TokenGrant {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the tokens are bound to this client's key. */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   /** Absent with the cookie transport. */
   refresh_token?: string;
@@ -63,6 +75,11 @@ export interface Device extends SessionAuth {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  amr: string[];
+  acr: 'aal1' | 'aal2';
+  auth_time: string;
+  /** Bound to a device key: shown as "bound to this device". */
+  binding: Binding;
 }
 
 export interface SecurityEvent {
@@ -145,4 +162,6 @@ export interface Tokens {
   accessToken: string;
   /** Absent with the cookie transport (the browser keeps it in an HttpOnly cookie). */
   refreshToken?: string;
+  /** `DPoP`: the tokens are bound to this client's key, and every use carries a proof. Default `Bearer`. */
+  tokenType?: 'Bearer' | 'DPoP';
 }

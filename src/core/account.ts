@@ -4,7 +4,7 @@
  * authentication of the current session.
  */
 import { GatehouseError } from '../errors.js';
-import type { AssuranceLevel, AuditEvent, Clock, SessionRecord } from '../ports.js';
+import type { AssuranceLevel, AuditEvent, Clock, SessionBinding, SessionRecord } from '../ports.js';
 import type { Assurance } from './assurance.js';
 import type { Audit, RequestMeta } from './audit.js';
 import type { PasskeyMethod } from './methods/passkey.js';
@@ -30,6 +30,8 @@ export interface DeviceSession {
   amr: string[];
   acr: AssuranceLevel;
   authAt: number;
+  /** The device key the session is bound to (DPoP or DBSC), or null. */
+  binding: SessionBinding | null;
 }
 
 /** What a step-up presents: the password, a TOTP code or a passkey assertion (a password may come with a code). */
@@ -73,6 +75,7 @@ export class Account {
       amr: s.amr,
       acr: s.acr,
       authAt: s.authAt,
+      binding: s.binding,
     }));
   }
 

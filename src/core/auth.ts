@@ -22,6 +22,8 @@ import { Assurance } from './assurance.js';
 import { Challenges } from './challenges.js';
 import { SecondFactors } from './factors.js';
 import { Audit } from './audit.js';
+import { DeviceBoundSessions } from './dbsc.js';
+import { Dpop } from './dpop.js';
 import { normalizeEmail } from './email.js';
 import { KeyRing } from './keys.js';
 import { Lifecycle, type MailQueue } from './lifecycle.js';
@@ -41,7 +43,9 @@ import { AccessTokens, type ClaimsHook } from './tokens.js';
 import { RefreshTokens } from './refresh.js';
 import { UserDirectory } from './users.js';
 
-export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome } from './session-control.js';
+export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome, PopRefusal, TokenPresentation, DeviceRefresh } from './session-control.js';
+export { isPopRefusal } from './session-control.js';
+export type { Dpop, DpopRequest, DpopOutcome, DpopMode } from './dpop.js';
 export type { LoginResult, LoginFailure } from './sign-in.js';
 
 export interface CoreLogger {
@@ -63,8 +67,21 @@ export interface CoreDeps {
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
 export type RequestSessions = Pick<
   SessionControl,
-  'authenticateCookie' | 'checkCookie' | 'authenticateCookieCached' | 'authenticateBearer' | 'authenticateBearerCached' | 'refresh' | 'logout' | 'data' | 'patchData'
+  | 'authenticateCookie'
+  | 'checkCookie'
+  | 'authenticateCookieCached'
+  | 'authenticateBearer'
+  | 'authenticateBearerCached'
+  | 'refresh'
+  | 'registerDevice'
+  | 'refreshDevice'
+  | 'logout'
+  | 'data'
+  | 'patchData'
 >;
+
+/** Proof of possession for token requests (login, refresh): the policy, proof checks and server nonces. */
+export type ProofOfPossession = Pick<Dpop, 'mode' | 'policy' | 'check' | 'nonce'>;
 
 /** What other services read from this issuer. */
 export interface Published {
@@ -98,6 +115,8 @@ export class AuthCore {
   readonly config: GatehouseConfig;
   readonly signIn: SignIn;
   readonly sessions: RequestSessions;
+  /** DPoP for the token endpoints (resource requests are checked by `sessions.authenticateBearer`). */
+  readonly dpop: ProofOfPossession;
   readonly account: Account;
   readonly factors: SecondFactors;
   readonly lifecycle: Lifecycle;
@@ -159,8 +178,12 @@ export class AuthCore {
     const refresh = new RefreshTokens(stores.refreshTokens, { idleTtlMs: config.token.refreshIdleTtl, graceMs: config.token.refreshGrace }, clock, random);
     revocations.onRevoked((ids) => tokens.forgetSessions(new Set(ids)));
 
+    const dpop = new Dpop(stores.proofs, { mode: config.dpop.mode, nonce: config.dpop.nonce, windowMs: config.dpop.proofWindow, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
+    const dbsc = new DeviceBoundSessions(keys, stores.proofs, { enabled: config.dbsc.mode !== 'off', cookieTtlMs: config.dbsc.cookieTtl, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
     const control = (this.#control = new SessionControl({
       sessions: manager,
+      dpop,
+      dbsc,
       refresh,
       tokens,
       revocations,
@@ -196,6 +219,7 @@ export class AuthCore {
     this.#sweeper = new Sweeper(stores, audit, clock, config.auditRetention);
 
     this.sessions = control;
+    this.dpop = dpop;
     this.signIn = new SignIn({ password, totp, recovery, passkeys, challenges, assurance, sessions: control, users, audit, mail, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
     this.account = new Account({ sessions: control, password, totp, passkeys, assurance, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
     this.factors = new SecondFactors({ totp, recovery, passkeys, assurance, sessions: control, audit });

@@ -1,6 +1,6 @@
 /**
- * The expired-row sweep: sessions, refresh tokens, one-time tokens and challenges past their expiry, and audit
- * events past the retention. Runs in library use and in `gatehouse serve` alike (the composition root
+ * The expired-row sweep: sessions, refresh tokens, one-time tokens, challenges and proof marks past
+ * their expiry, and audit events past the retention. Runs in library use and in `gatehouse serve` alike (the composition root
  * starts it); stores that expire by TTL (Redis) report nothing to sweep. Sweeps never overlap, and a
  * failed one (store down) is reported and retried at the next tick.
  */
@@ -12,6 +12,7 @@ export interface SweepResult {
   refreshTokens: number;
   oneTimeTokens: number;
   challenges: number;
+  proofMarks: number;
   auditEvents: number;
 }
 
@@ -20,7 +21,7 @@ export class Sweeper {
   private running: Promise<SweepResult | null> | null = null;
 
   constructor(
-    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens' | 'challenges'>,
+    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens' | 'challenges' | 'proofs'>,
     private readonly audit: Audit,
     private readonly clock: Clock,
     private readonly auditRetentionMs: number,
@@ -34,6 +35,7 @@ export class Sweeper {
       refreshTokens: await this.stores.refreshTokens.deleteExpiredRefreshTokens(now),
       oneTimeTokens: await this.stores.oneTimeTokens.deleteExpiredOneTimeTokens(now),
       challenges: await this.stores.challenges.deleteExpiredChallenges(now),
+      proofMarks: await this.stores.proofs.deleteExpiredProofMarks(now),
       auditEvents: await this.audit.prune(this.auditRetentionMs),
     };
   }

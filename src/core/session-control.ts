@@ -3,14 +3,16 @@
  * either transport, refresh, step-up, and ending sessions (with the revocation that reaches every
  * instance). Cache, feed, credential-version and audit rules live here and nowhere else.
  */
-import type { AuditEvent, AuditEventType, Clock, SessionData, SessionDataPatch, SessionMode, SessionRecord } from '../ports.js';
+import type { AuditEvent, AuditEventType, Clock, SessionBinding, SessionData, SessionDataPatch, SessionMode, SessionRecord } from '../ports.js';
 import type { Audit, RequestMeta } from './audit.js';
+import type { BoundCookie, DeviceBoundSessions } from './dbsc.js';
 import { parseDevice } from './device.js';
+import type { Dpop, DpopRequest } from './dpop.js';
 import { assuranceOf, mergeMethods, type AuthMethod, type Proof } from './methods/proof.js';
 import type { RefreshTokens } from './refresh.js';
 import type { RevocationSet } from './revocations.js';
 import type { SessionManager } from './sessions.js';
-import type { AccessClaims, AccessTokens } from './tokens.js';
+import { boundJkt, type AccessClaims, type AccessTokens } from './tokens.js';
 import { toPublicUser, type ActiveUser, type PublicUser, type UserDirectory } from './users.js';
 
 /** Who is making a request, as established by authentication. */
@@ -22,20 +24,53 @@ export interface AuthContext {
   session: SessionRecord | null;
   /** Bearer mode: the verified access-token claims. */
   claims: AccessClaims | null;
+  /** The device key the credential is bound to: DPoP (token), DBSC (cookie), or null. */
+  binding: SessionBinding['kind'] | null;
 }
 
 export interface TokenGrant {
   accessToken: string;
+  /** `DPoP` when the tokens are bound to the client's key (RFC 9449), else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP';
   expiresIn: number;
   refreshToken: string;
   session: SessionRecord;
   user: PublicUser;
 }
 
-/** A started session and its transport's credential. */
+/**
+ * A started session and its transport's credential. A cookie session carries `bindingChallenge`
+ * when browsers are offered Device Bound Session Credentials: the challenge to register a key with.
+ */
 export type Started =
-  | { mode: 'session'; user: PublicUser; session: SessionRecord; cookie: string }
+  | { mode: 'session'; user: PublicUser; session: SessionRecord; cookie: string; bindingChallenge: string | null }
   | { mode: 'token'; user: PublicUser; session: SessionRecord; grant: TokenGrant };
+
+/** How a request presents a token: as a bearer token, or as a DPoP-bound one with its proof. */
+export type TokenPresentation = { scheme: 'Bearer' } | { scheme: 'DPoP'; dpop: DpopRequest };
+
+/**
+ * A credential refused for its proof of possession rather than for itself: a bad or missing DPoP
+ * proof, a proof without the current server nonce, or a DBSC-bound cookie without a live bound cookie.
+ */
+export interface PopRefusal {
+  refused: 'invalid_dpop_proof' | 'use_dpop_nonce' | 'device_unverified';
+  reason: string;
+}
+
+export function isPopRefusal(x: unknown): x is PopRefusal {
+  return typeof x === 'object' && x !== null && 'refused' in x;
+}
+
+/** What the DBSC refresh endpoint answers. */
+export type DeviceRefresh =
+  /** Sign this challenge (a 403 with `Secure-Session-Challenge`). */
+  | { kind: 'challenge'; sessionId: string; challenge: string }
+  /** A fresh bound cookie, and the challenge for the next refresh. */
+  | { kind: 'refreshed'; session: SessionRecord; cookie: BoundCookie; next: string }
+  /** The session is gone (ended, expired, or not this browser's): the browser stops refreshing it. */
+  | { kind: 'ended' }
+  | { kind: 'refused'; reason: string };
 
 export interface StartSession {
   /** Who, and how they proved it (from a way in). */
@@ -48,6 +83,11 @@ export interface StartSession {
   data?: SessionData;
   /** The audit event that records the start (default `login.succeeded`) and details to add to it. */
   event?: { type: Extract<AuditEventType, 'login.succeeded' | 'session.migrated'>; detail?: NonNullable<AuditEvent['detail']> };
+  /**
+   * Token mode: the thumbprint of the key a verified DPoP proof of this request was signed with.
+   * The session, its access tokens and its refresh tokens are then bound to that key.
+   */
+  dpopJkt?: string;
 }
 
 export type StartOutcome =
@@ -63,6 +103,11 @@ function stale(session: SessionRecord, active: ActiveUser): boolean {
   return session.credentialVersion < active.credentialVersion;
 }
 
+const BEARER: TokenPresentation = { scheme: 'Bearer' };
+const UNVERIFIED: PopRefusal = { refused: 'device_unverified', reason: 'the session is bound to a device and the bound cookie is missing or expired' };
+
+const tokenTypeOf = (s: SessionRecord): TokenGrant['tokenType'] => (s.binding?.kind === 'dpop' ? 'DPoP' : 'Bearer');
+
 export interface SessionControlDeps {
   sessions: SessionManager;
   refresh: RefreshTokens;
@@ -72,6 +117,8 @@ export interface SessionControlDeps {
   audit: Audit;
   clock: Clock;
   dataMaxBytes: number;
+  dpop: Dpop;
+  dbsc: DeviceBoundSessions;
   /** Publishes revocations to every instance (the feed) after marking them here. */
   publish(ids: readonly string[], at: number): Promise<void>;
 }
@@ -95,10 +142,11 @@ export class SessionControl {
   async start(req: StartSession): Promise<StartOutcome> {
     const { proof, mode, meta } = req;
     const d = this.d;
+    const binding: SessionBinding | null = mode === 'token' && req.dpopJkt !== undefined ? { kind: 'dpop', jkt: req.dpopJkt } : null;
     const created = await d.sessions.create(
       proof.user.id,
       mode,
-      { ip: meta.ip, device: parseDevice(meta.userAgent), amr: proof.amr, acr: proof.acr, credentialVersion: proof.user.credentialVersion },
+      { ip: meta.ip, device: parseDevice(meta.userAgent), amr: proof.amr, acr: proof.acr, credentialVersion: proof.user.credentialVersion, binding },
       req.expiresAtMost,
     );
     const { record } = created;
@@ -118,13 +166,16 @@ export class SessionControl {
       }
       const user = toPublicUser(current);
       const started: Started =
-        mode === 'session' ? { mode, user, session: record, cookie: created.token! } : { mode, user, session: record, grant: await this.grant(user, record) };
+        mode === 'session'
+          ? { mode, user, session: record, cookie: created.token!, bindingChallenge: d.dbsc.enabled ? await d.dbsc.challenge(record.id) : null }
+          : { mode, user, session: record, grant: await this.grant(user, record) };
       const event = req.event ?? { type: 'login.succeeded' as const };
       await d.audit.record(event.type, { userId: user.id, sessionId: record.id }, meta, {
         mode,
         amr: proof.amr.join(' '),
         ...(req.expiresAtMost !== undefined ? { capped: record.expiresAt === req.expiresAtMost } : {}),
         ...(data !== 'none' ? { data: data === 'ok' ? 'carried' : data } : {}),
+        ...(binding ? { binding: binding.kind } : {}),
         ...(event.detail ?? {}),
       });
       return { ok: true, started, data };
@@ -138,7 +189,7 @@ export class SessionControl {
   private async grant(user: PublicUser, session: SessionRecord): Promise<TokenGrant> {
     const access = await this.d.tokens.issue(user, session);
     const refreshToken = await this.d.refresh.issue(session);
-    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, session, user };
+    return { accessToken: access.token, tokenType: tokenTypeOf(session), expiresIn: access.expiresIn, refreshToken, session, user };
   }
 
   private async afterEviction(evicted: SessionRecord[], mode: SessionMode, meta: RequestMeta): Promise<void> {
@@ -155,10 +206,14 @@ export class SessionControl {
 
   private context(session: SessionRecord, active: ActiveUser): AuthContext | null {
     if (stale(session, active)) return null;
-    return { user: active.user, sessionId: session.id, mode: 'session', session, claims: null };
+    return { user: active.user, sessionId: session.id, mode: 'session', session, claims: null, binding: session.binding?.kind ?? null };
   }
 
-  async authenticateCookie(value: string | undefined): Promise<AuthContext | null> {
+  /**
+   * A session cookie, and for a session bound with DBSC its short bound cookie (`bound`). A bound
+   * session without a live bound cookie is refused (`device_unverified`), whatever the long cookie.
+   */
+  async authenticateCookie(value: string | undefined, bound?: string): Promise<AuthContext | PopRefusal | null> {
     let session = await this.d.sessions.validateCookie(value);
     if (!session) return null;
     const active = await this.d.users.active(session.userId);
@@ -166,36 +221,52 @@ export class SessionControl {
     // A cached copy behind the user's credentials may be of the session that set them (a password
     // change made from it through another instance): read it again before refusing it.
     if (stale(session, active)) session = await this.d.sessions.fresh(session.id);
-    return session ? this.context(session, active) : null;
+    if (!session) return null;
+    if (session.binding?.kind === 'dbsc' && !(await this.d.dbsc.checkCookie(bound, session))) return UNVERIFIED;
+    return this.context(session, active);
   }
 
   /** authenticateCookie without extending the idle expiry: for "is my session still live?" checks. */
-  async checkCookie(value: string | undefined): Promise<AuthContext | null> {
+  async checkCookie(value: string | undefined, bound?: string): Promise<AuthContext | PopRefusal | null> {
     const session = await this.d.sessions.peekCookie(value);
     if (!session) return null;
     const active = await this.d.users.active(session.userId);
-    return active ? this.context(session, active) : null;
+    if (!active) return null;
+    if (session.binding?.kind === 'dbsc' && !(await this.d.dbsc.checkCookie(bound, session))) return UNVERIFIED;
+    return this.context(session, active);
   }
 
   /** authenticateCookie from the in-process caches alone (no I/O, no promise); undefined when it cannot decide. */
-  authenticateCookieCached(value: string | undefined): AuthContext | null | undefined {
+  authenticateCookieCached(value: string | undefined, bound?: string): AuthContext | PopRefusal | null | undefined {
     const session = this.d.sessions.validateCookieCached(value);
     if (!session) return session;
     const active = this.d.users.activeCached(session.userId);
     if (active === undefined || stale(session, active)) return undefined;
+    if (session.binding?.kind === 'dbsc') {
+      const ok = this.d.dbsc.checkCookieCached(bound, session);
+      if (ok === undefined) return undefined;
+      if (!ok) return UNVERIFIED;
+    }
     return this.context(session, active);
   }
 
   /**
-   * A bearer token: its signature (cached once verified), the revocation set, and the user. A token this
-   * instance has not verified before is also confirmed against its session (a cached read, a store read
-   * at most once per cache period), so a revocation older than what the feed retains still holds.
+   * An access token: its signature (cached once verified), the revocation set, and the user. A token
+   * this instance has not verified before is also confirmed against its session (a cached read, a store
+   * read at most once per cache period), so a revocation older than what the feed retains still holds.
+   *
+   * A token bound to a DPoP key is accepted only as `DPoP` with a valid proof signed by that key (a
+   * bound token presented as `Bearer` is refused), and a `DPoP` presentation only for a bound token.
+   * The proof is checked last, once everything else holds, so a bad token costs no replay-store write.
    */
-  async authenticateBearer(token: string): Promise<AuthContext | null> {
+  async authenticateBearer(token: string, how: TokenPresentation = BEARER): Promise<AuthContext | PopRefusal | null> {
     const d = this.d;
     const seen = d.tokens.verifyCached(token);
     const claims = seen === undefined ? await d.tokens.verify(token) : seen;
     if (!claims || d.revocations.has(claims.sid)) return null;
+    const jkt = boundJkt(claims);
+    if ((jkt === undefined) !== (how.scheme === 'Bearer')) return null;
+    if (jkt === undefined && d.dpop.mode === 'required') return null;
     const active = await d.users.active(claims.sub);
     if (!active) return null;
     if (seen === undefined || !d.revocations.trusted) {
@@ -203,26 +274,54 @@ export class SessionControl {
       if (session && stale(session, active)) session = await d.sessions.fresh(claims.sid);
       if (!session || session.mode !== 'token' || session.userId !== claims.sub || stale(session, active)) return null;
     }
-    return { user: active.user, sessionId: claims.sid, mode: 'token', session: null, claims };
+    if (how.scheme === 'DPoP') {
+      const r = await d.dpop.check(how.dpop, token);
+      if (!r.ok) return { refused: r.error, reason: r.reason };
+      if (r.jkt !== jkt) return { refused: 'invalid_dpop_proof', reason: 'the proof is not signed by the key the token is bound to' };
+    }
+    return { user: active.user, sessionId: claims.sid, mode: 'token', session: null, claims, binding: jkt === undefined ? null : 'dpop' };
   }
 
-  /** authenticateBearer from the caches alone; undefined when authenticateBearer must run. */
+  /**
+   * authenticateBearer from the caches alone; undefined when authenticateBearer must run (always for
+   * a DPoP presentation: its proof is verified per request).
+   */
   authenticateBearerCached(token: string): AuthContext | null | undefined {
     const claims = this.d.tokens.verifyCached(token);
     if (!claims) return claims;
+    // A bound token is worth nothing without its proof.
+    if (boundJkt(claims) !== undefined || this.d.dpop.mode === 'required') return null;
     const live = this.d.sessions.isLiveCached(claims.sid);
     if (live !== true) return live === false ? null : undefined;
     const active = this.d.users.activeCached(claims.sub);
     if (active === undefined) return undefined;
-    return { user: active.user, sessionId: claims.sid, mode: 'token', session: null, claims };
+    return { user: active.user, sessionId: claims.sid, mode: 'token', session: null, claims, binding: null };
   }
 
   // ------------------------------------------------------------------ refresh
 
-  /** Rotates a refresh token: a fresh access token and the successor, or null. Reuse ends the whole session. */
-  async refresh(presented: string, meta: RequestMeta): Promise<TokenGrant | null> {
+  /**
+   * Rotates a refresh token: a fresh access token and the successor, or null. Reuse ends the whole
+   * session. `dpopJkt` is the key of the request's verified DPoP proof (undefined without one): a
+   * session bound to a key is refreshed only with a proof signed by that key, and a refusal leaves the
+   * refresh token unspent (the holder of the key can still use it) and is audited as possible theft.
+   */
+  async refresh(presented: string, meta: RequestMeta, dpopJkt?: string): Promise<TokenGrant | PopRefusal | null> {
     const d = this.d;
-    const out = await d.refresh.rotate(presented, (sid) => d.sessions.fresh(sid));
+    let refused: { session: SessionRecord; reason: string } | null = null;
+    const out = await d.refresh.rotate(presented, async (sid) => {
+      const s = await d.sessions.fresh(sid);
+      if (!s) return null;
+      const bound = s.binding?.kind === 'dpop' ? s.binding.jkt : undefined;
+      if (bound !== undefined && dpopJkt !== bound) refused = { session: s, reason: dpopJkt === undefined ? 'no_proof' : 'wrong_key' };
+      else if (bound === undefined && d.dpop.mode === 'required') refused = { session: s, reason: 'unbound' };
+      return refused ? null : s;
+    });
+    if (refused) {
+      const r: { session: SessionRecord; reason: string } = refused;
+      await d.audit.record('session.proof_refused', { userId: r.session.userId, sessionId: r.session.id }, meta, { binding: 'dpop', via: 'refresh', reason: r.reason });
+      return { refused: 'invalid_dpop_proof', reason: r.reason === 'unbound' ? 'DPoP is required and this session is not bound to a key' : 'the refresh token is bound to another key' };
+    }
     if (out.kind === 'invalid') return null;
     if (out.kind === 'reused') {
       await this.end(out.sessionId);
@@ -240,7 +339,57 @@ export class SessionControl {
     if (!touched) return null;
     const access = await d.tokens.issue(active.user, touched);
     await d.audit.record('refresh', { userId: active.user.id, sessionId: session.id }, meta);
-    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: out.token, session: touched, user: active.user };
+    return { accessToken: access.token, tokenType: tokenTypeOf(touched), expiresIn: access.expiresIn, refreshToken: out.token, session: touched, user: active.user };
+  }
+
+  // ------------------------------------------------------------------ device-bound cookie sessions (DBSC)
+
+  /** The live cookie session a long-lived cookie names (its bound cookie aside), with a live user. */
+  private async cookieSession(value: string | undefined): Promise<SessionRecord | null> {
+    const session = await this.d.sessions.validateCookie(value);
+    if (!session) return null;
+    const active = await this.d.users.active(session.userId);
+    return active && !stale(session, active) ? session : null;
+  }
+
+  /**
+   * Registers the browser's key for the cookie session `cookie` names: the proof must answer a
+   * challenge this session was offered and be signed by the key it carries. The session is then bound
+   * (once: a bound session never takes another key) and the first bound cookie is issued.
+   */
+  async registerDevice(cookie: string | undefined, proof: string, registrationUrl: string, meta: RequestMeta): Promise<{ ok: true; session: SessionRecord; cookie: BoundCookie } | { ok: false; status: 'unauthenticated' | 'refused'; reason: string }> {
+    const d = this.d;
+    const session = await this.cookieSession(cookie);
+    if (!session) return { ok: false, status: 'unauthenticated', reason: 'no live session cookie' };
+    if (session.binding !== null) return { ok: false, status: 'refused', reason: 'the session is already bound to a key' };
+    const v = await d.dbsc.verifyRegistration(session, proof, registrationUrl);
+    if (!v.ok) return { ok: false, status: 'refused', reason: v.reason };
+    const binding: SessionBinding = { kind: 'dbsc', jkt: v.jkt, key: v.key };
+    const r = await d.sessions.bind(session.id, binding);
+    if (r !== 'ok') return r === 'missing' ? { ok: false, status: 'unauthenticated', reason: 'the session ended' } : { ok: false, status: 'refused', reason: 'the session is already bound to a key' };
+    await d.audit.record('session.bound', { userId: session.userId, sessionId: session.id }, meta, { binding: 'dbsc' });
+    const bound = { ...session, binding };
+    return { ok: true, session: bound, cookie: await d.dbsc.issueCookie(session.id, v.jkt, session.expiresAt) };
+  }
+
+  /**
+   * The DBSC refresh: `sessionId` from `Sec-Secure-Session-Id` must be the bound session the long
+   * cookie names. Without a proof the browser gets a challenge; with a valid one, a new bound cookie
+   * (and the next challenge). A proof signed by another key is audited as possible theft.
+   */
+  async refreshDevice(cookie: string | undefined, sessionId: string, proof: string | undefined, refreshUrl: string, meta: RequestMeta): Promise<DeviceRefresh> {
+    const d = this.d;
+    const session = await this.cookieSession(cookie);
+    if (!session || session.id !== sessionId || session.binding?.kind !== 'dbsc') return { kind: 'ended' };
+    if (proof === undefined) return { kind: 'challenge', sessionId: session.id, challenge: await d.dbsc.challenge(session.id) };
+    const v = await d.dbsc.verifyRefresh(session, proof, refreshUrl);
+    if (!v.ok) {
+      if (v.retry) return { kind: 'challenge', sessionId: session.id, challenge: await d.dbsc.challenge(session.id) };
+      await d.audit.record('session.proof_refused', { userId: session.userId, sessionId: session.id }, meta, { binding: 'dbsc', via: 'refresh', reason: v.reason.slice(0, 80) });
+      return { kind: 'refused', reason: v.reason };
+    }
+    const touched = (await d.sessions.touch(session)) ?? session;
+    return { kind: 'refreshed', session: touched, cookie: await d.dbsc.issueCookie(session.id, session.binding.jkt, session.expiresAt), next: await d.dbsc.nextChallenge(session.id) };
   }
 
   // ------------------------------------------------------------------ step-up

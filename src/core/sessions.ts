@@ -7,7 +7,7 @@
  * have extended it), revocations from any instance evict it through the RevocationSet, and the sliding
  * renewal writes to the store at most once per renewal interval.
  */
-import type { AssuranceLevel, Clock, DeviceInfo, Random, SessionAuth, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
+import type { AssuranceLevel, Clock, DeviceInfo, Random, SessionAuth, SessionBinding, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
 import { ExpiringCache } from './cache.js';
 import { newOwnedId, newSplitToken, parseSplitToken, safeEqual, sha256 } from './crypto.js';
 import type { RevocationSet } from './revocations.js';
@@ -38,6 +38,8 @@ export interface SessionInit {
   amr: string[];
   acr: AssuranceLevel;
   credentialVersion: number;
+  /** The device key the session is bound to from its start (DPoP), or null. */
+  binding: SessionBinding | null;
 }
 
 export interface NewSession {
@@ -98,6 +100,7 @@ export class SessionManager {
       credentialVersion: init.credentialVersion,
       ip: init.ip,
       device: init.device,
+      binding: init.binding,
     };
     const evicted = await this.store.createSession(record, { maxPerUser: t.maxPerUser });
     return { record, token, evicted };
@@ -208,6 +211,13 @@ export class SessionManager {
     const ok = await this.store.setSessionAuth(id, auth);
     this.cache.delete(id);
     return ok;
+  }
+
+  /** Binds an unbound session to a device key (a binding is never replaced). */
+  async bind(id: string, binding: SessionBinding): Promise<'ok' | 'missing' | 'bound'> {
+    const r = await this.store.bindSession(id, binding);
+    this.cache.delete(id);
+    return r;
   }
 
   list(userId: string): Promise<SessionRecord[]> {

@@ -64,6 +64,15 @@ export interface SignInDeps {
   requireVerifiedEmail: boolean;
 }
 
+export interface SignInOptions {
+  /** Kept with an mfa_token and handed back at its completion (the refresh-token transport). */
+  carry?: string;
+  /** The thumbprint of the request's verified DPoP proof key: a token session is bound to it. */
+  dpopJkt?: string;
+}
+
+const bind = (opts: SignInOptions) => (opts.dpopJkt !== undefined ? { dpopJkt: opts.dpopJkt } : {});
+
 interface MfaBinding {
   mode: SessionMode;
   cv: number;
@@ -74,8 +83,12 @@ interface MfaBinding {
 export class SignIn {
   constructor(private readonly d: SignInDeps) {}
 
-  /** Email and password, in either transport; `carry` is kept with an mfa_token for the completion. */
-  async password(email: string, password: string, mode: SessionMode, meta: RequestMeta, carry = ''): Promise<LoginResult> {
+  /**
+   * Email and password, in either transport. `opts.carry` is kept with an mfa_token for the completion;
+   * `opts.dpopJkt` is the key of the request's verified DPoP proof, to bind a token session to.
+   */
+  async password(email: string, password: string, mode: SessionMode, meta: RequestMeta, opts: SignInOptions = {}): Promise<LoginResult> {
+    const carry = opts.carry ?? '';
     const check = await this.d.password.verify(email, password);
     if (!check.ok) {
       await this.d.audit.record('login.failed', { userId: check.userId ?? null }, meta, { reason: check.reason, mode });
@@ -95,7 +108,7 @@ export class SignIn {
       await this.d.audit.record('mfa.required', { userId: user.id }, meta, { mode, methods: methods.join(' ') });
       return { ok: false, reason: 'mfa_required', mfa: { token, methods, expiresIn: CHALLENGE_TTL_MS / 1000, webauthn } };
     }
-    const out = await this.d.sessions.start({ proof: check.proof, mode, meta });
+    const out = await this.d.sessions.start({ proof: check.proof, mode, meta, ...bind(opts) });
     return out.ok ? { ok: true, ...out.started } : { ok: false, reason: out.reason };
   }
 
@@ -114,8 +127,11 @@ export class SignIn {
     return this.d.passkeys.requestOptions('webauthn.mfa', rec.userId, rec.id);
   }
 
-  /** Finishes a password sign-in with the second factor, in the mode the login asked for. */
-  async completeMfa(token: string, answer: MfaAnswer, meta: RequestMeta): Promise<MfaResult> {
+  /**
+   * Finishes a password sign-in with the second factor, in the mode the login asked for; a token
+   * session is bound to the key of this request's DPoP proof (`opts.dpopJkt`), if any.
+   */
+  async completeMfa(token: string, answer: MfaAnswer, meta: RequestMeta, opts: SignInOptions = {}): Promise<MfaResult> {
     const d = this.d;
     const rec = await d.challenges.openToken(token);
     if (!rec || !rec.userId) return { ok: false, reason: 'invalid_mfa_token' };
@@ -157,7 +173,7 @@ export class SignIn {
     }
     const amr = mergeMethods(['pwd'], added);
     const proof: Proof = { user, amr, acr: assuranceOf(amr) };
-    const out = await d.sessions.start({ proof, mode: binding.mode, meta, event: { type: 'login.succeeded', detail: { second_factor: method } } });
+    const out = await d.sessions.start({ proof, mode: binding.mode, meta, ...bind(opts), event: { type: 'login.succeeded', detail: { second_factor: method } } });
     return out.ok ? { ok: true, ...out.started } : { ok: false, reason: out.reason };
   }
 
@@ -167,7 +183,7 @@ export class SignIn {
   }
 
   /** Passwordless sign-in with a passkey (user verification required), in either transport. */
-  async passkey(response: unknown, mode: SessionMode, meta: RequestMeta): Promise<PasskeyLoginResult> {
+  async passkey(response: unknown, mode: SessionMode, meta: RequestMeta, opts: SignInOptions = {}): Promise<PasskeyLoginResult> {
     const r = await this.d.passkeys.verify(response, 'webauthn.login', '', null);
     if (!r.ok) {
       await this.d.audit.record('login.failed', { userId: r.userId ?? null }, meta, { reason: `passkey_${r.reason}`, mode });
@@ -175,7 +191,7 @@ export class SignIn {
     }
     await this.requireVerified(r.user, meta, mode);
     const proof: Proof = { user: r.user, amr: r.amr, acr: assuranceOf(r.amr) };
-    const out = await this.d.sessions.start({ proof, mode, meta, event: { type: 'login.succeeded', detail: { passkey: r.passkey.id.slice(0, 16) } } });
+    const out = await this.d.sessions.start({ proof, mode, meta, ...bind(opts), event: { type: 'login.succeeded', detail: { passkey: r.passkey.id.slice(0, 16) } } });
     return out.ok ? { ok: true, ...out.started } : { ok: false, reason: out.reason };
   }
 

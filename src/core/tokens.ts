@@ -26,7 +26,15 @@ export interface AccessClaims {
   amr?: string[];
   acr?: string;
   auth_time?: number;
+  /** RFC 9449: the thumbprint of the key the token is bound to (DPoP). */
+  cnf?: { jkt: string };
   [claim: string]: unknown;
+}
+
+/** The DPoP key thumbprint a token is bound to, or undefined for a plain bearer token. */
+export function boundJkt(c: AccessClaims): string | undefined {
+  const jkt = c.cnf?.jkt;
+  return typeof jkt === 'string' ? jkt : undefined;
 }
 
 /** Adds application claims to access tokens, e.g. `(user) => ({ role: rolesOf(user.id) })`. */
@@ -93,6 +101,7 @@ export class AccessTokens {
       iat,
       exp: iat + expiresIn,
       jti: randomId(this.random),
+      ...(session.binding?.kind === 'dpop' ? { cnf: { jkt: session.binding.jkt } } : {}),
     };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })

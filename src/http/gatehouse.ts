@@ -16,6 +16,7 @@ import { Authenticator } from './middleware.js';
 import type { RateLimits } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
+import { dbscRoutes } from './routes/dbsc.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { sessionCheckRoutes } from './routes/session-check.js';
 import { passkeyRoutes } from './routes/passkeys.js';
@@ -70,6 +71,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   sessionCheckRoutes(routes, ctx);
   secondFactorRoutes(routes, ctx);
   passkeyRoutes(routes, ctx);
+  dbscRoutes(routes, ctx);
   const csrf = csrfGuard(csrfOptions(config));
   const common = {
     router: routes,

@@ -12,11 +12,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseDuration } from '../config.js';
-import type { AuthContext, AuthCore } from '../core/auth.js';
-import type { AssuranceLevel } from '../ports.js';
+import { isPopRefusal, type AuthContext, type AuthCore, type PopRefusal, type TokenPresentation } from '../core/auth.js';
 import { SessionDataHandle } from '../core/session-data.js';
+import type { AssuranceLevel } from '../ports.js';
 import { clearCookie, readCookie } from './cookies.js';
 import { csrfOptions, csrfVerdict, isUnsafeMethod } from './csrf.js';
+import { dpopHeader, requestUrl, sendDpopProblem } from './dpop.js';
 import type { LegacyCookies } from './legacy.js';
 import { sendProblem } from './problem.js';
 
@@ -33,8 +34,12 @@ declare module 'node:http' {
   interface IncomingMessage {
     /** Set by `authenticate` when the request carries a valid session cookie or bearer token. */
     auth?: RequestAuth;
-    /** Why authentication failed, when a credential was presented. */
-    authFailure?: 'invalid_token' | 'invalid_session' | 'csrf_rejected';
+    /**
+     * Why authentication failed, when a credential was presented: a bad token or session cookie, a
+     * bad or nonce-less DPoP proof, a device-bound cookie session without its live bound cookie, or a
+     * cookie request from another site (the CSRF rule).
+     */
+    authFailure?: 'invalid_token' | 'invalid_session' | 'csrf_rejected' | PopRefusal['refused'];
   }
 }
 
@@ -48,7 +53,9 @@ export interface AuthGuardOptions {
   csrf?: boolean;
 }
 
+
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** undefined: no Authorization header; null: present but not a well-formed bearer credential. */
 export function bearerToken(req: IncomingMessage): string | null | undefined {
@@ -56,6 +63,19 @@ export function bearerToken(req: IncomingMessage): string | null | undefined {
   if (h === undefined) return undefined;
   const m = BEARER.exec(h);
   return m ? m[1]! : null;
+}
+
+/**
+ * The access token of the Authorization header and how it is presented: `Bearer` (RFC 6750) or
+ * `DPoP` (RFC 9449). undefined: no header; null: present but neither.
+ */
+export function accessToken(req: IncomingMessage): { scheme: 'Bearer' | 'DPoP'; token: string } | null | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined) return undefined;
+  let m = BEARER.exec(h);
+  if (m) return { scheme: 'Bearer', token: m[1]! };
+  m = DPOP.exec(h);
+  return m ? { scheme: 'DPoP', token: m[1]! } : null;
 }
 
 /**
@@ -68,6 +88,7 @@ class AuthOnRequest implements RequestAuth {
   readonly mode: AuthContext['mode'];
   readonly session: AuthContext['session'];
   readonly claims: AuthContext['claims'];
+  readonly binding: AuthContext['binding'];
   readonly #core: AuthCore;
   readonly #dataMaxBytes: number;
 
@@ -77,6 +98,7 @@ class AuthOnRequest implements RequestAuth {
     this.mode = ctx.mode;
     this.session = ctx.session;
     this.claims = ctx.claims;
+    this.binding = ctx.binding;
     this.#core = core;
     this.#dataMaxBytes = dataMaxBytes;
   }
@@ -131,6 +153,10 @@ export function compileRequirement(req: AuthRequirement | undefined): ((auth: Au
 
 export class Authenticator {
   private readonly cookieName: string;
+  private readonly boundCookieName: string;
+  private readonly origin: string;
+  /** The nonce to answer a `use_dpop_nonce` refusal with, fetched while authenticating. */
+  private readonly nonces = new WeakMap<IncomingMessage, string>();
   private readonly sameSite: (req: IncomingMessage) => boolean;
 
   constructor(
@@ -140,6 +166,8 @@ export class Authenticator {
     private readonly legacy: LegacyCookies | null = null,
   ) {
     this.cookieName = core.config.session.cookieName;
+    this.boundCookieName = core.config.dbsc.cookieName;
+    this.origin = new URL(core.config.publicUrl).origin;
     this.sameSite = csrfVerdict(csrfOptions(core.config));
   }
 
@@ -166,27 +194,41 @@ export class Authenticator {
     return new AuthOnRequest(ctx, this.core, this.dataMaxBytes);
   }
 
+  private settle(req: IncomingMessage, r: AuthContext | PopRefusal | null, failure: 'invalid_token' | 'invalid_session'): void {
+    if (r === null) req.authFailure = failure;
+    else if (isPopRefusal(r)) req.authFailure = r.refused;
+    else req.auth = this.withData(r);
+  }
+
+  /** The bound cookie of a DBSC session, read only when the request carries one. */
+  private boundCookie(req: IncomingMessage): string | undefined {
+    const raw = req.headers.cookie;
+    if (raw === undefined || !raw.includes(this.boundCookieName)) return undefined;
+    const values = readCookie(req, this.boundCookieName);
+    return values.length === 1 ? values[0] : undefined;
+  }
+
   /**
    * The steady state without I/O or a promise: decides from the in-process caches when it can (the
-   * same checks as `authenticate`) and returns true; false when `authenticate` must run.
+   * same checks as `authenticate`) and returns true; false when `authenticate` must run (always for a
+   * DPoP-bound token, whose proof is verified per request).
    */
   authenticateCached(req: IncomingMessage, opts?: AuthGuardOptions): boolean {
     if (this.crossSite(req, opts)) return true;
     if (req.auth !== undefined || req.authFailure !== undefined) return true;
-    const bearer = bearerToken(req);
-    if (bearer !== undefined) {
-      const ctx = bearer === null ? null : this.core.sessions.authenticateBearerCached(bearer);
+    const t = accessToken(req);
+    if (t !== undefined) {
+      if (t !== null && t.scheme === 'DPoP') return false;
+      const ctx = t === null ? null : this.core.sessions.authenticateBearerCached(t.token);
       if (ctx === undefined) return false;
-      if (ctx) req.auth = this.withData(ctx);
-      else req.authFailure = 'invalid_token';
+      this.settle(req, ctx, 'invalid_token');
       return true;
     }
     const values = readCookie(req, this.cookieName);
     if (values.length === 0) return this.legacy === null || !this.legacy.present(req);
-    const ctx = values.length === 1 ? this.core.sessions.authenticateCookieCached(values[0]) : null;
+    const ctx = values.length === 1 ? this.core.sessions.authenticateCookieCached(values[0], this.boundCookie(req)) : null;
     if (ctx === undefined) return false;
-    if (ctx) req.auth = this.withData(ctx);
-    else req.authFailure = 'invalid_session';
+    this.settle(req, ctx, 'invalid_session');
     return true;
   }
 
@@ -198,11 +240,22 @@ export class Authenticator {
    */
   async authenticate(req: IncomingMessage, res?: ServerResponse, opts?: AuthGuardOptions): Promise<void> {
     if (this.authenticateCached(req, opts)) return;
-    const bearer = bearerToken(req);
-    if (bearer !== undefined) {
-      const ctx = bearer === null ? null : await this.core.sessions.authenticateBearer(bearer);
-      if (ctx) req.auth = this.withData(ctx);
-      else req.authFailure = 'invalid_token';
+    const t = accessToken(req);
+    if (t !== undefined) {
+      if (t === null) {
+        req.authFailure = 'invalid_token';
+        return;
+      }
+      const how: TokenPresentation =
+        t.scheme === 'DPoP' ? { scheme: 'DPoP', dpop: { proof: dpopHeader(req), method: req.method ?? 'GET', url: requestUrl(req, this.origin) } } : { scheme: 'Bearer' };
+      const r = await this.core.sessions.authenticateBearer(t.token, how);
+      this.settle(req, r, 'invalid_token');
+      if (how.scheme === 'DPoP' && this.core.dpop.policy.nonce && (req.auth !== undefined || req.authFailure === 'use_dpop_nonce')) {
+        // Every DPoP answer carries the current nonce, so clients move to a new one before the old expires.
+        const nonce = await this.core.dpop.nonce();
+        this.nonces.set(req, nonce);
+        if (res && !res.headersSent) res.setHeader('DPoP-Nonce', nonce);
+      }
       return;
     }
     const values = readCookie(req, this.cookieName);
@@ -213,9 +266,8 @@ export class Authenticator {
       }
       return;
     }
-    const ctx = values.length === 1 ? await this.core.sessions.authenticateCookie(values[0]) : null;
-    if (ctx) req.auth = this.withData(ctx);
-    else req.authFailure = 'invalid_session';
+    const r = values.length === 1 ? await this.core.sessions.authenticateCookie(values[0], this.boundCookie(req)) : null;
+    this.settle(req, r, 'invalid_session');
   }
 
   /**
@@ -234,13 +286,23 @@ export class Authenticator {
   }
 
   /**
-   * The 401: `invalid_token` + WWW-Authenticate for bearer requests, `unauthenticated` otherwise; or
-   * 403 `csrf_rejected` for a cookie request the CSRF rule refused.
+   * The 401 in the form that fits the credential presented: `invalid_token` with `WWW-Authenticate`
+   * for tokens (`DPoP` or `Bearer`, RFC 9449 / RFC 6750), `invalid_dpop_proof` and `use_dpop_nonce`
+   * (with `DPoP-Nonce`) for proofs, `unauthenticated` otherwise. A session cookie that is no longer
+   * valid is cleared; the cookie of a device-bound session without its bound cookie is not (the
+   * browser renews the bound cookie, and a copy elsewhere gains nothing from keeping it). A cookie
+   * request the CSRF rule refused gets 403 `csrf_rejected`.
    */
   reject(req: IncomingMessage, res: ServerResponse): void {
-    if (req.authFailure === 'csrf_rejected') return sendProblem(res, 'csrf_rejected');
-    if (req.authFailure === 'invalid_token') return sendProblem(res, 'invalid_token');
-    if (req.authFailure === 'invalid_session') clearCookie(res, this.cookieName, { path: '/', sameSite: 'Lax' });
+    const f = req.authFailure;
+    if (f === 'csrf_rejected') return sendProblem(res, 'csrf_rejected');
+    if (f === 'invalid_dpop_proof' || f === 'use_dpop_nonce') return sendDpopProblem(res, f, this.nonces.get(req));
+    if (f === 'invalid_token') {
+      if (accessToken(req)?.scheme === 'DPoP') return sendDpopProblem(res, 'invalid_token');
+      return sendProblem(res, 'invalid_token');
+    }
+    if (f === 'invalid_session') clearCookie(res, this.cookieName, { path: '/', sameSite: 'Lax' });
+    if (f === 'device_unverified') return sendProblem(res, 'unauthenticated', { detail: 'This session is bound to a device key; its bound cookie is missing or expired.' });
     sendProblem(res, 'unauthenticated');
   }
 }

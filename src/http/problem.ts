@@ -38,6 +38,10 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   totp_exists: { status: 409, title: 'An authenticator app is already set up; remove it first.' },
   passkey_exists: { status: 409, title: 'This passkey is already registered.' },
   no_second_factor: { status: 409, title: 'Set up an authenticator app or a passkey first.' },
+  // 401 where a token is used; a token request (login, refresh) answers 400 with the same code (RFC 9449).
+  invalid_dpop_proof: { status: 401, title: 'The DPoP proof is missing or invalid.' },
+  use_dpop_nonce: { status: 401, title: 'Sign the DPoP proof with the nonce in the DPoP-Nonce header.' },
+  invalid_dbsc_proof: { status: 400, title: 'The device-bound session proof is invalid.' },
   csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },

@@ -87,6 +87,7 @@ export function countedSessionStore(s: SessionStore, c: SessionCounters): Sessio
       if (r) c.write(id);
       return r;
     },
+    bindSession: (id, binding) => s.bindSession(id, binding),
     listSessionsByUser: (userId, now) => s.listSessionsByUser(userId, now),
     deleteSession: (id) => s.deleteSession(id),
     deleteUserSessions: (userId, exceptId) => s.deleteUserSessions(userId, exceptId),

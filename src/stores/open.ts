@@ -1,7 +1,7 @@
 /**
  * Opens the store bundle a database URL (and optional Redis URL) names. Redis holds the hot,
- * expiring state (sessions, refresh tokens, the change feed); users, keys, audit and one-time tokens
- * stay in SQL.
+ * expiring state (sessions, refresh tokens, proof marks, the change feed); users, keys, audit and
+ * one-time tokens stay in SQL.
  */
 import type { Stores } from '../ports.js';
 
@@ -41,6 +41,8 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
     ...sql,
     sessions: redis.sessions,
     refreshTokens: redis.refreshTokens,
+    // Proof ids, nonces and challenges are shared by every instance through Redis.
+    proofs: redis.proofs,
     feed: redis.feed,
     async ping() {
       await sql.ping();

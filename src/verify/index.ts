@@ -15,6 +15,13 @@
  * `RevocationsUnavailableError` and the middleware answers 503: it fails closed. `close()` stops the
  * polling. Without the option a service trusts a token until it expires (10 minutes by default).
  *
+ * DPoP (RFC 9449): a token bound to a client key (`cnf.jkt`) is accepted only when presented as
+ * `Authorization: DPoP <token>` with a `DPoP` proof of that key for this request (method, URI, a recent
+ * `iat`, an unused `jti`, `ath` = the token's hash), checked with the same code as Gatehouse. A bound
+ * token presented as `Bearer` is refused, and so is an unbound one presented as `DPoP`. Set
+ * `dpop.origin` to this service's public origin: proofs name it, and the request's own Host header is
+ * never trusted for that. Proof ids are remembered in memory (per process) unless `dpop.replay` shares them.
+ *
  * @example
  * ```ts
  * import express from 'express';
@@ -27,6 +34,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ExpiringCache } from '../core/cache.js';
+import { checkDpopProof, DPOP_ALGS, ProofHeaderCache } from '../core/proof-jwt.js';
 import { RevocationPoller, RevocationsUnavailableError, type RevocationPollOptions } from './revocations.js';
 
 export { RevocationsUnavailableError, type RevocationPollOptions } from './revocations.js';
@@ -79,7 +88,32 @@ export interface VerifierOptions {
    * Default off: tokens are trusted until they expire.
    */
   revocations?: boolean | RevocationPollOptions;
+  /** DPoP-bound tokens (RFC 9449). Without it, a bound token is refused (its proof cannot be checked). */
+  dpop?: DpopOptions;
 }
+
+export interface DpopOptions {
+  /** This service's public origin, e.g. `https://api.example.com`: the `htu` of proofs sent to it. */
+  origin: string;
+  /** How far a proof's `iat` may be from now, either way (seconds). Default 60, as Gatehouse. */
+  windowSeconds?: number;
+  /**
+   * Remembers proof ids: resolves true the first time `id` is seen (until `expiresAt`, ms), false for a
+   * replay. Default: process memory (a replay to another instance of this service is not seen).
+   */
+  replay?: (id: string, expiresAt: number) => boolean | Promise<boolean>;
+}
+
+/** How a request presents a DPoP-bound token: its proof and the request it must match. */
+export interface DpopPresentation {
+  /** The `DPoP` header (undefined when absent). */
+  proof: string | undefined;
+  method: string;
+  /** The path (and query) the request was sent to; the origin is `dpop.origin`. */
+  path: string;
+}
+
+export type VerifyFailure = 'invalid_token' | 'invalid_dpop_proof';
 
 export interface Verifier {
   /**
@@ -87,7 +121,9 @@ export interface Verifier {
    * not on the issuer's revocation list), else null. Throws only on an outage: `JwksUnavailableError`
    * when the keys cannot be fetched, `RevocationsUnavailableError` when the revocation list is stale.
    */
-  verify(token: string): Promise<GatehouseClaims | null>;
+  verify(token: string, dpop?: DpopPresentation): Promise<GatehouseClaims | null>;
+  /** Like `verify`, with the reason of a refusal (the middleware answers DPoP errors with it). */
+  check?(token: string, dpop?: DpopPresentation): Promise<{ claims: GatehouseClaims } | { error: VerifyFailure; reason: string }>;
   /** Stops background work (revocation polling). Optional so that hand-written verifiers stay valid. */
   close?(): void;
 }
@@ -127,12 +163,9 @@ export function createVerifier(options: VerifierOptions): Verifier & { close(): 
   const r = options.revocations;
   if (r !== undefined && typeof r !== 'boolean' && (r === null || typeof r !== 'object')) throw new TypeError('createVerifier: "revocations" must be a boolean or an options object');
   const revocations = r ? new RevocationPoller(issuer, r === true ? {} : r) : null;
+  const dpop = dpopChecker(options.dpop, now);
 
-  return {
-    close() {
-      revocations?.close();
-    },
-    async verify(token: string): Promise<GatehouseClaims | null> {
+  const verifyToken = async (token: string): Promise<GatehouseClaims | null> => {
       if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return null;
       const parts = token.split('.');
       if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) return null;
@@ -173,7 +206,62 @@ export function createVerifier(options: VerifierOptions): Verifier & { close(): 
       // Only a token that is otherwise valid needs the list: a bad token is refused even during an outage.
       if (revocations && (await revocations.isRevoked(claims.sid))) return null;
       return claims;
+  };
+
+  const check: NonNullable<Verifier['check']> = async (token, presentation) => {
+    const claims = await verifyToken(token);
+    if (!claims) return { error: 'invalid_token', reason: 'the access token is invalid or expired' };
+    const jkt = typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt === 'string' ? (claims.cnf as { jkt: string }).jkt : undefined;
+    if (presentation === undefined) return jkt === undefined ? { claims } : { error: 'invalid_token', reason: 'a DPoP-bound token must be presented as DPoP' };
+    if (jkt === undefined) return { error: 'invalid_token', reason: 'the token is not DPoP-bound' };
+    if (!dpop) return { error: 'invalid_dpop_proof', reason: 'this service does not accept DPoP (set dpop.origin)' };
+    const r = await dpop(token, presentation);
+    if (typeof r === 'string') return { error: 'invalid_dpop_proof', reason: r };
+    if (r.jkt !== jkt) return { error: 'invalid_dpop_proof', reason: 'the proof is not signed by the key the token is bound to' };
+    return { claims };
+  };
+
+  return {
+    close() {
+      revocations?.close();
     },
+    check,
+    async verify(token: string, presentation?: DpopPresentation): Promise<GatehouseClaims | null> {
+      const r = await check(token, presentation);
+      return 'claims' in r ? r.claims : null;
+    },
+  };
+}
+
+/** The DPoP proof check of a verifier: resolves the proof key's thumbprint, or why it was refused. */
+function dpopChecker(o: DpopOptions | undefined, now: () => number): ((token: string, p: DpopPresentation) => Promise<{ jkt: string } | string>) | null {
+  if (o === undefined) return null;
+  let origin: string;
+  try {
+    origin = new URL(o.origin).origin;
+  } catch {
+    throw new TypeError('createVerifier: "dpop.origin" must be this service\'s origin, e.g. https://api.example.com');
+  }
+  if (origin === 'null' || origin !== o.origin.replace(/\/+$/, '')) throw new TypeError('createVerifier: "dpop.origin" must be an origin (scheme, host and port only)');
+  const windowMs = (o.windowSeconds ?? 60) * 1000;
+  const headers = new ProofHeaderCache(10_000);
+  const seen = new ExpiringCache<string, true>(100_000);
+  const replay =
+    o.replay ??
+    ((id: string, expiresAt: number) => {
+      const t = now();
+      if (seen.get(id, t)) return false;
+      seen.set(id, true, expiresAt);
+      return true;
+    });
+  return async (token, p) => {
+    const q = p.path.indexOf('?');
+    const url = origin + (q < 0 ? p.path : p.path.slice(0, q));
+    const t = now();
+    const r = await checkDpopProof(p.proof, { method: p.method, url, accessToken: token, now: t, windowMs, algs: DPOP_ALGS }, headers);
+    if (!r.ok) return r.reason;
+    if (!(await replay(r.proof.jtiHash, r.proof.iat * 1000 + windowMs + 1000))) return 'the proof was already used';
+    return { jkt: r.proof.jkt };
   };
 }
 
@@ -185,9 +273,13 @@ declare module 'express-serve-static-core' {
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
-function problem(res: Response, status: number, code: string, title: string): void {
-  if (status === 401) res.setHeader('WWW-Authenticate', code === 'invalid_token' ? 'Bearer error="invalid_token"' : 'Bearer');
+function problem(res: Response, status: number, code: string, title: string, scheme: 'Bearer' | 'DPoP' = 'Bearer'): void {
+  if (status === 401) {
+    if (scheme === 'DPoP' || code === 'invalid_dpop_proof') res.setHeader('WWW-Authenticate', `DPoP error="${code === 'unauthenticated' ? 'invalid_token' : code}", algs="${DPOP_ALGS.join(' ')}"`);
+    else res.setHeader('WWW-Authenticate', code === 'invalid_token' ? 'Bearer error="invalid_token"' : 'Bearer');
+  }
   res.setHeader('Cache-Control', 'no-store');
   res.status(status).type('application/problem+json').send(JSON.stringify({ type: `https://gatehouse.dev/problems/${code}`, title, status, code }));
 }
@@ -202,12 +294,23 @@ export function requireGatehouseToken(verifier: Verifier): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const h = req.headers.authorization;
     if (h === undefined) return problem(res, 401, 'unauthenticated', 'Sign in to continue.');
-    const m = BEARER.exec(h);
+    const bearer = BEARER.exec(h);
+    const dpop = bearer ? null : DPOP.exec(h);
+    const m = bearer ?? dpop;
     if (!m) return problem(res, 401, 'invalid_token', 'The access token is invalid or expired.');
-    verifier.verify(m[1]!).then(
-      (claims) => {
-        if (!claims) return problem(res, 401, 'invalid_token', 'The access token is invalid or expired.');
-        req.gatehouseClaims = claims;
+    const scheme = dpop ? 'DPoP' : 'Bearer';
+    const proof = req.headers.dpop;
+    const presentation: DpopPresentation | undefined = dpop ? { proof: typeof proof === 'string' ? proof : undefined, method: req.method, path: req.originalUrl } : undefined;
+    const checked = verifier.check
+      ? verifier.check(m[1]!, presentation)
+      : verifier.verify(m[1]!, presentation).then((claims) => (claims ? { claims } : { error: 'invalid_token' as const, reason: '' }));
+    checked.then(
+      (r) => {
+        if ('error' in r) {
+          if (r.error === 'invalid_dpop_proof') return problem(res, 401, 'invalid_dpop_proof', 'The DPoP proof is missing or invalid.', scheme);
+          return problem(res, 401, 'invalid_token', 'The access token is invalid or expired.', scheme);
+        }
+        req.gatehouseClaims = r.claims;
         next();
       },
       (err: unknown) => {

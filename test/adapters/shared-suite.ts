@@ -17,8 +17,12 @@ import { after, before, describe, test } from 'node:test';
 import { createMemoryStores } from '../../src/stores/memory/index.js';
 import type { GatehouseOptions } from '../../src/http/gatehouse.js';
 import { TestClock } from '../support/clock.js';
+import { DbscBrowser, DpopKey, parseRegistration } from '../support/pop.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, uniqueEmail } from '../support/server.js';
 import { totpCode } from '../support/webauthn.js';
+
+/** The adapters' public URL (the config default): DPoP proofs name it, whatever address the test server listens on. */
+const PUBLIC = 'http://localhost:3000';
 
 export interface AdapterServer {
   /** `http://127.0.0.1:PORT` */
@@ -221,6 +225,42 @@ export function runAdapterSuite(name: string, start: (opts: GatehouseOptions) =>
         assertProblem(r, 401, 'invalid_token');
         assert.equal(r.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
       }
+    });
+
+    test("DPoP: requireAuth() and Gatehouse's own routes take a bound token only with a fresh proof of its key", async () => {
+      const key = await DpopKey.create('ES256', () => clock.now());
+      const login = await new Client(url).req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD, mode: 'token' }, headers: { dpop: await key.proof({ htm: 'POST', htu: `${PUBLIC}/auth/login` }) } });
+      assert.equal(login.status, 200, login.text);
+      assert.equal(login.body.token_type, 'DPoP');
+      const access = login.body.access_token as string;
+      for (const path of ['/api/profile', '/auth/me']) {
+        const proof = () => key.proof({ htm: 'GET', htu: `${PUBLIC}${path}`, accessToken: access });
+        const ok = await new Client(url).req('GET', path, { headers: { authorization: `DPoP ${access}`, dpop: await proof() } });
+        assert.equal(ok.status, 200, `${path}: ${ok.text}`);
+        assertProblem(await new Client(url).req('GET', path, { bearer: access }), 401, 'invalid_token');
+        const none = await new Client(url).req('GET', path, { headers: { authorization: `DPoP ${access}` } });
+        assertProblem(none, 401, 'invalid_dpop_proof');
+        assert.match(none.headers.get('www-authenticate') ?? '', /^DPoP error="invalid_dpop_proof".*algs="ES256 EdDSA"/);
+        const elsewhere = await key.proof({ htm: 'GET', htu: `${PUBLIC}/api/public`, accessToken: access });
+        assertProblem(await new Client(url).req('GET', path, { headers: { authorization: `DPoP ${access}`, dpop: elsewhere } }), 401, 'invalid_dpop_proof');
+        const used = await proof();
+        assert.equal((await new Client(url).req('GET', path, { headers: { authorization: `DPoP ${access}`, dpop: used } })).status, 200);
+        assertProblem(await new Client(url).req('GET', path, { headers: { authorization: `DPoP ${access}`, dpop: used } }), 401, 'invalid_dpop_proof');
+      }
+    });
+
+    test('DBSC: a registered browser needs its bound cookie on the application route too', async () => {
+      const c = new Client(url);
+      const login = await c.req('POST', '/auth/login', { json: { email, password: GOOD_PASSWORD } });
+      const offer = parseRegistration(login.headers.get('secure-session-registration'));
+      assert.ok(offer, 'registration offered');
+      const browser = await DbscBrowser.create(() => clock.now());
+      const reg = await c.req('POST', offer.path, { headers: { 'secure-session-response': DbscBrowser.header(await browser.registrationProof(offer.challenge)) } });
+      assert.equal(reg.status, 200, reg.text);
+      assert.equal((await c.req('GET', '/api/profile')).status, 200);
+      const longOnly = new Client(url);
+      longOnly.jar.set(SESSION_COOKIE, c.jar.get(SESSION_COOKIE)!);
+      assertProblem(await longOnly.req('GET', '/api/profile'), 401, 'unauthenticated');
     });
 
     test('a forged session cookie gets 401 unauthenticated and the cookie cleared', async () => {

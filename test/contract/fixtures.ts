@@ -64,6 +64,7 @@ export function makeSession(over: Partial<SessionRecord> = {}): SessionRecord {
     credentialVersion: 0,
     ip: '203.0.113.7',
     device: { browser: 'Firefox', os: 'Linux', type: 'desktop' },
+    binding: null,
     ...over,
   };
 }

@@ -15,6 +15,7 @@ import { challengesContract, passkeysContract, recoveryCodesContract, totpContra
 import { feedContract } from './ports/feed.js';
 import { keysContract } from './ports/keys.js';
 import { oneTimeContract } from './ports/one-time.js';
+import { proofsContract } from './ports/proofs.js';
 import { refreshContract } from './ports/refresh.js';
 import { sessionDataContract } from './ports/session-data.js';
 import { sessionsContract } from './ports/sessions.js';
@@ -25,7 +26,7 @@ export interface ContractFixture {
   cleanup(): Promise<void>;
 }
 
-type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'totp' | 'recoveryCodes' | 'passkeys' | 'challenges' | 'feed';
+type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'totp' | 'recoveryCodes' | 'passkeys' | 'challenges' | 'proofs' | 'feed';
 type Get<P extends Port> = () => Stores[P];
 
 const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
@@ -39,6 +40,7 @@ const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
   recoveryCodes: [recoveryCodesContract],
   passkeys: [passkeysContract],
   challenges: [challengesContract],
+  proofs: [proofsContract],
   feed: [feedContract],
 };
 const PORTS = Object.keys(CONTRACTS) as Port[];

@@ -120,7 +120,7 @@ describe('authentication methods', () => {
     assert.ok(r.ok);
     await stores.sessions.setSessionAuth(r.session.id, { authAt: r.session.authAt, amr: ['pwd', 'otp', 'mfa'], acr: 'aal2', credentialVersion: 0 });
     clock.advance(60_000);
-    const ctx = { user: r.user, sessionId: r.session.id, mode: 'session' as const, session: r.session, claims: null };
+    const ctx = { user: r.user, sessionId: r.session.id, mode: 'session' as const, session: r.session, claims: null, binding: null };
     assert.equal(await core.account.reauth(ctx, { password: GOOD_PASSWORD }, META), 'ok');
     const [s] = await stores.sessions.listSessionsByUser(userId, clock.now());
     assert.deepEqual([s?.authAt, s?.acr, s?.amr], [clock.now(), 'aal2', ['pwd', 'otp', 'mfa']]);

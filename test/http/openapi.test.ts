@@ -19,6 +19,7 @@ import { createMemoryStores } from '../../src/stores/memory/index.js';
 import { switchableFeed } from '../support/feeds.js';
 import { ORIGIN } from '../support/mfa.js';
 import { SoftAuthenticator, totpCode } from '../support/webauthn.js';
+import { DbscBrowser, DpopKey, parseChallenge, parseRegistration } from '../support/pop.js';
 import { CHEAP_HASHING, Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
 
 type Json = any;
@@ -57,6 +58,7 @@ function conforms(method: string, path: string, r: Res): void {
   const spec = op.responses[listed!];
   for (const name of Object.keys(spec.headers ?? {})) {
     if (name === 'Set-Cookie') continue; // present only in some answers
+    if (spec.headers[name].required === false) continue; // documented as conditional
     if (r.status === 401 && name === 'WWW-Authenticate' && r.body?.code !== 'invalid_token') continue;
     assert.ok(r.headers.get(name), `${method} ${path} ${r.status} carries ${name}`);
   }
@@ -294,6 +296,64 @@ describe('real responses conform to the OpenAPI document', () => {
     const missing = await new Client(t.url).req('POST', '/auth/refresh', { json: {} });
     conforms('POST', '/auth/refresh', missing);
     assert.equal(missing.body.code, 'invalid_field');
+  });
+
+  test('DPoP: a bound login, me and refresh, and their proof refusals', async () => {
+    const PUBLIC = 'http://localhost:3000';
+    const key = await DpopKey.create('ES256', () => t.clock.now());
+    const login = await new Client(t.url).req('POST', '/auth/login', { json: { email, password, mode: 'token' }, headers: { dpop: await key.proof({ htm: 'POST', htu: `${PUBLIC}/auth/login` }) } });
+    conforms('POST', '/auth/login', login);
+    assert.equal(login.body.token_type, 'DPoP');
+    const access = login.body.access_token;
+    const me = await new Client(t.url).req('GET', '/auth/me', { headers: { authorization: `DPoP ${access}`, dpop: await key.proof({ htm: 'GET', htu: `${PUBLIC}/auth/me`, accessToken: access }) } });
+    conforms('GET', '/auth/me', me);
+    assert.equal(me.body.session.binding, 'dpop');
+    const noProof = await new Client(t.url).req('GET', '/auth/me', { headers: { authorization: `DPoP ${access}` } });
+    conforms('GET', '/auth/me', noProof);
+    assert.equal(noProof.body.code, 'invalid_dpop_proof');
+    const badLogin = await new Client(t.url).req('POST', '/auth/login', { json: { email, password, mode: 'token' }, headers: { dpop: 'x.y.z' } });
+    conforms('POST', '/auth/login', badLogin);
+    assert.equal(badLogin.body.error, 'invalid_dpop_proof');
+    const unproven = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: login.body.refresh_token } });
+    conforms('POST', '/auth/refresh', unproven);
+    assert.equal(unproven.body.error, 'invalid_dpop_proof');
+    const next = await new Client(t.url).req('POST', '/auth/refresh', { json: { refresh_token: login.body.refresh_token }, headers: { dpop: await key.proof({ htm: 'POST', htu: `${PUBLIC}/auth/refresh` }) } });
+    conforms('POST', '/auth/refresh', next);
+    assert.equal(next.status, 200);
+  });
+
+  test('DBSC: registration offer, register, refresh with its challenge, and refusals', async () => {
+    const c = new Client(t.url);
+    const login = await c.req('POST', '/auth/login', { json: { email, password } });
+    conforms('POST', '/auth/login', login);
+    const offer = parseRegistration(login.headers.get('secure-session-registration'))!;
+    const browser = await DbscBrowser.create(() => t.clock.now());
+    const bad = await c.req('POST', '/auth/dbsc/register', { headers: { 'secure-session-response': DbscBrowser.header(await browser.registrationProof('not-the-challenge')) } });
+    conforms('POST', '/auth/dbsc/register', bad);
+    assert.equal(bad.body.code, 'invalid_dbsc_proof');
+    const anon = await new Client(t.url).req('POST', '/auth/dbsc/register', { headers: { 'secure-session-response': '"x.y.z"' } });
+    conforms('POST', '/auth/dbsc/register', anon);
+    const reg = await c.req('POST', '/auth/dbsc/register', { headers: { 'secure-session-response': DbscBrowser.header(await browser.registrationProof(offer.challenge)) } });
+    conforms('POST', '/auth/dbsc/register', reg);
+    assert.equal(reg.status, 200);
+    const sid = `"${reg.body.session_identifier}"`;
+    const challenge = await c.req('POST', '/auth/dbsc/refresh', { headers: { 'sec-secure-session-id': sid } });
+    conforms('POST', '/auth/dbsc/refresh', challenge);
+    assert.equal(challenge.status, 403);
+    const ch = parseChallenge(challenge.headers.get('secure-session-challenge'))!;
+    const ok = await c.req('POST', '/auth/dbsc/refresh', { headers: { 'sec-secure-session-id': sid, 'secure-session-response': DbscBrowser.header(await browser.refreshProof(ch.challenge)) } });
+    conforms('POST', '/auth/dbsc/refresh', ok);
+    assert.equal(ok.status, 200);
+    const end = await c.req('POST', '/auth/dbsc/refresh', { headers: { 'sec-secure-session-id': '"other"' } });
+    conforms('POST', '/auth/dbsc/refresh', end);
+    assert.deepEqual(end.body, { continue: false });
+    const thief = await DbscBrowser.create(() => t.clock.now());
+    const ch2 = parseChallenge((await c.req('POST', '/auth/dbsc/refresh', { headers: { 'sec-secure-session-id': sid } })).headers.get('secure-session-challenge'))!;
+    const refused = await c.req('POST', '/auth/dbsc/refresh', { headers: { 'sec-secure-session-id': sid, 'secure-session-response': DbscBrowser.header(await thief.refreshProof(ch2.challenge)) } });
+    conforms('POST', '/auth/dbsc/refresh', refused);
+    assert.equal(refused.body.code, 'invalid_dbsc_proof');
+    const noId = await c.req('POST', '/auth/dbsc/refresh');
+    conforms('POST', '/auth/dbsc/refresh', noId);
   });
 
   test('devices: list, revoke (reauth required, unknown, success), logout-others, events', async () => {

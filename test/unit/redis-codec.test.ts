@@ -24,3 +24,28 @@ test('the encoding stays compact: a browser session with device metadata is unde
   const n = encodeSession(s).byteLength;
   assert.ok(n < 90, `${n} bytes`);
 });
+
+const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+const P256 = '{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}';
+
+test('device bindings survive the encoding: DPoP thumbprints, DBSC P-256 keys, and any other key JSON', () => {
+  const t = 1_790_000_000_000;
+  const cases = [
+    makeSession({ createdAt: t, mode: 'token', binding: { kind: 'dpop', jkt: JKT } }),
+    makeSession({ createdAt: t, binding: { kind: 'dbsc', jkt: JKT, key: P256 } }),
+    // Not the canonical P-256 form (member order, curve): kept as escaped JSON.
+    makeSession({ createdAt: t, binding: { kind: 'dbsc', jkt: JKT, key: '{"kty":"EC","crv":"P-256","x":"a|b","y":"%c"}' } }),
+    makeSession({ createdAt: t, amr: ['hwk', 'user'], acr: 'aal2', credentialVersion: 7, binding: { kind: 'dpop', jkt: JKT } }),
+  ];
+  for (const s of cases) assert.deepEqual(plain(decodeSession(s.id, s.userId, encodeSession(s))), plain(s));
+});
+
+test('a binding costs its thumbprint (DPoP: 48 bytes more) or thumbprint and coordinates (DBSC: 136 bytes more), nothing when unbound', () => {
+  const base = makeSession({ ip: '203.0.113.7', device: { browser: 'Chrome', os: 'Windows', type: 'desktop' } });
+  const n = encodeSession(base).byteLength;
+  const dpop = encodeSession({ ...base, mode: 'token', binding: { kind: 'dpop', jkt: JKT } }).byteLength;
+  const dbsc = encodeSession({ ...base, binding: { kind: 'dbsc', jkt: JKT, key: P256 } }).byteLength;
+  assert.ok(dpop - n <= 48, `DPoP binding adds ${dpop - n} bytes`);
+  assert.ok(dbsc - n <= 136, `DBSC binding adds ${dbsc - n} bytes`);
+  assert.ok(dbsc < 230, `${dbsc} bytes`);
+});

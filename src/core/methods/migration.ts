@@ -108,7 +108,7 @@ export class LegacyMigration {
     if (!session || session.mode !== 'session' || session.userId !== entry.userId) return null;
     const active = await this.d.users.active(session.userId);
     if (!active || session.credentialVersion < active.credentialVersion) return null;
-    return { ctx: { user: active.user, sessionId: session.id, mode: 'session', session, claims: null }, cookie: null };
+    return { ctx: { user: active.user, sessionId: session.id, mode: 'session', session, claims: null, binding: null }, cookie: null };
   }
 
   private async replace(sid: string, entry: Extract<LegacyEntry, { kind: 'session' }>, meta: RequestMeta): Promise<Migrated | null | 'lost'> {
@@ -141,7 +141,7 @@ export class LegacyMigration {
       }
       record = out.started.session;
       await s.source.complete(sid, claimId, { sessionId: record.id, userId: user.id, at: now, seal: this.seal(sid, claimId, record.id, user.id, now) }, this.holdMs);
-      return { ctx: { user: out.started.user, sessionId: record.id, mode: 'session', session: record, claims: null }, cookie: { value: out.started.cookie, expiresAt: record.expiresAt } };
+      return { ctx: { user: out.started.user, sessionId: record.id, mode: 'session', session: record, claims: null, binding: null }, cookie: { value: out.started.cookie, expiresAt: record.expiresAt } };
     } catch (e) {
       // Nothing was handed out: put the old session back so the user is not signed out by an outage.
       if (record) await d.sessions.end(record.id).catch(() => {});

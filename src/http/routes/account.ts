@@ -37,6 +37,8 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
           last_seen_at: iso(s.lastSeenAt),
           expires_at: iso(s.expiresAt),
           ...authJson(s),
+          // The key the session is bound to: `dpop` (token mode) or `dbsc` (cookie mode); null when none.
+          binding: s.binding?.kind ?? null,
         })),
       });
     },

@@ -3,6 +3,8 @@ import { hashKey } from './keys.js';
 import { GatehouseError } from '../../errors.js';
 import { parseJsonBody } from '../body.js';
 import { clearCookie, readCookie } from '../cookies.js';
+import { sendDpopProblem, tokenRequestProof } from '../dpop.js';
+import { isPopRefusal } from '../../core/auth.js';
 import { optionalEnum, requiredString } from '../input.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { problemBody, sendJson, sendNoContent, sendProblem } from '../problem.js';
@@ -46,9 +48,13 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       const password = requiredString(body, 'password', PASSWORD_FIELD_MAX);
       const mode = optionalEnum(body, 'mode', ['session', 'token'] as const) ?? 'session';
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
+      // A token login with a DPoP proof binds the session to the proof's key (checked before the
+      // password, so a nonce retry costs no password attempt); cookie logins are bound with DBSC instead.
+      const jkt = mode === 'token' && cfg.dpop.mode !== 'off' ? await tokenRequestProof(req, res, core) : null;
+      if (jkt === false) return;
       // Counted before the password is checked: while the account is throttled even the right password gets 429.
       const attempt = await rateLimits.admit(clientIp(req, trust), accountKey('login', email), { countAttempt: true });
-      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust), transport);
+      const result = await core.signIn.password(email, password, mode, requestMeta(req, trust), { carry: transport, ...(jkt === null ? {} : { dpopJkt: jkt }) });
       if (!result.ok && result.reason === 'mfa_required') {
         // The password was right, but nothing is signed in yet: the account's count is not reset
         // until the second factor is, so password + code guesses share one budget.
@@ -84,6 +90,7 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       await core.sessions.logout(auth, requestMeta(req, trust));
       clearCookie(res, cfg.session.cookieName, sessionCookie);
       if (readCookie(req, refreshCookieName).length > 0) clearCookie(res, refreshCookieName, refreshCookie);
+      if (readCookie(req, cfg.dbsc.cookieName).length > 0) clearCookie(res, cfg.dbsc.cookieName, sessionCookie);
       sendNoContent(res);
     },
   });
@@ -105,8 +112,15 @@ export function authRoutes(router: Router, ctx: RouteContext): void {
       if (presented === undefined) {
         throw new GatehouseError('invalid_field', 'refresh_token required', { field: 'refresh_token', detail: '"refresh_token" is required.' });
       }
+      // A proof, when sent, is checked whatever the policy: a session bound to a key needs it.
+      const jkt = await tokenRequestProof(req, res, core);
+      if (jkt === false) return;
       const attempt = await rateLimits.admit(clientIp(req, trust), refreshKey(presented));
-      const grant = await core.sessions.refresh(presented, requestMeta(req, trust));
+      const grant = await core.sessions.refresh(presented, requestMeta(req, trust), jkt ?? undefined);
+      if (isPopRefusal(grant)) {
+        await attempt.failed();
+        return sendDpopProblem(res, 'invalid_dpop_proof', undefined, { tokenEndpoint: true, detail: `The DPoP proof was refused: ${grant.reason}.` });
+      }
       if (!grant) {
         await attempt.failed();
         if (viaCookie) clearCookie(res, refreshCookieName, refreshCookie);

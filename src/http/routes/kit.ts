@@ -33,6 +33,7 @@ export function sessionJson(s: SessionRecord) {
     expires_at: iso(s.expiresAt),
     idle_expires_at: iso(Math.min(s.idleExpiresAt, s.expiresAt)),
     ...authJson(s),
+    binding: s.binding?.kind ?? null,
   };
 }
 
@@ -47,5 +48,6 @@ export function currentSessionJson(a: AuthContext) {
     amr: c?.amr ?? [],
     acr: c?.acr ?? 'aal1',
     auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
+    binding: a.binding,
   };
 }

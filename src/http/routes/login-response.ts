@@ -1,8 +1,12 @@
-/** The answer to a successful sign-in, whatever the way in: the session cookie, or access + refresh tokens. */
+/**
+ * The answer to a successful sign-in, whatever the way in: the session cookie (with a DBSC registration
+ * offer), or access + refresh tokens (`token_type` DPoP when bound to the proof's key).
+ */
 import type { ServerResponse } from 'node:http';
 import type { Started, TokenGrant } from '../../core/auth.js';
 import { setCookie } from '../cookies.js';
 import { sendJson } from '../problem.js';
+import { bindingOffer } from './dbsc.js';
 import { sessionJson, userJson, type RouteContext } from './kit.js';
 
 export type RefreshTransport = 'body' | 'cookie';
@@ -16,7 +20,7 @@ export function loginResponder(ctx: RouteContext) {
   const sendGrant = (res: ServerResponse, g: TokenGrant, viaCookie: boolean) => {
     const body: Record<string, unknown> = {
       access_token: g.accessToken,
-      token_type: 'Bearer',
+      token_type: g.tokenType,
       expires_in: g.expiresIn,
       user: userJson(g.user),
       session: sessionJson(g.session),
@@ -33,6 +37,8 @@ export function loginResponder(ctx: RouteContext) {
     if (started.mode === 'session') {
       const maxAge = (started.session.expiresAt - core.now()) / 1000;
       setCookie(res, cfg.session.cookieName, started.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
+      // A browser with Device Bound Session Credentials binds the new session to a key of its own.
+      if (started.bindingChallenge) res.setHeader('Secure-Session-Registration', bindingOffer(ctx.basePath, started.bindingChallenge));
       return sendJson(res, 200, { user: userJson(started.user), session: sessionJson(started.session) });
     }
     sendGrant(res, started.grant, transport === 'cookie');

@@ -1,4 +1,5 @@
 /** Passkeys: registration, the user's list (rename, remove), and passwordless sign-in. */
+import { tokenRequestProof } from '../dpop.js';
 import { GatehouseError } from '../../errors.js';
 import type { PasskeyRecord } from '../../ports.js';
 import { PASSKEY_NAME_MAX } from '../../core/methods/passkey.js';
@@ -118,8 +119,10 @@ export function passkeyRoutes(router: Router, ctx: RouteContext): void {
       const response = webauthnField(body, 'response');
       const mode = optionalEnum(body, 'mode', ['session', 'token'] as const) ?? 'session';
       const transport = optionalEnum(body, 'refresh_transport', ['body', 'cookie'] as const) ?? 'body';
+      const jkt = mode === 'token' && core.config.dpop.mode !== 'off' ? await tokenRequestProof(req, res, core) : null;
+      if (jkt === false) return;
       const attempt = await rateLimits.admit(clientIp(req, trust), null);
-      const out = await core.signIn.passkey(response, mode, requestMeta(req, trust));
+      const out = await core.signIn.passkey(response, mode, requestMeta(req, trust), jkt === null ? {} : { dpopJkt: jkt });
       if (!out.ok) {
         await attempt.failed();
         return sendProblem(res, 'invalid_webauthn');

@@ -2,6 +2,7 @@
  * The second step of a password sign-in (`POST /login/mfa`), and a signed-in user's authenticator
  * app and recovery codes (`/mfa/*`).
  */
+import { tokenRequestProof } from '../dpop.js';
 import QRCode from 'qrcode';
 import type { MfaAnswer } from '../../core/sign-in.js';
 import { GatehouseError } from '../../errors.js';
@@ -71,7 +72,10 @@ export function secondFactorRoutes(router: Router, ctx: RouteContext): void {
       // Counted against the account before the check, with its password attempts: while it is
       // throttled even the right code gets 429.
       const attempt = await rateLimits.admit(ip, accountKey('login', pending.email), { countAttempt: true });
-      const out = await core.signIn.completeMfa(token, answer, requestMeta(req, trust));
+      // A token sign-in is bound to the key of this request's DPoP proof (checked before the code).
+      const jkt = core.config.dpop.mode !== 'off' ? await tokenRequestProof(req, res, core) : null;
+      if (jkt === false) return;
+      const out = await core.signIn.completeMfa(token, answer, requestMeta(req, trust), jkt === null ? {} : { dpopJkt: jkt });
       if (!out.ok) {
         await attempt.failed();
         return sendProblem(res, out.reason === 'credentials_changed' ? 'invalid_mfa_token' : out.reason);

@@ -12,6 +12,7 @@ import { createLocalFeed } from './feed.js';
 import { createMemoryChallengeStore, createMemoryPasskeyStore, createMemoryRecoveryCodeStore, createMemoryTotpStore } from './factors.js';
 import { createMemoryKeyStore } from './keys.js';
 import { createMemoryOneTimeStore } from './one-time.js';
+import { createMemoryProofStore } from './proofs.js';
 import { createMemoryRefreshStore } from './refresh.js';
 import { createMemorySessionStore } from './sessions.js';
 import { createMemoryUserStore } from './users.js';
@@ -31,6 +32,7 @@ export function createMemoryStores(opts: { feed?: ChangeFeed; feedRetentionMs?: 
     recoveryCodes: createMemoryRecoveryCodeStore(),
     passkeys: createMemoryPasskeyStore(),
     challenges: createMemoryChallengeStore(),
+    proofs: createMemoryProofStore(),
     feed,
     async ping() {},
     async close() {

@@ -62,6 +62,13 @@ export function createMemorySessionStore(): SessionStore {
       s.credentialVersion = auth.credentialVersion;
       return true;
     },
+    async bindSession(id, binding) {
+      const s = sessions.get(id);
+      if (!s) return 'missing';
+      if (s.binding !== null) return 'bound';
+      s.binding = clone(binding);
+      return 'ok';
+    },
     async listSessionsByUser(userId, now) {
       return ofUser(userId).filter((s) => !sessionExpired(s, now)).sort(oldestFirst).map(clone);
     },

@@ -14,6 +14,7 @@ import { createPostgresKeyStore } from './keys.js';
 import { createPostgresAuditLog } from './audit.js';
 import { createPostgresOneTimeStore } from './one-time.js';
 import { createPostgresChallengeStore, createPostgresPasskeyStore, createPostgresRecoveryCodeStore, createPostgresTotpStore } from './factors.js';
+import { createPostgresProofStore } from './proofs.js';
 import { createPostgresFeed } from './feed.js';
 
 export { createPostgresFeed } from './feed.js';
@@ -61,6 +62,7 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     recoveryCodes: createPostgresRecoveryCodeStore(db),
     passkeys: createPostgresPasskeyStore(db),
     challenges: createPostgresChallengeStore(db),
+    proofs: createPostgresProofStore(db),
     feed,
     async ping() {
       await db.query('SELECT 1');

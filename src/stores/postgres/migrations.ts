@@ -162,6 +162,25 @@ CREATE INDEX auth_challenges_user_idx ON auth_challenges (user_id);
 CREATE INDEX auth_challenges_expiry_idx ON auth_challenges (expires_at);
 `,
   },
+  {
+    version: 4,
+    name: 'proof-of-possession',
+    // The device key a session is bound to (DPoP for tokens, DBSC for cookies), and short-lived
+    // single-use marks (proof ids seen, nonces, challenges). The marks table is UNLOGGED: its rows
+    // live seconds to minutes and need no crash safety, and a write then costs no WAL.
+    sql: `
+ALTER TABLE sessions ADD COLUMN binding_kind text CHECK (binding_kind IN ('dpop', 'dbsc'));
+ALTER TABLE sessions ADD COLUMN binding_jkt text;
+ALTER TABLE sessions ADD COLUMN binding_key text;
+CREATE UNLOGGED TABLE proof_marks (
+  kind text NOT NULL,
+  value text NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (kind, value)
+);
+CREATE INDEX proof_marks_expiry_idx ON proof_marks (expires_at);
+`,
+  },
 ];
 
 /**

@@ -1,4 +1,4 @@
-import type { AssuranceLevel, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { AssuranceLevel, SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
 import type { Db } from './db.js';
 
 /** A sessions row as pg returns it (int8 as numbers, text[] as string[], bytea as Buffer). */
@@ -19,10 +19,25 @@ type SessionRow = {
   device_browser: string | null;
   device_os: string | null;
   device_type: string | null;
+  binding_kind: 'dpop' | 'dbsc' | null;
+  binding_jkt: string | null;
+  binding_key: string | null;
 };
 
 const COLS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
+
+function toBinding(r: SessionRow): SessionBinding | null {
+  if (r.binding_kind === 'dpop' && r.binding_jkt !== null) return { kind: 'dpop', jkt: r.binding_jkt };
+  if (r.binding_kind === 'dbsc' && r.binding_jkt !== null && r.binding_key !== null) return { kind: 'dbsc', jkt: r.binding_jkt, key: r.binding_key };
+  return null;
+}
+
+/** The binding columns: kind, thumbprint, and the DBSC public key (null for DPoP). */
+function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
+  if (b === null) return [null, null, null];
+  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
+}
 
 export function toSession(r: SessionRow): SessionRecord {
   return {
@@ -40,6 +55,7 @@ export function toSession(r: SessionRow): SessionRecord {
     credentialVersion: r.credential_version,
     ip: r.ip,
     device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
+    binding: toBinding(r),
   };
 }
 
@@ -56,9 +72,9 @@ export function createPostgresSessionStore(db: Db): SessionStore {
         // limit is applied to a consistent set of rows.
         await q.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [s.userId]);
         await q.query(
-          `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+          `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
           [s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
-            s.authAt, s.amr, s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type],
+            s.authAt, s.amr, s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type, ...bindingParams(s.binding)],
         );
         const r = await q.query<SessionRow>(
           `DELETE FROM sessions WHERE id IN (
@@ -93,6 +109,13 @@ export function createPostgresSessionStore(db: Db): SessionStore {
         [id, auth.authAt, auth.amr, auth.acr, auth.credentialVersion],
       );
       return r.rowCount === 1;
+    },
+    async bindSession(id, binding) {
+      // The conditional UPDATE decides (concurrent binds serialise on the row); the read only tells a
+      // bound session from a missing one.
+      const r = await db.query(`UPDATE sessions SET binding_kind = $2, binding_jkt = $3, binding_key = $4 WHERE id = $1 AND binding_kind IS NULL`, [id, ...bindingParams(binding)]);
+      if (r.rowCount === 1) return 'ok';
+      return (await db.query(`SELECT 1 FROM sessions WHERE id = $1`, [id])).rows.length === 1 ? 'bound' : 'missing';
     },
     async listSessionsByUser(userId, now) {
       const r = await db.query<SessionRow>(

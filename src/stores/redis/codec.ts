@@ -6,7 +6,7 @@
  * Strings escape `%` and `|`; null is the empty field and the empty string is a lone `%`.
  * A session with realistic device metadata encodes to about 75 bytes, against about 400 as JSON.
  */
-import type { RefreshTokenRecord, SessionRecord } from '../../ports.js';
+import type { RefreshTokenRecord, SessionBinding, SessionRecord } from '../../ports.js';
 
 export const t36 = (n: number) => Math.trunc(n).toString(36);
 const f36 = (s: string | undefined) => parseInt(s ?? '', 36);
@@ -56,12 +56,43 @@ const decAmr = (s: string | undefined): string[] => {
   return t === '' ? [] : t.split(' ');
 };
 
+/** A P-256 public key in the canonical JWK form the core stores (RFC 7638 member order). */
+const p256 = (x: string, y: string) => `{"crv":"P-256","kty":"EC","x":"${x}","y":"${y}"}`;
+const P256 = /^\{"crv":"P-256","kty":"EC","x":"([A-Za-z0-9_-]{43})","y":"([A-Za-z0-9_-]{43})"\}$/;
+
+/**
+ * The binding field: empty for none, `d<jkt>` for DPoP, `b<jkt>.<x>.<y>` for a DBSC P-256 key in its
+ * canonical JWK form (thumbprint and coordinates are base64url: no `|`, `%` or `.`), and
+ * `k<jkt>.<escaped JSON>` for any other key.
+ */
+export function encBinding(b: SessionBinding | null): string {
+  if (b === null) return '';
+  if (b.kind === 'dpop') return `d${b.jkt}`;
+  const m = P256.exec(b.key);
+  return m ? `b${b.jkt}.${m[1]}.${m[2]}` : `k${b.jkt}.${esc(b.key)}`;
+}
+
+function decBinding(s: string | undefined): SessionBinding | null {
+  if (s === undefined || s === '') return null;
+  const kind = s[0];
+  if (kind === 'd') return { kind: 'dpop', jkt: s.slice(1) };
+  const dot = s.indexOf('.');
+  const jkt = s.slice(1, dot);
+  if (kind === 'b') {
+    const [x, y] = s.slice(dot + 1).split('.');
+    return { kind: 'dbsc', jkt, key: p256(x!, y!) };
+  }
+  if (kind === 'k') return { kind: 'dbsc', jkt, key: unesc(s.slice(dot + 1)) ?? '' };
+  return null;
+}
+
 /**
  * Session text fields: mode, createdAt, then lastSeenAt, idleExpiresAt, expiresAt and authAt as
  * offsets from createdAt (5–6 characters instead of 8), ip, browser, os, device type code, then
  * amr (empty for `pwd`), the assurance level digit (empty for aal1) and the credential version
- * (base 36, empty for 0). Records written before the last three existed decode to pwd / aal1 / 0.
- * The Lua scripts read and write the same layout (scripts.ts).
+ * (base 36, empty for 0), and the device binding (empty for none). Records written before the last
+ * four existed decode to pwd / aal1 / 0 / unbound. The Lua scripts read and write the same layout
+ * (scripts.ts).
  */
 export function encodeSession(s: SessionRecord): Buffer {
   const c = Math.trunc(s.createdAt);
@@ -70,8 +101,9 @@ export function encodeSession(s: SessionRecord): Buffer {
     t36(c), d36(s.lastSeenAt - c), d36(s.idleExpiresAt - c), d36(s.expiresAt - c), d36(s.authAt - c),
     esc(s.ip), esc(s.device.browser), esc(s.device.os), encType(s.device.type),
     encAmr(s.amr), s.acr === 'aal2' ? '2' : '', s.credentialVersion === 0 ? '' : t36(s.credentialVersion),
+    encBinding(s.binding),
   ];
-  // The last three are usually their defaults: left off entirely then (a password session costs nothing more).
+  // The last four are usually their defaults: left off entirely then (a password session costs nothing more).
   while (fields.length > 10 && fields[fields.length - 1] === '') fields.pop();
   const text = fields.join('|');
   return Buffer.concat([head(s.secretHash), Buffer.from(text, 'utf8')]);
@@ -95,6 +127,7 @@ export function decodeSession(id: string, userId: string, v: Buffer): SessionRec
     credentialVersion: f[12] ? f36(f[12]) : 0,
     ip: unesc(f[6]),
     device: { browser: unesc(f[7]), os: unesc(f[8]), type: decType(f[9]) },
+    binding: decBinding(f[13]),
   };
 }
 

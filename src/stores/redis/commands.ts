@@ -7,6 +7,7 @@ export interface Scripts {
   createSessionBuffer: Cmd;
   touchSession: Cmd;
   setAuth: Cmd;
+  bindSession: Cmd;
   deleteSessionBuffer: Cmd;
   deleteUserSessions: Cmd;
   getData: Cmd;
@@ -23,6 +24,7 @@ export function defineScripts(r: RedisClient): Scripts {
     ['createSession', L.CREATE_SESSION, 1],
     ['touchSession', L.TOUCH_SESSION, 1],
     ['setAuth', L.SET_AUTH, 1],
+    ['bindSession', L.BIND_SESSION, 1],
     ['deleteSession', L.DELETE_SESSION, 1],
     ['deleteUserSessions', L.DELETE_USER_SESSIONS, 1],
     ['getData', L.GET_DATA, 2],

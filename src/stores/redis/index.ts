@@ -1,13 +1,13 @@
 /**
- * Redis stores for hot, expiring state: sessions (and their data), refresh tokens and the change
- * feed. Works on a single Redis and on Redis Cluster: every key of one user shares the `{userId}`
+ * Redis stores for hot, expiring state: sessions (and their data), refresh tokens, proof marks and
+ * the change feed. Works on a single Redis and on Redis Cluster: every key of one user shares the `{userId}`
  * hash tag, and every multi-key change is one Lua script on that slot. Requires Redis 7.0+.
  *
  * @example
  * const hot = await openRedisStores({ url: 'redis://127.0.0.1:6379', prefix: 'gh:' });
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { ChangeFeed, RefreshTokenStore, SessionStore } from '../../ports.js';
+import type { ChangeFeed, ProofMarkStore, RefreshTokenStore, SessionStore } from '../../ports.js';
 import type { ConnectionOptions } from 'node:tls';
 import { connect, guard, targetOf, whenReady } from './client.js';
 import { countReplicas, ReplicaAcks } from './acks.js';
@@ -17,6 +17,7 @@ import { defineScripts } from './commands.js';
 import { keys } from './keys.js';
 import { createRedisSessionStore } from './sessions.js';
 import { createRedisRefreshStore } from './refresh.js';
+import { createRedisProofStore } from './proofs.js';
 import { createRedisFeed } from './feed.js';
 
 export interface RedisStoreOptions {
@@ -49,6 +50,7 @@ export interface RedisStoreOptions {
 export interface RedisStores {
   sessions: SessionStore;
   refreshTokens: RefreshTokenStore;
+  proofs: ProofMarkStore;
   feed: ChangeFeed;
   redis: Redis | Cluster;
   /** Replicas each revocation waits for (0: none); `replicaAcks` resolved. */
@@ -116,6 +118,7 @@ export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisSto
   return {
     sessions,
     refreshTokens: createRedisRefreshStore(redis, k, scripts),
+    proofs: createRedisProofStore(redis, k),
     feed: publishing,
     redis,
     replicaAcks: replicas,

@@ -41,7 +41,7 @@ local function off36(n)
 end
 -- Session fields f: 1 mode, 2 createdAt, 3 lastSeenAt, 4 idleExpiresAt, 5 expiresAt, 6 authAt
 -- (3–6 as offsets from 2), 7 ip, 8 browser, 9 os, 10 device type, 11 amr, 12 acr, 13 credential
--- version (codec.ts). at(f, i) is the absolute time of field i.
+-- version, 14 binding (codec.ts). at(f, i) is the absolute time of field i.
 local function at(f, i) return b36(f[2]) + o36(f[i]) end
 local function extend(key, at)
   local cur = redis.call('PEXPIRETIME', key)
@@ -120,6 +120,22 @@ f[12] = ARGV[4]
 f[13] = ARGV[5]
 redis.call('HSET', KEYS[1], ARGV[1], h .. table.concat(f, '|'))
 return 1
+`;
+
+/**
+ * KEYS[1] user hash. ARGV: sid, encoded binding (codec.ts). Binds an unbound session; a binding is
+ * never replaced. Returns 'ok', 'bound' or 'missing'.
+ */
+export const BIND_SESSION = LIB + `
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 'missing' end
+local h, f = parse(v)
+if f[14] ~= nil and f[14] ~= '' then return 'bound' end
+-- Fields 11–13 may have been left off as defaults: they must exist before field 14 can.
+for i = #f + 1, 13 do f[i] = '' end
+f[14] = ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], h .. table.concat(f, '|'))
+return 'ok'
 `;
 
 /** KEYS[1] user hash. ARGV: sid, dataPrefix. Returns the deleted value or nil. */

@@ -1,6 +1,6 @@
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
 import { localPartOf, ownerOf, RANDOM_ID_LENGTH } from '../../ids.js';
-import { decodeSession, encAmr, encodeSession, t36 } from './codec.js';
+import { decodeSession, encAmr, encBinding, encodeSession, t36 } from './codec.js';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
 import type { Scripts } from './commands.js';
@@ -55,6 +55,12 @@ export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): Se
         if (a === null) return false;
         const cv = auth.credentialVersion === 0 ? '' : t36(auth.credentialVersion);
         return (await s.setAuth(k.user(a.uid), a.f, auth.authAt, encAmr(auth.amr), auth.acr === 'aal2' ? '2' : '', cv)) === 1;
+      }),
+    bindSession: (id, binding) =>
+      guard(async () => {
+        const a = at(id);
+        if (a === null) return 'missing' as const;
+        return (await s.bindSession(k.user(a.uid), a.f, encBinding(binding))) as 'ok' | 'bound' | 'missing';
       }),
     listSessionsByUser: (userId, now) =>
       guard(async () => {

@@ -14,6 +14,7 @@ import { createSqliteChallengeStore, createSqlitePasskeyStore, createSqliteRecov
 import { createSqliteKeyStore } from './keys.js';
 import { applyMigrations } from './migrations.js';
 import { createSqliteOneTimeStore } from './one-time.js';
+import { createSqliteProofStore } from './proofs.js';
 import { createSqliteRefreshStore } from './refresh.js';
 import { createSqliteSessionStore } from './sessions.js';
 import { createSqliteUserStore } from './users.js';
@@ -45,6 +46,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
       ...(opts.feedPollMs === undefined ? {} : { pollMs: opts.feedPollMs }),
       ...(opts.feedRetentionMs === undefined ? {} : { retentionMs: opts.feedRetentionMs }),
     });
+  const proofs = createSqliteProofStore(db, opts.path);
   const ping = db.prepare('SELECT 1');
   let closed = false;
   return {
@@ -58,6 +60,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     recoveryCodes: createSqliteRecoveryCodeStore(db),
     passkeys: createSqlitePasskeyStore(db),
     challenges: createSqliteChallengeStore(db),
+    proofs: proofs.store,
     feed,
     async ping() {
       ping.get();
@@ -66,6 +69,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
       if (closed) return;
       closed = true;
       await feed.close();
+      proofs.close();
       db.close();
     },
   };

@@ -179,17 +179,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX auth_challenges_by_expiry ON auth_challenges (expires_at);
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Proof of possession: the device key a session is bound to (DPoP for tokens, DBSC for
+      -- cookies), and short-lived single-use marks (proof ids seen, nonces, challenges).
+      ALTER TABLE sessions ADD COLUMN binding_kind TEXT CHECK (binding_kind IN ('dpop', 'dbsc'));
+      ALTER TABLE sessions ADD COLUMN binding_jkt TEXT;
+      ALTER TABLE sessions ADD COLUMN binding_key TEXT;
+      CREATE TABLE proof_marks (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, value)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX proof_marks_by_expiry ON proof_marks (expires_at);
+    `,
+  },
 ];
 
-/** Applies every migration newer than the database's version. Resolves the versions applied. */
+/**
+ * Applies every migration the database has not recorded yet, in version order. Resolves the versions
+ * applied. Versions are checked one by one rather than against the highest applied, so a version
+ * numbered below one already applied (developed in parallel, released later) still runs.
+ */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const applied: number[] = [];
-  const current = db.prepare('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  const done = db.prepare<[number], { v: number }>('SELECT version AS v FROM schema_migrations WHERE version = ?');
   const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
   // IMMEDIATE: two processes starting together serialise here instead of both migrating.
   const step = db.transaction((m: Migration) => {
-    if ((current.get() as { v: number }).v >= m.version) return false;
+    if (done.get(m.version)) return false;
     db.exec(m.sql);
     record.run(m.version, Date.now());
     return true;

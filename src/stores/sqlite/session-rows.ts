@@ -1,4 +1,4 @@
-import type { AssuranceLevel, SessionRecord } from '../../ports.js';
+import type { AssuranceLevel, SessionBinding, SessionRecord } from '../../ports.js';
 import { fromBlob, toBlob } from './db.js';
 
 export interface SessionRow {
@@ -18,14 +18,29 @@ export interface SessionRow {
   device_browser: string | null;
   device_os: string | null;
   device_type: string | null;
+  binding_kind: 'dpop' | 'dbsc' | null;
+  binding_jkt: string | null;
+  binding_key: string | null;
 }
 
 export const SESSION_COLUMNS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
 
 /** amr values are RFC 8176 tokens (no spaces): stored space-separated. */
 export const amrText = (amr: readonly string[]): string => amr.join(' ');
 export const amrList = (text: string): string[] => (text === '' ? [] : text.split(' '));
+
+/** The binding columns of a session: kind, thumbprint, and the DBSC public key (null for DPoP). */
+export function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
+  if (b === null) return [null, null, null];
+  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
+}
+
+export function toBinding(kind: string | null, jkt: string | null, key: string | null): SessionBinding | null {
+  if (kind === 'dpop' && jkt !== null) return { kind, jkt };
+  if (kind === 'dbsc' && jkt !== null && key !== null) return { kind, jkt, key };
+  return null;
+}
 
 export function toSession(r: SessionRow): SessionRecord {
   return {
@@ -43,6 +58,7 @@ export function toSession(r: SessionRow): SessionRecord {
     credentialVersion: r.credential_version,
     ip: r.ip,
     device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
+    binding: toBinding(r.binding_kind, r.binding_jkt, r.binding_key),
   };
 }
 
@@ -64,5 +80,6 @@ export function sessionParams(s: SessionRecord): unknown[] {
     s.device.browser,
     s.device.os,
     s.device.type,
+    ...bindingParams(s.binding),
   ];
 }

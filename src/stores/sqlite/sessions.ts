@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
-import { amrText, SESSION_COLUMNS, sessionParams, toSession, type SessionRow } from './session-rows.js';
+import { amrText, bindingParams, SESSION_COLUMNS, sessionParams, toSession, type SessionRow } from './session-rows.js';
 
 // A session is live while now is before both deadlines (reaching a deadline is expiry).
 const LIVE = 'idle_expires_at > @now AND expires_at > @now';
@@ -18,6 +18,8 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
      WHERE id = ?`,
   );
   const setAuth = db.prepare('UPDATE sessions SET auth_at = ?, amr = ?, acr = ?, credential_version = ? WHERE id = ?');
+  const bind = db.prepare('UPDATE sessions SET binding_kind = ?, binding_jkt = ?, binding_key = ? WHERE id = ? AND binding_kind IS NULL');
+  const exists = db.prepare<[string], { n: number }>('SELECT 1 AS n FROM sessions WHERE id = ?');
   const byUser = db.prepare<{ userId: string; now: number }, SessionRow>(
     `SELECT ${SESSION_COLUMNS} FROM sessions WHERE user_id = @userId AND ${LIVE} ORDER BY created_at, id`,
   );
@@ -67,6 +69,10 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     },
     async setSessionAuth(id, auth) {
       return setAuth.run(auth.authAt, amrText(auth.amr), auth.acr, auth.credentialVersion, id).changes === 1;
+    },
+    async bindSession(id, binding) {
+      if (bind.run(...bindingParams(binding), id).changes === 1) return 'ok';
+      return exists.get(id) ? 'bound' : 'missing';
     },
     async listSessionsByUser(userId, now) {
       return byUser.all({ userId, now }).map(toSession);

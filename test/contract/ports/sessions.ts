@@ -4,6 +4,9 @@ import type { SessionRecord, SessionStore } from '../../../src/ports.js';
 import { makeSession, plain, rid } from '../fixtures.js';
 
 const MANY = { maxPerUser: 100 };
+const JKT = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs';
+const JKT2 = 'oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U';
+const P256 = '{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}';
 const ids = (xs: SessionRecord[]) => xs.map((s) => s.id);
 
 export function sessionsContract(get: () => SessionStore): void {
@@ -116,6 +119,47 @@ export function sessionsContract(get: () => SessionStore): void {
     assert.equal(await get().touchSession(s.id, s.createdAt + 1000, s.createdAt + 5000), true, 'a touch after a step-up keeps it');
     assert.deepEqual((await get().getSession(s.id, s.createdAt))?.amr, auth.amr);
     assert.equal(await get().setSessionAuth(rid(), auth), false);
+  });
+
+  it('keeps the device binding a session starts with (DPoP) and reads it back exactly', async () => {
+    const dpop = makeSession({ mode: 'token', binding: { kind: 'dpop', jkt: JKT } });
+    const dbsc = makeSession({ binding: { kind: 'dbsc', jkt: JKT2, key: P256 } });
+    for (const s of [dpop, dbsc]) {
+      await get().createSession(s, MANY);
+      assert.deepEqual((await get().getSession(s.id, s.createdAt))?.binding, s.binding);
+    }
+    const listed = await get().listSessionsByUser(dbsc.userId, dbsc.createdAt);
+    assert.deepEqual(listed.map((s) => s.binding), [dbsc.binding]);
+  });
+
+  it('bindSession binds an unbound session once: a binding is never replaced, and a missing session says so', async () => {
+    const s = makeSession({ credentialVersion: 2, amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' });
+    await get().createSession(s, MANY);
+    const binding = { kind: 'dbsc' as const, jkt: JKT, key: P256 };
+    assert.equal(await get().bindSession(s.id, binding), 'ok');
+    assert.deepEqual(plain(await get().getSession(s.id, s.createdAt)), { ...plain(s), binding });
+    assert.equal(await get().bindSession(s.id, { kind: 'dbsc', jkt: JKT2, key: P256 }), 'bound');
+    assert.deepEqual((await get().getSession(s.id, s.createdAt))?.binding, binding, 'the first key stays');
+    // Other writes keep it.
+    assert.equal(await get().touchSession(s.id, s.createdAt + 1000, s.createdAt + 5000), true);
+    assert.equal(await get().setSessionAuth(s.id, { authAt: s.createdAt + 2, amr: ['pwd'], acr: 'aal1', credentialVersion: 3 }), true);
+    assert.deepEqual((await get().getSession(s.id, s.createdAt))?.binding, binding);
+    assert.equal(await get().bindSession(rid(), binding), 'missing');
+    // A plain password session with every optional field at its default binds too.
+    const bare = makeSession({ ip: null, device: { browser: null, os: null, type: null } });
+    await get().createSession(bare, MANY);
+    assert.equal(await get().bindSession(bare.id, { kind: 'dbsc', jkt: JKT, key: '{"kty":"EC","crv":"P-384","x":"a|b%","y":"c"}' }), 'ok');
+    assert.deepEqual((await get().getSession(bare.id, bare.createdAt))?.binding, { kind: 'dbsc', jkt: JKT, key: '{"kty":"EC","crv":"P-384","x":"a|b%","y":"c"}' });
+  });
+
+  it('concurrent bindSession calls on one session: exactly one key wins', async () => {
+    const s = makeSession();
+    await get().createSession(s, MANY);
+    const keys = [JKT, JKT2, JKT.replace(/^./, 'z'), JKT2.replace(/^./, 'z')];
+    const results = await Promise.all(keys.map((jkt) => get().bindSession(s.id, { kind: 'dbsc', jkt, key: P256 })));
+    assert.deepEqual(results.filter((r) => r === 'ok').length, 1);
+    const winner = keys[results.indexOf('ok')];
+    assert.equal((await get().getSession(s.id, s.createdAt))?.binding?.jkt, winner);
   });
 
   it('listSessionsByUser resolves live sessions of that user, oldest first, excluding expired ones', async () => {

@@ -117,6 +117,14 @@ export async function render(main, { navigate, announce, say }) {
       badge.textContent = t('device.thisDevice');
       head.append(badge);
     }
+    if (s.binding) {
+      // DPoP (tokens) or DBSC (cookie): this session's credentials work only with the key its device holds.
+      const bound = document.createElement('span');
+      bound.className = 'badge bound';
+      bound.textContent = t('device.bound');
+      bound.title = t(`device.boundTitle.${s.binding}`);
+      head.append(bound);
+    }
     const facts = document.createElement('dl');
     facts.className = 'device-facts';
     facts.append(
