@@ -228,7 +228,7 @@ describe('gatehouse/client fetch sends the access token only where it belongs', 
   const email = uniqueEmail('clientorigin');
 
   before(async () => {
-    t = await startTestServer();
+    t = await startPopServer();
     await new GatehouseClient({ baseUrl: t.url }).register(email, GOOD_PASSWORD);
     const { createServer } = await import('node:http');
     // Another origin (same host, another port): records what reaches it.
@@ -270,7 +270,8 @@ describe('gatehouse/client fetch sends the access token only where it belongs', 
     seen.length = 0;
     const token = gh.accessToken;
     await gh.fetch(`${otherUrl}/notes`);
-    assert.equal(seen[0]?.authorization, `Bearer ${token}`);
+    // The client's tokens are DPoP-bound by default: the listed API gets the token as DPoP (with its proof).
+    assert.equal(seen[0]?.authorization, `DPoP ${token}`);
     assert.throws(() => new GatehouseClient({ baseUrl: t.url, apiOrigins: ['api.example.com'] }), /apiOrigins/);
   });
 });
@@ -294,7 +295,8 @@ describe('gatehouse/client: second factors and passkeys', () => {
     const t = await startTestServer();
     try {
       const email = uniqueEmail('climfa');
-      const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
+      // Plain bearer tokens: this server's public URL is the passkeys' origin, not the address the client calls.
+      const gh = new GatehouseClient({ baseUrl: t.url, mode: 'token', dpop: false });
       await gh.register(email, GOOD_PASSWORD);
       const first = await gh.login(email, GOOD_PASSWORD);
       assert.equal(first.mode, 'token');
@@ -329,7 +331,7 @@ describe('gatehouse/client: second factors and passkeys', () => {
       const pk = await gh.registerPasskey(auth.create(await gh.passkeyRegistrationOptions()), 'Key');
       await gh.renamePasskey(pk.id, 'Desk key');
       assert.deepEqual((await gh.passkeys()).map((p) => p.name), ['Desk key']);
-      const anon = new GatehouseClient({ baseUrl: t.url, mode: 'token' });
+      const anon = new GatehouseClient({ baseUrl: t.url, mode: 'token', dpop: false });
       const pl = await anon.passkeyLogin(auth.get(await anon.passkeyLoginOptions()));
       assert.equal(pl.mode, 'token');
       assert.deepEqual((await anon.me()).session.amr, ['hwk', 'user']);

@@ -129,11 +129,16 @@ export function createPostgresSessionStore(db: Db): SessionStore {
       return r.rows[0] ? toSession(r.rows[0]) : null;
     },
     async deleteUserSessions(userId, exceptId) {
-      const r = await db.query<{ id: string }>(
-        `DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2) RETURNING id`,
-        [userId, exceptId ?? null],
-      );
-      return r.rows.map((x) => x.id);
+      return db.tx(async (q) => {
+        // The user's row first, as createSession takes it: a sign-in evicting sessions and this delete
+        // then queue on one lock instead of locking the same session rows in different orders (a deadlock).
+        await q.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [userId]);
+        const r = await q.query<{ id: string }>(
+          `DELETE FROM sessions WHERE user_id = $1 AND ($2::text IS NULL OR id <> $2) RETURNING id`,
+          [userId, exceptId ?? null],
+        );
+        return r.rows.map((x) => x.id);
+      });
     },
     async deleteExpiredSessions(now) {
       return (await db.query(`DELETE FROM sessions WHERE LEAST(idle_expires_at, expires_at) <= $1`, [now])).rowCount;
