@@ -51,7 +51,7 @@ describe('devices page: bound sessions', { skip: browserSkip() }, () => {
         await page.locator('main input[type=password]').fill(GOOD_PASSWORD);
         await page.locator('main').getByRole('button', { name: signIn }).click();
         await onPage(page, '/account');
-        const rows = page.locator('#devices tbody tr');
+        const rows = page.locator('#devices .device');
         await rows.nth(2).waitFor();
         const texts = await rows.allInnerTexts();
         const boundRows = texts.filter((r) => r.includes(bound));
