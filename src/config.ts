@@ -385,14 +385,14 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_WEBAUTHN_RP_ID', path: ['webauthn', 'rpId'], kind: 'nullable-string', doc: 'WebAuthn relying-party id of passkeys (a host name). Default: the host of the public URL.' },
   { name: 'GATEHOUSE_WEBAUTHN_ORIGINS', path: ['webauthn', 'origins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, whose passkey ceremonies are accepted.' },
   { name: 'GATEHOUSE_WEBAUTHN_RP_NAME', path: ['webauthn', 'rpName'], kind: 'string', doc: 'Name shown by authenticators and authenticator apps next to the account.' },
-  { name: 'GATEHOUSE_RATE_LIMITS', path: ['rateLimits', 'enabled'], kind: 'bool', doc: '`off` disables every brute-force limit (load tests on a developer machine only; the server warns at start). Default on.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_ATTEMPTS', path: ['rateLimits', 'accountAttempts'], kind: 'int', doc: 'Password attempts per account (login, reauth, password change) per window; a success resets the count. Default 10.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_WINDOW', path: ['rateLimits', 'accountWindow'], kind: 'duration', doc: 'Window of the per-account attempts. Default 15m.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_BLOCK', path: ['rateLimits', 'accountBlock'], kind: 'duration', doc: 'How long an account is throttled (429, even for the right password) once its attempts are spent. Default 15m.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURES', path: ['rateLimits', 'ipFailures'], kind: 'int', doc: 'Failed credential checks per client IP per window before the IP is throttled. Default 100.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURE_WINDOW', path: ['rateLimits', 'ipFailureWindow'], kind: 'duration', doc: 'Window (and block time) of the per-IP failures. Default 1h.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_IP_REQUESTS', path: ['rateLimits', 'ipRequests'], kind: 'int', doc: 'Requests to login, register, refresh, reauth and password change per client IP per window. Default 1000.' },
-  { name: 'GATEHOUSE_RATE_LIMIT_IP_WINDOW', path: ['rateLimits', 'ipWindow'], kind: 'duration', doc: 'Window of the per-IP request budget. Default 15m.' },
+  { name: 'GATEHOUSE_RATE_LIMITS', path: ['rateLimits', 'enabled'], kind: 'bool', doc: '`off` disables every brute-force limit (load tests on a developer machine only; the server warns at start).' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_ATTEMPTS', path: ['rateLimits', 'accountAttempts'], kind: 'int', doc: 'Password attempts per account (login, reauth, password change) per window; a success resets the count.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_WINDOW', path: ['rateLimits', 'accountWindow'], kind: 'duration', doc: 'Window of the per-account attempts.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_ACCOUNT_BLOCK', path: ['rateLimits', 'accountBlock'], kind: 'duration', doc: 'How long an account is throttled (429, even for the right password) once its attempts are spent.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURES', path: ['rateLimits', 'ipFailures'], kind: 'int', doc: 'Failed credential checks per client IP per window before the IP is throttled.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_FAILURE_WINDOW', path: ['rateLimits', 'ipFailureWindow'], kind: 'duration', doc: 'Window (and block time) of the per-IP failures.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_REQUESTS', path: ['rateLimits', 'ipRequests'], kind: 'int', doc: 'Requests to login, register, refresh, reauth and password change per client IP per window.' },
+  { name: 'GATEHOUSE_RATE_LIMIT_IP_WINDOW', path: ['rateLimits', 'ipWindow'], kind: 'duration', doc: 'Window of the per-IP request budget.' },
   { name: 'GATEHOUSE_RATE_LIMIT_PREFIX', path: ['rateLimits', 'keyPrefix'], kind: 'string', doc: 'Key prefix of the rate-limit counters in Redis.' },
   { name: 'GATEHOUSE_SMTP_URL', path: ['mail', 'smtpUrl'], kind: 'nullable-string', doc: 'SMTP server for outgoing mail: `smtp://user:pass@host:587` (STARTTLS required) or `smtps://user:pass@host:465` (implicit TLS). Required unless the public URL is localhost (then mail goes to the log).' },
   { name: 'GATEHOUSE_UNSAFE_SMTP_PLAINTEXT', path: ['mail', 'unsafeAllowPlaintext'], kind: 'bool', doc: 'Lets an `smtp://` server without STARTTLS receive the SMTP credentials and the mail (reset and verification links) in clear. Off by default: `smtp://` requires STARTTLS, and a server that does not offer it gets no AUTH and no message (`smtps://` is TLS from the start). Only for a relay on the same host or a trusted private link; the server warns at start.' },
@@ -403,18 +403,18 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_EMAIL_VERIFICATION_TTL', path: ['lifecycle', 'emailVerificationTtl'], kind: 'duration', doc: 'Lifetime of an email-verification link.' },
   { name: 'GATEHOUSE_EMAIL_CHANGE_TTL', path: ['lifecycle', 'emailChangeTtl'], kind: 'duration', doc: 'Lifetime of an email-change confirmation link.' },
   { name: 'GATEHOUSE_REQUIRE_VERIFIED_EMAIL', path: ['lifecycle', 'requireVerifiedEmail'], kind: 'bool', doc: 'Refuse login (403 `email_unverified`) until the address is verified.' },
-  { name: 'GATEHOUSE_DPOP', path: ['dpop', 'mode'], kind: 'string', doc: 'DPoP (RFC 9449) for token mode: `optional` (a token login with a `DPoP` proof binds the session to the client\'s key), `required` (token logins, refreshes and token uses without a proof are refused) or `off` (no new bindings; bound sessions keep needing proofs). Default `optional`.' },
-  { name: 'GATEHOUSE_DPOP_NONCE', path: ['dpop', 'nonce'], kind: 'bool', doc: 'Require a server nonce in every DPoP proof (`DPoP-Nonce` header, `use_dpop_nonce` error). Default off.' },
+  { name: 'GATEHOUSE_DPOP', path: ['dpop', 'mode'], kind: 'string', doc: 'DPoP (RFC 9449) for token mode: `optional` (a token login with a `DPoP` proof binds the session to the client\'s key), `required` (token logins, refreshes and token uses without a proof are refused) or `off` (no new bindings; bound sessions keep needing proofs).' },
+  { name: 'GATEHOUSE_DPOP_NONCE', path: ['dpop', 'nonce'], kind: 'bool', doc: 'Require a server nonce in every DPoP proof (`DPoP-Nonce` header, `use_dpop_nonce` error).' },
   { name: 'GATEHOUSE_DPOP_PROOF_WINDOW', path: ['dpop', 'proofWindow'], kind: 'duration', doc: 'How far a DPoP proof\'s `iat` may be from the server\'s time, either way; its `jti` is remembered that long. At most 10m.' },
-  { name: 'GATEHOUSE_DBSC', path: ['dbsc', 'mode'], kind: 'string', doc: 'Device Bound Session Credentials for cookie mode: `optional` (browsers that support DBSC register a device key after a cookie login and then need a short bound cookie renewed with a signed proof) or `off`. Default `optional`.' },
+  { name: 'GATEHOUSE_DBSC', path: ['dbsc', 'mode'], kind: 'string', doc: 'Device Bound Session Credentials for cookie mode: `optional` (browsers that support DBSC register a device key after a cookie login and then need a short bound cookie renewed with a signed proof) or `off`.' },
   { name: 'GATEHOUSE_DBSC_COOKIE_TTL', path: ['dbsc', 'cookieTtl'], kind: 'duration', doc: 'Lifetime of the short DBSC bound cookie: how long a copied cookie pair works off its device. At most 1h.' },
-  { name: 'GATEHOUSE_LEGACY_SESSIONS', path: ['legacy', 'enabled'], kind: 'bool', doc: 'Migration from express-session: a valid old signed session cookie is replaced by a Gatehouse session on first use (see docs/migrating-from-express-session.md). Default off.' },
+  { name: 'GATEHOUSE_LEGACY_SESSIONS', path: ['legacy', 'enabled'], kind: 'bool', doc: 'Migration from express-session: a valid old signed session cookie is replaced by a Gatehouse session on first use (see docs/migrating-from-express-session.md).' },
   { name: 'GATEHOUSE_LEGACY_SECRETS', path: ['legacy', 'secrets'], kind: 'list', doc: 'Comma-separated express-session secrets; a cookie signed by any of them is accepted.' },
   { name: 'GATEHOUSE_LEGACY_COOKIE', path: ['legacy', 'cookieName'], kind: 'string', doc: 'Name of the old session cookie.' },
   { name: 'GATEHOUSE_LEGACY_REDIS_URL', path: ['legacy', 'redisUrl'], kind: 'nullable-string', doc: 'Redis holding the old connect-redis sessions (default: GATEHOUSE_REDIS_URL).' },
   { name: 'GATEHOUSE_LEGACY_PREFIX', path: ['legacy', 'prefix'], kind: 'string', doc: 'connect-redis key prefix of the old sessions.' },
   { name: 'GATEHOUSE_LEGACY_USER_FIELD', path: ['legacy', 'userField'], kind: 'string', doc: 'Dot path into the old session naming the user, e.g. `userId` or `user.email`: an email is looked up, anything else is a Gatehouse user id.' },
-  { name: 'GATEHOUSE_LEGACY_DATA_FIELDS', path: ['legacy', 'dataFields'], kind: 'list', doc: 'Comma-separated top-level fields of the old session data (e.g. `cart,locale`) carried into the new session\'s data, within `GATEHOUSE_SESSION_DATA_MAX_BYTES`. Default none: only who is signed in moves.' },
+  { name: 'GATEHOUSE_LEGACY_DATA_FIELDS', path: ['legacy', 'dataFields'], kind: 'list', doc: 'Comma-separated top-level fields of the old session data (e.g. `cart,locale`) carried into the new session\'s data, within `GATEHOUSE_SESSION_DATA_MAX_BYTES`; empty: only who is signed in moves.' },
   { name: 'GATEHOUSE_LEGACY_GRACE', path: ['legacy', 'grace'], kind: 'duration', doc: 'How long parallel first requests with one old cookie are let in as the session that replaced it; after it the old cookie is worth nothing.' },
 ];
 
@@ -502,6 +502,12 @@ function settleRenewInterval(config: GatehouseConfig, given: boolean): Gatehouse
   );
   throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
 }
+
+/**
+ * Every default, as the schema states it (the one place defaults are written): store openers and other
+ * modules that need a default read it from here rather than repeating it.
+ */
+export const CONFIG_DEFAULTS: GatehouseConfig = configSchema.parse({});
 
 export function loadConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatehouseConfig {
   return resolveConfig(configInputFromEnv(env));

@@ -3,6 +3,7 @@
  * expiring state (sessions, refresh tokens, proof marks, the change feed); users, keys, audit and
  * one-time tokens stay in SQL.
  */
+import { CONFIG_DEFAULTS } from '../config.js';
 import type { Stores } from '../ports.js';
 
 export interface OpenStoresOptions {
@@ -30,7 +31,7 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
   const { openRedisStores } = await import('./redis/index.js');
   const redis = await openRedisStores({
     url: opts.redisUrl,
-    commandTimeoutMs: opts.timeoutMs ?? 2000,
+    commandTimeoutMs: opts.timeoutMs ?? CONFIG_DEFAULTS.storeTimeout,
     ...(opts.redisPrefix ? { prefix: opts.redisPrefix } : {}),
     ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
     ...(opts.redisWaitReplicas !== undefined ? { replicaAcks: opts.redisWaitReplicas } : {}),
@@ -70,7 +71,7 @@ async function openSql(opts: OpenStoresOptions): Promise<Stores> {
     const { openPostgresStores } = await import('./postgres/index.js');
     return openPostgresStores({
       url,
-      statementTimeoutMs: opts.timeoutMs ?? 2000,
+      statementTimeoutMs: opts.timeoutMs ?? CONFIG_DEFAULTS.storeTimeout,
       ...(opts.schema ? { schema: opts.schema } : {}),
       ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
     });

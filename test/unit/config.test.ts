@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, ENV, OWASP_ARGON2, loadConfigFromEnv, parseDuration, resolveConfig } from '../../src/config.js';
+import { CONFIG_DEFAULTS, ConfigError, ENV, OWASP_ARGON2, loadConfigFromEnv, parseDuration, resolveConfig } from '../../src/config.js';
 
 describe('config defaults', () => {
   test('an empty environment gives a working config that needs no secret', () => {
@@ -148,5 +148,40 @@ describe('the renewal interval against the idle lifetimes', () => {
     // At most half is accepted as given.
     assert.equal(resolveConfig({ session: { idleTtl: '4s', renewInterval: '2s' } }).session.renewInterval, 2000);
     assert.equal(resolveConfig({ session: { idleTtl: '4s', renewInterval: 0 } }).session.renewInterval, 0);
+  });
+});
+
+describe('configuration stated once', () => {
+  const valueAt = (o: unknown, path: readonly string[]) => path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o);
+
+  test('every variable names a setting of the schema, and its kind matches the default the schema gives', () => {
+    const defaults = resolveConfig({});
+    for (const v of ENV) {
+      const parent = valueAt(defaults, v.path.slice(0, -1)) as Record<string, unknown> | undefined;
+      assert.ok(parent && Object.hasOwn(parent, v.path.at(-1)!), `${v.name}: ${v.path.join('.')} is not a setting`);
+      const d = valueAt(defaults, v.path);
+      const expected: Record<string, (x: unknown) => boolean> = {
+        int: (x) => typeof x === 'number' && Number.isInteger(x),
+        duration: (x) => typeof x === 'number',
+        bool: (x) => typeof x === 'boolean',
+        list: (x) => Array.isArray(x),
+        'nullable-string': (x) => x === null || typeof x === 'string',
+        string: (x) => typeof x === 'string' || (v.name === 'GATEHOUSE_TRUST_PROXY' && typeof x === 'boolean') || (typeof x === 'number' && v.name.endsWith('WAIT_REPLICAS')),
+      };
+      assert.ok(expected[v.kind]!(d), `${v.name}: kind ${v.kind} but the default is ${JSON.stringify(d)}`);
+    }
+  });
+
+  test('no variable repeats its default in prose: the generated table shows it from the schema', () => {
+    for (const v of ENV) assert.doesNotMatch(v.doc, /\bDefault(s)? (is |on|off|`|[0-9])/, `${v.name}: ${v.doc}`);
+  });
+
+  test('store openers take their defaults from the schema', async () => {
+    const { readFileSync } = await import('node:fs');
+    for (const f of ['src/stores/open.ts', 'src/stores/postgres/index.ts', 'src/stores/redis/index.ts', 'src/stores/redis/client.ts']) {
+      const src = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8');
+      assert.doesNotMatch(src, /\?\? (2000|5000|'gatehouse'|'gh:')\b/, `${f} repeats a default`);
+    }
+    assert.equal(CONFIG_DEFAULTS.storeTimeout, resolveConfig({}).storeTimeout);
   });
 });

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { CONFIG_DEFAULTS } from '../../config.js';
 import type { ChangeEvent, ChangeFeed, Clock } from '../../ports.js';
 import { Subscribers } from '../subscribers.js';
 import { Db, SCHEMA_RE, poolConfig, wrapError } from './db.js';
@@ -32,9 +33,9 @@ const TWO_HOURS = 2 * 3_600_000;
  * is what an instance uses to catch up after an outage.
  */
 export async function createPostgresFeed(opts: PostgresFeedOptions): Promise<PostgresChangeFeed> {
-  const schema = opts.schema ?? 'gatehouse';
+  const schema = opts.schema ?? CONFIG_DEFAULTS.databaseSchema;
   if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name: ${schema}`);
-  const timeout = opts.statementTimeoutMs ?? 5000;
+  const timeout = opts.statementTimeoutMs ?? CONFIG_DEFAULTS.storeTimeout;
   const retentionMs = Math.max(opts.retentionMs ?? TWO_HOURS, TWO_HOURS);
   const clock = opts.clock ?? { now: () => Date.now() };
   const baseDelay = opts.reconnectDelayMs ?? 200;

@@ -4,6 +4,7 @@
  * @example
  * const stores = await openPostgresStores({ url: 'postgres://app@db/gatehouse', schema: 'gatehouse' });
  */
+import { CONFIG_DEFAULTS } from '../../config.js';
 import type { ChangeFeed, Stores } from '../../ports.js';
 import { Db, SCHEMA_RE } from './db.js';
 import { migrate } from './migrations.js';
@@ -25,7 +26,7 @@ export interface PostgresStoreOptions {
   url: string;
   /** Schema holding Gatehouse's tables (created if missing). Default `gatehouse`. */
   schema?: string;
-  /** Per-statement and connect timeout; beyond it an operation fails with StoreUnavailableError. Default 5000. */
+  /** Per-statement and connect timeout; beyond it an operation fails with StoreUnavailableError. Default: `storeTimeout` (GATEHOUSE_STORE_TIMEOUT, 2 s). */
   statementTimeoutMs?: number;
   /** The change feed to use; default: LISTEN/NOTIFY on this database. */
   feed?: ChangeFeed;
@@ -38,9 +39,9 @@ export interface PostgresStoreOptions {
 }
 
 export async function openPostgresStores(opts: PostgresStoreOptions): Promise<Stores & { db: Db }> {
-  const schema = opts.schema ?? 'gatehouse';
+  const schema = opts.schema ?? CONFIG_DEFAULTS.databaseSchema;
   if (!SCHEMA_RE.test(schema)) throw new TypeError(`invalid schema name: ${JSON.stringify(schema)}`);
-  const statementTimeoutMs = opts.statementTimeoutMs ?? 5000;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? CONFIG_DEFAULTS.storeTimeout;
   const db = new Db({ url: opts.url, schema, statementTimeoutMs, max: opts.max ?? 10, applicationName: opts.applicationName });
   try {
     await migrate((fn) => db.tx(fn), schema);

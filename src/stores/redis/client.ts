@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { CONFIG_DEFAULTS } from '../../config.js';
 import type { ConnectionOptions } from 'node:tls';
 import { StoreUnavailableError } from '../../errors.js';
 import { parseRedisUrl, type RedisTarget } from './url.js';
@@ -75,7 +76,7 @@ export function targetOf(url: string, cluster?: boolean): RedisTarget {
  * Sentinel client asks the Sentinels for the new master and drops a connection to a demoted one.
  */
 export function connect(opts: ConnectOptions): RedisClient {
-  const timeout = opts.commandTimeoutMs ?? 2000;
+  const timeout = opts.commandTimeoutMs ?? CONFIG_DEFAULTS.storeTimeout;
   const base: RedisOptions = {
     commandTimeout: timeout,
     connectTimeout: timeout,

@@ -6,6 +6,7 @@
  * @example
  * const hot = await openRedisStores({ url: 'redis://127.0.0.1:6379', prefix: 'gh:' });
  */
+import { CONFIG_DEFAULTS } from '../../config.js';
 import type { Cluster, Redis } from 'ioredis';
 import type { ChangeFeed, ProofMarkStore, RefreshTokenStore, SessionStore } from '../../ports.js';
 import type { ConnectionOptions } from 'node:tls';
@@ -62,9 +63,9 @@ export interface RedisStores {
 }
 
 export async function openRedisStores(opts: RedisStoreOptions): Promise<RedisStores> {
-  const prefix = opts.prefix ?? 'gh:';
+  const prefix = opts.prefix ?? CONFIG_DEFAULTS.redisPrefix;
   if (/[{}]/.test(prefix)) throw new TypeError('the Redis key prefix must not contain { or }');
-  const commandTimeoutMs = opts.commandTimeoutMs ?? 2000;
+  const commandTimeoutMs = opts.commandTimeoutMs ?? CONFIG_DEFAULTS.storeTimeout;
   let ackTimeoutMs = opts.replicaAckTimeoutMs ?? 250;
   if (opts.replicaAcks !== undefined && opts.replicaAcks !== 'auto' && !(Number.isInteger(opts.replicaAcks) && opts.replicaAcks >= 0)) {
     throw new TypeError('replicaAcks must be a non-negative integer or "auto"');
