@@ -1,0 +1,155 @@
+import type { AssuranceLevel, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
+
+type SessionRow = {
+  id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  mode: SessionMode;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  expires_at: number;
+  auth_at: number;
+  amr: string;
+  acr: AssuranceLevel;
+  credential_version: number;
+  ip: string | null;
+  device_browser: string | null;
+  device_os: string | null;
+  device_type: string | null;
+};
+
+const COLS =
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
+
+/** amr values are RFC 8176 tokens (no spaces): stored space-separated, as on SQLite. */
+const amrText = (amr: readonly string[]): string => amr.join(' ');
+const amrList = (text: string): string[] => (text === '' ? [] : text.split(' '));
+
+function toSession(r: SessionRow): SessionRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    secretHash: new Uint8Array(r.secret_hash),
+    mode: r.mode,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    idleExpiresAt: r.idle_expires_at,
+    expiresAt: r.expires_at,
+    authAt: r.auth_at,
+    amr: amrList(r.amr),
+    acr: r.acr,
+    credentialVersion: r.credential_version,
+    ip: r.ip,
+    device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
+  };
+}
+
+const bytes = (u: Uint8Array) => Buffer.from(u);
+
+const byAge = (a: SessionRecord, b: SessionRecord) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Live at `now`: neither the idle nor the absolute deadline has been reached (`expiry` is the earlier one). */
+const LIVE = 'expiry > ?';
+
+export function mysqlSessionStore(db: Db): SessionStore {
+  return {
+    async createSession(s, { maxPerUser }) {
+      return db.tx(async (q) => {
+        // Serialise session creation per user: concurrent logins of one user queue on the user's row,
+        // so the limit is applied to a consistent set of sessions.
+        await q.exec(`SELECT id FROM users WHERE id = ? FOR UPDATE`, [s.userId]);
+        await q.exec(`INSERT INTO sessions (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+          s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
+          s.authAt, amrText(s.amr), s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type,
+        ]);
+        // Locking read: a rival deleted meanwhile (logout on another instance) is not counted or reported.
+        const rivals = await q.exec<SessionRow>(
+          `SELECT ${COLS} FROM sessions
+            WHERE user_id = ? AND mode = ? AND id <> ? AND ${LIVE}
+            ORDER BY created_at DESC, id DESC
+            FOR UPDATE`,
+          [s.userId, s.mode, s.id, s.createdAt],
+        );
+        const evicted = rivals.rows.slice(Math.max(maxPerUser - 1, 0)).map(toSession);
+        if (evicted.length > 0) {
+          await q.exec(`DELETE FROM sessions WHERE id IN (${evicted.map(() => '?').join(', ')})`, evicted.map((e) => e.id));
+        }
+        return evicted.sort(byAge);
+      });
+    },
+    async getSession(id, now) {
+      const r = await db.exec<SessionRow>(`SELECT ${COLS} FROM sessions WHERE id = ? AND ${LIVE}`, [id, now]);
+      return r.rows[0] ? toSession(r.rows[0]) : null;
+    },
+    async touchSession(id, lastSeenAt, idleExpiresAt) {
+      // MySQL assigns left to right and later assignments see earlier ones: neither reads the other here.
+      const r = await db.exec(
+        `UPDATE sessions
+            SET last_seen_at = GREATEST(last_seen_at, ?),
+                idle_expires_at = LEAST(GREATEST(idle_expires_at, ?), expires_at)
+          WHERE id = ?`,
+        [lastSeenAt, idleExpiresAt, id],
+      );
+      return r.affected === 1;
+    },
+    async setSessionAuth(id, auth) {
+      const r = await db.exec(`UPDATE sessions SET auth_at = ?, amr = ?, acr = ?, credential_version = ? WHERE id = ?`, [
+        auth.authAt, amrText(auth.amr), auth.acr, auth.credentialVersion, id,
+      ]);
+      return r.affected === 1;
+    },
+    async listSessionsByUser(userId, now) {
+      const r = await db.exec<SessionRow>(`SELECT ${COLS} FROM sessions WHERE user_id = ? AND ${LIVE} ORDER BY created_at, id`, [userId, now]);
+      return r.rows.map(toSession);
+    },
+    async deleteSession(id) {
+      return db.tx(async (q) => {
+        const r = await q.exec<SessionRow>(`SELECT ${COLS} FROM sessions WHERE id = ? FOR UPDATE`, [id]);
+        if (!r.rows[0]) return null;
+        await q.exec(`DELETE FROM sessions WHERE id = ?`, [id]);
+        return toSession(r.rows[0]);
+      });
+    },
+    async deleteUserSessions(userId, exceptId) {
+      return db.tx(async (q) => {
+        const r = await q.exec<{ id: string }>(`SELECT id FROM sessions WHERE user_id = ? AND id <> ? FOR UPDATE`, [userId, exceptId ?? '']);
+        const ids = r.rows.map((x) => x.id);
+        if (ids.length > 0) await q.exec(`DELETE FROM sessions WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+        return ids;
+      });
+    },
+    async deleteExpiredSessions(now) {
+      return deleteInBatches(db, 'sessions', 'expiry', now);
+    },
+    async getSessionData(id) {
+      const r = await db.exec<{ data: string | null }>(
+        `SELECT d.data AS data FROM sessions s LEFT JOIN session_data d ON d.session_id = s.id WHERE s.id = ?`,
+        [id],
+      );
+      const row = r.rows[0];
+      if (!row) return null;
+      return row.data === null ? {} : (JSON.parse(row.data) as SessionData);
+    },
+    async patchSessionData(id, patch, maxBytes) {
+      return db.tx(async (q) => {
+        // The session's row lock serialises patches of one session: read, merge, measure, write.
+        const r = await q.exec<{ data: string | null }>(
+          `SELECT d.data AS data FROM sessions s LEFT JOIN session_data d ON d.session_id = s.id WHERE s.id = ? FOR UPDATE`,
+          [id],
+        );
+        const row = r.rows[0];
+        if (!row) return 'missing';
+        const data: SessionData = row.data === null ? {} : (JSON.parse(row.data) as SessionData);
+        for (const k of patch.unset) delete data[k];
+        Object.assign(data, patch.set);
+        const text = JSON.stringify(data);
+        if (Buffer.byteLength(text, 'utf8') > maxBytes) return 'too_large';
+        await q.exec(`INSERT INTO session_data (session_id, data) VALUES (?, ?) ON DUPLICATE KEY UPDATE data = ?`, [id, text, text]);
+        return 'ok';
+      });
+    },
+  };
+}
