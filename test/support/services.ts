@@ -100,7 +100,7 @@ export async function createTestDatabase(url: string, database = testDatabase())
   if (!/^gh_test_[0-9a-f]+$/.test(database)) throw new Error(`refusing to create ${database}`);
   const c = await mysql.createConnection({ uri: url, connectTimeout: 2000 });
   try {
-    await c.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    await c.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`);
   } finally {
     await c.end().catch(() => {});
   }

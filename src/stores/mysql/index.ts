@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import type { ChangeFeed, Stores } from '../../ports.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { Db, isMysqlUrl, poolOptions, wrapError } from './db.js';
-import { migrate } from './migrations.js';
+import { binaryCollation, migrate } from './migrations.js';
 import { mysqlUserStore } from './users.js';
 import { mysqlSessionStore } from './sessions.js';
 import { mysqlRefreshTokenStore } from './refresh.js';
@@ -21,7 +21,7 @@ import { createMysqlFeed } from './feed.js';
 
 export { createMysqlFeed } from './feed.js';
 export type { MysqlFeedOptions, MysqlChangeFeed } from './feed.js';
-export { MIGRATIONS, migrate } from './migrations.js';
+export { MIGRATIONS, migrate, migrationSql } from './migrations.js';
 export { Db as MysqlDb } from './db.js';
 
 export interface MysqlStoreOptions {
@@ -37,7 +37,7 @@ export interface MysqlStoreOptions {
   feedPollMs?: number;
   /** How long the default feed keeps events for replay (ms, at least 2 h). */
   feedRetentionMs?: number;
-  /** Create the database named in the URL when it does not exist (utf8mb4, binary collation). Default true. */
+  /** Create the database named in the URL when it does not exist (utf8mb4, binary NO PAD collation). Default true. */
   createDatabase?: boolean;
 }
 
@@ -53,7 +53,9 @@ async function ensureDatabase(url: string, timeoutMs: number): Promise<void> {
   let c: mysql.Connection | null = null;
   try {
     c = await mysql.createConnection({ ...base, uri: u.toString() });
-    await c.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    const [[v]] = await c.query<mysql.RowDataPacket[]>('SELECT @@version AS v');
+    const collation = binaryCollation(/mariadb/i.test(String(v?.v)) ? 'mariadb' : 'mysql');
+    await c.query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(database)} CHARACTER SET utf8mb4 COLLATE ${collation}`);
   } catch (e) {
     throw wrapError(e);
   } finally {

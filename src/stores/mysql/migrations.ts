@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type mysql from 'mysql2/promise';
-import type { Db } from './db.js';
+import type { Db, Flavor } from './db.js';
 
 /**
  * Versioned migrations. Append only: never edit a shipped entry, add a new version instead.
@@ -9,9 +9,10 @@ import type { Db } from './db.js';
  * list of statements instead, and `schema_migrations.steps_done` records every one that completed: a
  * migration interrupted half way (a crash, a lost connection) resumes at the statement it stopped at.
  *
- * Every table is InnoDB in utf8mb4 with the binary collation: ids, hashes and canonical emails compare
- * byte for byte, exactly as the core compares them (a case- or accent-insensitive collation would make
- * `Ada@x` and `ada@x` one user and `id = ?` match ids that differ).
+ * Every table is InnoDB in utf8mb4 with a binary NO PAD collation: ids, hashes and canonical emails
+ * compare byte for byte, exactly as the core compares them. A case- or accent-insensitive collation would
+ * make `Ada@x` and `ada@x` one user; even `utf8mb4_bin` is PAD SPACE, under which `id = 'abc '` finds
+ * `abc`. The collation's name differs by server (`{binary}` in the statements below, see binaryCollation).
  */
 export interface Migration {
   version: number;
@@ -19,7 +20,17 @@ export interface Migration {
   statements: string[];
 }
 
-const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin ROW_FORMAT=DYNAMIC';
+const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={binary} ROW_FORMAT=DYNAMIC';
+
+/** utf8mb4, compared byte for byte without padding: MariaDB 10.2+ and MySQL 8.0.17+ name it differently. */
+export function binaryCollation(flavor: Flavor): string {
+  return flavor === 'mariadb' ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin';
+}
+
+/** A migration statement as it runs on `flavor`. */
+export function migrationSql(sql: string, flavor: Flavor): string {
+  return sql.replaceAll('{binary}', binaryCollation(flavor));
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -162,7 +173,8 @@ export async function migrate(db: Db): Promise<number[]> {
   // DDL on a large table may run longer than the store's operation budget: no statement limit here.
   // The connection's session is changed here, so it is discarded afterwards rather than pooled.
   return db.withConnection(async (conn) => {
-    await conn.query(`SET SESSION ${db.flavor === 'mariadb' ? 'max_statement_time' : 'max_execution_time'} = 0, lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
+    const flavor = db.flavor ?? 'mysql';
+    await conn.query(`SET SESSION ${flavor === 'mariadb' ? 'max_statement_time' : 'max_execution_time'} = 0, lock_wait_timeout = ${LOCK_WAIT_SECONDS}`);
     const [[db0]] = await conn.query<mysql.RowDataPacket[]>('SELECT DATABASE() AS name');
     const database = String(db0?.name ?? '');
     if (!database) throw new Error('the MySQL URL names no database (mysql://user:pass@host:3306/<database>)');
@@ -170,13 +182,13 @@ export async function migrate(db: Db): Promise<number[]> {
     const [[got]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [lock, LOCK_WAIT_SECONDS]);
     if (Number(got?.ok) !== 1) throw new Error(`could not take the migration lock of database ${database} within ${LOCK_WAIT_SECONDS} s`);
     try {
-      await conn.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      await conn.query(migrationSql(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version INT NOT NULL,
         name VARCHAR(255) NOT NULL,
         steps_done INT NOT NULL,
         applied_at BIGINT NULL,
         PRIMARY KEY (version)
-      ) ${TABLE}`);
+      ) ${TABLE}`, flavor));
       const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT version, steps_done, applied_at FROM schema_migrations');
       const state = new Map(rows.map((r) => [Number(r.version), { steps: Number(r.steps_done), done: r.applied_at !== null }]));
       const applied: number[] = [];
@@ -184,7 +196,7 @@ export async function migrate(db: Db): Promise<number[]> {
         const s = state.get(m.version);
         if (s?.done) continue;
         for (let i = s?.steps ?? 0; i < m.statements.length; i++) {
-          await conn.query(m.statements[i]!);
+          await conn.query(migrationSql(m.statements[i]!, flavor));
           await conn.query(
             `INSERT INTO schema_migrations (version, name, steps_done, applied_at) VALUES (?, ?, ?, NULL)
              ON DUPLICATE KEY UPDATE steps_done = ?`,
