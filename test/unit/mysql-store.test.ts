@@ -138,8 +138,8 @@ describe('mysql store (MariaDB)', { skip: url === null ? skipReason('MariaDB', M
       const statements: string[] = [];
       const spy = Object.create(stores.db) as MysqlDb;
       spy.exec = (sql, params) => (statements.push(sql), stores.db.exec(sql, params));
-      const { mysqlSessionStore } = await import('../../src/stores/mysql/sessions.js');
-      assert.equal(await mysqlSessionStore(spy).deleteExpiredSessions(t + 50_000), expired);
+      const { createMysqlSessionStore } = await import('../../src/stores/mysql/sessions.js');
+      assert.equal(await createMysqlSessionStore(spy).deleteExpiredSessions(t + 50_000), expired);
       const deletes = statements.filter((s) => s.startsWith('DELETE'));
       assert.equal(deletes.length, 3, 'three batches');
       for (const d of deletes) assert.match(d, new RegExp(`LIMIT ${SWEEP_BATCH}$`));

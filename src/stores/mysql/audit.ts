@@ -18,7 +18,7 @@ function toEvent(r: Row): AuditEvent {
   };
 }
 
-export function mysqlAuditLog(db: Db): AuditLog {
+export function createMysqlAuditLog(db: Db): AuditLog {
   return {
     async appendEvent(e) {
       await db.exec(`INSERT INTO audit_events (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [

@@ -53,9 +53,8 @@ export async function createMysqlFeed(opts: MysqlFeedOptions): Promise<MysqlChan
   const setStatus = (up: boolean) => {
     if (connected === up) return;
     connected = up;
-    for (const h of statusHandlers) h(up);
+    subscribers.status(up);
   };
-  const statusHandlers = new Set<(up: boolean) => void>();
 
   const pollOnce = async () => {
     try {
@@ -123,13 +122,7 @@ export async function createMysqlFeed(opts: MysqlFeedOptions): Promise<MysqlChan
       }
     },
     subscribe(handlers) {
-      const unsubscribe = subscribers.add(handlers);
-      const status = (up: boolean) => handlers.status(up);
-      statusHandlers.add(status);
-      return () => {
-        statusHandlers.delete(status);
-        unsubscribe();
-      };
+      return subscribers.add(handlers);
     },
     async replay(since) {
       const r = await db.exec<{ event: string }>(`SELECT event FROM change_log WHERE at >= ? ORDER BY seq`, [since]);
@@ -140,7 +133,6 @@ export async function createMysqlFeed(opts: MysqlFeedOptions): Promise<MysqlChan
       closed = true;
       if (timer) clearTimeout(timer);
       await polling;
-      statusHandlers.clear();
       subscribers.closeAll();
     },
   };

@@ -11,12 +11,12 @@ import type { ChangeFeed, Stores } from '../../ports.js';
 import { StoreUnavailableError } from '../../errors.js';
 import { Db, isMysqlUrl, poolOptions, wrapError } from './db.js';
 import { binaryCollation, migrate } from './migrations.js';
-import { mysqlUserStore } from './users.js';
-import { mysqlSessionStore } from './sessions.js';
-import { mysqlRefreshTokenStore } from './refresh.js';
-import { mysqlKeyStore } from './keys.js';
-import { mysqlAuditLog } from './audit.js';
-import { mysqlOneTimeTokenStore } from './one-time.js';
+import { createMysqlUserStore } from './users.js';
+import { createMysqlSessionStore } from './sessions.js';
+import { createMysqlRefreshStore } from './refresh.js';
+import { createMysqlKeyStore } from './keys.js';
+import { createMysqlAuditLog } from './audit.js';
+import { createMysqlOneTimeStore } from './one-time.js';
 import { createMysqlFeed } from './feed.js';
 
 export { createMysqlFeed } from './feed.js';
@@ -92,12 +92,12 @@ export async function openMysqlStores(opts: MysqlStoreOptions): Promise<Stores &
   const pool = db;
   return {
     db: pool,
-    users: mysqlUserStore(pool),
-    sessions: mysqlSessionStore(pool),
-    refreshTokens: mysqlRefreshTokenStore(pool),
-    keys: mysqlKeyStore(pool),
-    audit: mysqlAuditLog(pool),
-    oneTimeTokens: mysqlOneTimeTokenStore(pool),
+    users: createMysqlUserStore(pool),
+    sessions: createMysqlSessionStore(pool),
+    refreshTokens: createMysqlRefreshStore(pool),
+    keys: createMysqlKeyStore(pool),
+    audit: createMysqlAuditLog(pool),
+    oneTimeTokens: createMysqlOneTimeStore(pool),
     feed,
     async ping() {
       await pool.exec('SELECT 1');

@@ -16,7 +16,7 @@ function toKey(r: Row): KeyRecord {
   };
 }
 
-export function mysqlKeyStore(db: Db): KeyStore {
+export function createMysqlKeyStore(db: Db): KeyStore {
   return {
     async listKeys() {
       return (await db.exec(`SELECT ${COLS} FROM signing_keys ORDER BY created_at, kid`)).rows.map(toKey);

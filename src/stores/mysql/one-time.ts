@@ -17,7 +17,7 @@ function toToken(r: Row): OneTimeTokenRecord {
   };
 }
 
-export function mysqlOneTimeTokenStore(db: Db): OneTimeTokenStore {
+export function createMysqlOneTimeStore(db: Db): OneTimeTokenStore {
   return {
     async createOneTimeToken(t) {
       await db.exec(`INSERT INTO one_time_tokens (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [

@@ -25,7 +25,7 @@ const insertParams = (t: RefreshTokenRecord) => [
   t.id, t.sessionId, t.userId, bytes(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, bytes(t.successorSalt),
 ];
 
-export function mysqlRefreshTokenStore(db: Db): RefreshTokenStore {
+export function createMysqlRefreshStore(db: Db): RefreshTokenStore {
   return {
     async createRefreshToken(t) {
       await db.exec(INSERT, insertParams(t));

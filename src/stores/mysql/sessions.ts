@@ -54,7 +54,7 @@ const byAge = (a: SessionRecord, b: SessionRecord) => a.createdAt - b.createdAt 
 /** Live at `now`: neither the idle nor the absolute deadline has been reached (`expiry` is the earlier one). */
 const LIVE = 'expiry > ?';
 
-export function mysqlSessionStore(db: Db): SessionStore {
+export function createMysqlSessionStore(db: Db): SessionStore {
   return {
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {

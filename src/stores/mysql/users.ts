@@ -36,7 +36,7 @@ export const limit = (n: number): number => {
   return n;
 };
 
-export function mysqlUserStore(db: Db): UserStore {
+export function createMysqlUserStore(db: Db): UserStore {
   return {
     async createUser(u) {
       try {
