@@ -117,6 +117,29 @@ describe('mysql store (MariaDB)', { skip: url === null ? skipReason('MariaDB', M
     }
   });
 
+  it('ending or evicting many sessions at once (ids deleted in fixed-size chunks) removes exactly those', async () => {
+    const { url: dbUrl, database } = await createTestDatabase(url!);
+    dropped.push(database);
+    const stores = await openMysqlStores({ url: dbUrl });
+    try {
+      const user = makeUser();
+      await stores.users.createUser(user);
+      const t = Date.now();
+      const made = Array.from({ length: 40 }, (_, i) => makeSession({ userId: user.id, createdAt: t + i }));
+      for (const s of made) await stores.sessions.createSession(s, { maxPerUser: 100 });
+      const newest = makeSession({ userId: user.id, createdAt: t + 100 });
+      const evicted = await stores.sessions.createSession(newest, { maxPerUser: 3 });
+      assert.deepEqual(evicted.map((s) => s.id), made.slice(0, 38).map((s) => s.id), 'the 38 oldest, oldest first');
+      assert.deepEqual((await stores.sessions.listSessionsByUser(user.id, t)).map((s) => s.id), [made[38]!.id, made[39]!.id, newest.id]);
+      for (const s of made.slice(0, 20)) await stores.sessions.createSession({ ...s, createdAt: t + 200 }, { maxPerUser: 100 });
+      const ended = await stores.sessions.deleteUserSessions(user.id, newest.id);
+      assert.deepEqual(ended.sort(), [...made.slice(0, 20), made[38]!, made[39]!].map((s) => s.id).sort());
+      assert.deepEqual((await stores.sessions.listSessionsByUser(user.id, t)).map((s) => s.id), [newest.id]);
+    } finally {
+      await stores.close();
+    }
+  });
+
   it(`the sweep deletes expired rows in statements of at most ${SWEEP_BATCH} and keeps live ones`, async () => {
     const { url: dbUrl, database } = await createTestDatabase(url!);
     dropped.push(database);

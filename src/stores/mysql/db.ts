@@ -97,6 +97,8 @@ export function poolOptions(opts: DbOptions): mysql.PoolOptions {
     supportBigNumbers: false,
     dateStrings: true,
     multipleStatements: false,
+    // The store prepares a few dozen distinct statements; the server's budget for them is shared.
+    maxPreparedStatements: 128,
     namedPlaceholders: false,
   };
 }

@@ -1,5 +1,5 @@
 import type { AssuranceLevel, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 import { deleteInBatches } from './sweep.js';
 
 type SessionRow = {
@@ -51,6 +51,21 @@ const bytes = (u: Uint8Array) => Buffer.from(u);
 
 const byAge = (a: SessionRecord, b: SessionRecord) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/**
+ * Deletes sessions by id in statements of a fixed shape (IN lists of ID_CHUNK, padded by repeating an
+ * id): every distinct statement text is a server-side prepared statement on every connection, and the
+ * server's budget for them (max_prepared_stmt_count) is shared by everyone on it.
+ */
+const ID_CHUNK = 16;
+const DELETE_IDS = `DELETE FROM sessions WHERE id IN (${Array.from({ length: ID_CHUNK }, () => '?').join(', ')})`;
+async function deleteIds(q: Queryable, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    const chunk = ids.slice(i, i + ID_CHUNK);
+    while (chunk.length < ID_CHUNK) chunk.push(chunk[0]!);
+    await q.exec(DELETE_IDS, chunk);
+  }
+}
+
 /** Live at `now`: neither the idle nor the absolute deadline has been reached (`expiry` is the earlier one). */
 const LIVE = 'expiry > ?';
 
@@ -74,9 +89,7 @@ export function createMysqlSessionStore(db: Db): SessionStore {
           [s.userId, s.mode, s.id, s.createdAt],
         );
         const evicted = rivals.rows.slice(Math.max(maxPerUser - 1, 0)).map(toSession);
-        if (evicted.length > 0) {
-          await q.exec(`DELETE FROM sessions WHERE id IN (${evicted.map(() => '?').join(', ')})`, evicted.map((e) => e.id));
-        }
+        await deleteIds(q, evicted.map((e) => e.id));
         return evicted.sort(byAge);
       });
     },
@@ -117,7 +130,7 @@ export function createMysqlSessionStore(db: Db): SessionStore {
       return db.tx(async (q) => {
         const r = await q.exec<{ id: string }>(`SELECT id FROM sessions WHERE user_id = ? AND id <> ? FOR UPDATE`, [userId, exceptId ?? '']);
         const ids = r.rows.map((x) => x.id);
-        if (ids.length > 0) await q.exec(`DELETE FROM sessions WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+        await deleteIds(q, ids);
         return ids;
       });
     },
