@@ -256,7 +256,7 @@ export class Db implements Queryable {
 
   async close(): Promise<void> {
     // end() says goodbye on every connection; a server that is gone must not hold up shutdown.
-    await Promise.race([this.pool.end().catch(() => {}), sleep(1000)]);
+    await Promise.race([this.pool.end().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }
 
@@ -266,7 +266,9 @@ function isDeadlock(e: unknown): boolean {
 }
 
 async function run<R>(c: Conn, sql: string, params: readonly unknown[]): Promise<Result<R>> {
-  const [out] = await c.execute(sql, params as mysql.ExecuteValues[]);
+  // mysql2 refuses undefined; an absent optional field is NULL, as with the other SQL stores.
+  const values = params.map((v) => (v === undefined ? null : v)) as mysql.ExecuteValues[];
+  const [out] = await c.execute(sql, values);
   if (Array.isArray(out)) return { rows: out as R[], affected: 0, insertId: 0 };
   const h = out as mysql.ResultSetHeader;
   return { rows: [], affected: h.affectedRows, insertId: Number(h.insertId) };
