@@ -17,6 +17,7 @@ import { createMysqlRefreshStore } from './refresh.js';
 import { createMysqlKeyStore } from './keys.js';
 import { createMysqlAuditLog } from './audit.js';
 import { createMysqlOneTimeStore } from './one-time.js';
+import { createMysqlChallengeStore, createMysqlPasskeyStore, createMysqlRecoveryCodeStore, createMysqlTotpStore } from './factors.js';
 import { createMysqlFeed } from './feed.js';
 
 export { createMysqlFeed } from './feed.js';
@@ -98,6 +99,10 @@ export async function openMysqlStores(opts: MysqlStoreOptions): Promise<Stores &
     keys: createMysqlKeyStore(pool),
     audit: createMysqlAuditLog(pool),
     oneTimeTokens: createMysqlOneTimeStore(pool),
+    totp: createMysqlTotpStore(pool),
+    recoveryCodes: createMysqlRecoveryCodeStore(pool),
+    passkeys: createMysqlPasskeyStore(pool),
+    challenges: createMysqlChallengeStore(pool),
     feed,
     async ping() {
       await pool.exec('SELECT 1');

@@ -155,6 +155,63 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO change_head (id, seq) VALUES (1, 0)`,
     ],
   },
+  {
+    version: 2,
+    name: 'second-factors',
+    // Second factors and passkeys, and what an unfinished authentication waits on.
+    statements: [
+      `CREATE TABLE totp_authenticators (
+        user_id VARCHAR(255) NOT NULL,
+        secret TEXT NOT NULL,
+        encrypted BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        confirmed_at BIGINT NULL,
+        last_step BIGINT NULL,
+        PRIMARY KEY (user_id),
+        CONSTRAINT totp_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+      `CREATE TABLE recovery_codes (
+        user_id VARCHAR(255) NOT NULL,
+        code_hash VARBINARY(64) NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, code_hash),
+        CONSTRAINT recovery_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+      // A credential id is up to 1,023 bytes (1,364 base64url characters): kept as bytes, which makes
+      // an exact key that fits an index where utf8mb4 characters (4 bytes each) would not.
+      `CREATE TABLE passkeys (
+        id VARBINARY(1400) NOT NULL,
+        user_id VARCHAR(255) NOT NULL,
+        user_handle VARCHAR(255) NOT NULL,
+        public_key BLOB NOT NULL,
+        counter BIGINT NOT NULL,
+        transports TEXT NOT NULL,
+        device_type VARCHAR(16) NOT NULL,
+        backed_up BOOLEAN NOT NULL,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT NULL,
+        PRIMARY KEY (id),
+        KEY passkeys_user (user_id, created_at),
+        CONSTRAINT passkeys_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+      `CREATE TABLE auth_challenges (
+        id VARCHAR(255) NOT NULL,
+        purpose VARCHAR(32) NOT NULL,
+        secret_hash VARBINARY(64) NOT NULL,
+        user_id VARCHAR(255) NULL,
+        binding TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        failures INT NOT NULL,
+        used_at BIGINT NULL,
+        PRIMARY KEY (id),
+        KEY auth_challenges_user (user_id),
+        KEY auth_challenges_expiry (expires_at),
+        CONSTRAINT auth_challenges_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 /** GET_LOCK names are server-wide and at most 64 characters: one per database. */
