@@ -18,6 +18,7 @@ import { createMysqlKeyStore } from './keys.js';
 import { createMysqlAuditLog } from './audit.js';
 import { createMysqlOneTimeStore } from './one-time.js';
 import { createMysqlChallengeStore, createMysqlPasskeyStore, createMysqlRecoveryCodeStore, createMysqlTotpStore } from './factors.js';
+import { createMysqlProofStore } from './proofs.js';
 import { createMysqlFeed } from './feed.js';
 
 export { createMysqlFeed } from './feed.js';
@@ -103,6 +104,7 @@ export async function openMysqlStores(opts: MysqlStoreOptions): Promise<Stores &
     recoveryCodes: createMysqlRecoveryCodeStore(pool),
     passkeys: createMysqlPasskeyStore(pool),
     challenges: createMysqlChallengeStore(pool),
+    proofs: createMysqlProofStore(pool),
     feed,
     async ping() {
       await pool.exec('SELECT 1');

@@ -212,6 +212,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 3,
+    name: 'proof-of-possession',
+    // The device key a session is bound to (DPoP for tokens, DBSC for cookies), and short-lived
+    // single-use marks (proof ids seen, nonces, challenges), swept in batches like expired sessions.
+    statements: [
+      `ALTER TABLE sessions
+        ADD COLUMN binding_kind VARCHAR(8) NULL,
+        ADD COLUMN binding_jkt VARCHAR(64) NULL,
+        ADD COLUMN binding_key TEXT NULL`,
+      `CREATE TABLE proof_marks (
+        kind VARCHAR(16) NOT NULL,
+        value VARCHAR(64) NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (kind, value),
+        KEY proof_marks_expiry (expires_at)
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 /** GET_LOCK names are server-wide and at most 64 characters: one per database. */

@@ -1,4 +1,4 @@
-import type { AssuranceLevel, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { AssuranceLevel, SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
 import type { Db, Queryable } from './db.js';
 import { deleteInBatches } from './sweep.js';
 
@@ -19,10 +19,25 @@ type SessionRow = {
   device_browser: string | null;
   device_os: string | null;
   device_type: string | null;
+  binding_kind: string | null;
+  binding_jkt: string | null;
+  binding_key: string | null;
 };
 
 const COLS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type';
+  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
+
+function toBinding(r: SessionRow): SessionBinding | null {
+  if (r.binding_kind === 'dpop' && r.binding_jkt !== null) return { kind: 'dpop', jkt: r.binding_jkt };
+  if (r.binding_kind === 'dbsc' && r.binding_jkt !== null && r.binding_key !== null) return { kind: 'dbsc', jkt: r.binding_jkt, key: r.binding_key };
+  return null;
+}
+
+/** The binding columns: kind, thumbprint, and the DBSC public key (null for DPoP). */
+function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
+  if (b === null) return [null, null, null];
+  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
+}
 
 /** amr values are RFC 8176 tokens (no spaces): stored space-separated, as on SQLite. */
 const amrText = (amr: readonly string[]): string => amr.join(' ');
@@ -44,6 +59,7 @@ function toSession(r: SessionRow): SessionRecord {
     credentialVersion: r.credential_version,
     ip: r.ip,
     device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
+    binding: toBinding(r),
   };
 }
 
@@ -76,9 +92,10 @@ export function createMysqlSessionStore(db: Db): SessionStore {
         // Serialise session creation per user: concurrent logins of one user queue on the user's row,
         // so the limit is applied to a consistent set of sessions.
         await q.exec(`SELECT id FROM users WHERE id = ? FOR UPDATE`, [s.userId]);
-        await q.exec(`INSERT INTO sessions (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+        await q.exec(`INSERT INTO sessions (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
           s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
           s.authAt, amrText(s.amr), s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type,
+          ...bindingParams(s.binding),
         ]);
         // Locking read: a rival deleted meanwhile (logout on another instance) is not counted or reported.
         const rivals = await q.exec<SessionRow>(
@@ -113,6 +130,15 @@ export function createMysqlSessionStore(db: Db): SessionStore {
         auth.authAt, amrText(auth.amr), auth.acr, auth.credentialVersion, id,
       ]);
       return r.affected === 1;
+    },
+    async bindSession(id, binding) {
+      // The conditional UPDATE decides (concurrent binds queue on the row lock and re-read it); the
+      // read only tells a bound session from a missing one.
+      const r = await db.exec(`UPDATE sessions SET binding_kind = ?, binding_jkt = ?, binding_key = ? WHERE id = ? AND binding_kind IS NULL`, [
+        ...bindingParams(binding), id,
+      ]);
+      if (r.affected === 1) return 'ok';
+      return (await db.exec(`SELECT 1 AS one FROM sessions WHERE id = ?`, [id])).rows.length === 1 ? 'bound' : 'missing';
     },
     async listSessionsByUser(userId, now) {
       const r = await db.exec<SessionRow>(`SELECT ${COLS} FROM sessions WHERE user_id = ? AND ${LIVE} ORDER BY created_at, id`, [userId, now]);
