@@ -154,6 +154,9 @@ export function createMysqlSessionStore(db: Db): SessionStore {
     },
     async deleteUserSessions(userId, exceptId) {
       return db.tx(async (q) => {
+        // The user's row first, as createSession takes it: a sign-in evicting sessions and this delete
+        // then queue on one lock instead of locking the same session rows in different orders.
+        await q.exec(`SELECT id FROM users WHERE id = ? FOR UPDATE`, [userId]);
         const r = await q.exec<{ id: string }>(`SELECT id FROM sessions WHERE user_id = ? AND id <> ? FOR UPDATE`, [userId, exceptId ?? '']);
         const ids = r.rows.map((x) => x.id);
         await deleteIds(q, ids);
