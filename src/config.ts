@@ -72,7 +72,7 @@ export const configSchema = z
     publicUrl: z.url().transform((u) => u.replace(/\/+$/, '')).optional(),
     host: z.string().default('0.0.0.0'),
     port: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** `sqlite:<path>`, `sqlite::memory:`, `memory:` or `postgres://…`. */
+    /** `sqlite:<path>`, `sqlite::memory:`, `memory:`, `postgres://…`, `mysql://…` or `mariadb://…`. */
     databaseUrl: z.string().default('sqlite:./data/gatehouse.db'),
     /** Redis for hot state (sessions, refresh tokens, revocations, rate limits); one server, a Cluster or Sentinel. */
     redisUrl,
@@ -346,9 +346,9 @@ export const ENV: EnvVar[] = [
   { name: 'PORT', path: ['port'], kind: 'int', doc: 'TCP port to listen on.' },
   { name: 'GATEHOUSE_HOST', path: ['host'], kind: 'string', doc: 'Address to bind.' },
   { name: 'GATEHOUSE_PUBLIC_URL', path: ['publicUrl'], kind: 'string', doc: 'Public base URL: JWT issuer, allowed origin for CSRF checks, links in mail. Unset: `http://localhost:<PORT>`.' },
-  { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:` or `postgres://…`.' },
+  { name: 'GATEHOUSE_DATABASE_URL', path: ['databaseUrl'], kind: 'string', doc: '`sqlite:<path>`, `memory:`, `postgres://…`, or `mysql://user:pass@host:3306/db` (also `mariadb://…`; MySQL 8.0.17+ or MariaDB 10.6+).' },
   { name: 'GATEHOUSE_REDIS_URL', path: ['redisUrl'], kind: 'nullable-string', doc: 'Redis for sessions, refresh tokens, revocations and rate limits: `redis://[user:pass@]host:6379`, a Cluster `redis+cluster://[user:pass@]host:port,host:port`, or a master found through Sentinel `redis+sentinel://[user:pass@]host:26379,host:26380/mymaster[?sentinel_password=…]`; `rediss…` for TLS. See docs/deployment.md.' },
-  { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same.' },
+  { name: 'GATEHOUSE_DATABASE_SCHEMA', path: ['databaseSchema'], kind: 'string', doc: 'PostgreSQL schema holding Gatehouse\'s tables (created if missing). Every instance of one deployment uses the same. (MySQL: the database named in the URL.)' },
   { name: 'GATEHOUSE_REDIS_PREFIX', path: ['redisPrefix'], kind: 'string', doc: 'Prefix of every Redis key and pub/sub channel. Every instance of one deployment uses the same; another deployment on the same Redis uses another.' },
   { name: 'GATEHOUSE_REDIS_WAIT_REPLICAS', path: ['redisWaitReplicas'], kind: 'string', doc: 'Replicas that must acknowledge a revocation (Redis `WAIT`) before it is answered, so that no failover can undo it; when they do not within the wait timeout the request gets 503 with Retry-After. `auto` (default): 1 when the deployment has replicas at start (always with Sentinel), else 0. `0`: off — a revocation is answered once the master has it, and a failover in the next moment may lose it.' },
   { name: 'GATEHOUSE_REDIS_WAIT_TIMEOUT', path: ['redisWaitTimeout'], kind: 'duration', doc: 'How long a revocation waits for the replicas\' acknowledgement before it is answered 503. Shorter than GATEHOUSE_STORE_TIMEOUT (refused at start with a number of replicas; with `auto`, cut to half the store timeout).' },

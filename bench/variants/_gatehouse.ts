@@ -25,10 +25,9 @@ export function benchConfig(extra: GatehouseConfigInput = {}, opts: { production
   };
 }
 
-/** `$BENCH_RUN_ID` as an identifier fit for a Postgres schema or a Redis prefix. */
-export function runName(): string {
-  const raw = process.env.BENCH_RUN_ID ?? `local-${process.pid}`;
-  return raw.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 40);
+/** This server start's run id (`$BENCH_RUN_ID`; a local one when started by hand). */
+export function runId(): string {
+  return process.env.BENCH_RUN_ID ?? `local-${process.pid}`;
 }
 
 /** A temporary directory removed when the server stops. */

@@ -1,9 +1,10 @@
 // Gatehouse cookie session on PostgreSQL (a schema of its own, dropped on exit), through Express.
 import pg from 'pg';
-import { benchConfig, runName, serveExpress } from './_gatehouse.js';
+import { benchConfig, runId, serveExpress } from './_gatehouse.js';
+import { postgresSchema, postgresUrl } from './_sql.js';
 
-const url = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const schema = `bench_${runName()}`;
+const url = postgresUrl();
+const schema = postgresSchema(runId());
 await serveExpress(
   { config: benchConfig({ databaseUrl: url, databaseSchema: schema, secret: 'bench-only-secret-0123456789abcdef0123' }) },
   async () => {

@@ -23,11 +23,13 @@
  *     `storm: { login: (ctx, i) => loginOnce(ctx, { path: '/auth/login', body: CREDS }) }` enables
  *     the login-storm scenario; `metrics` may report `redisBytesPerSession` (see ../lib/redis-bytes.ts).
  */
-import type { VariantDef } from '../lib/types.js';
+import type { VariantContext, VariantDef } from '../lib/types.js';
 import { bearerLogin, cookieLogin, loginOnce, noCredential } from '../lib/setup.js';
 import { redisBytesPerSession } from '../lib/redis-bytes.js';
+import { diskBytesPerSession, mysqlSessionBytes, postgresSessionBytes, sqliteSessionBytes } from '../lib/disk-bytes.js';
 import { dpopLogin } from '../lib/dpop.js';
 import { gatehousePrefix, redisUrl, sessionPrefix } from './_redis.js';
+import { mysqlDatabase, mysqlUrl, postgresSchema, postgresUrl, sqliteDir } from './_sql.js';
 
 const sessionLogin = { path: '/login' };
 const tokenLogin = { path: '/login' };
@@ -40,6 +42,22 @@ const GH_LOGIN = { path: '/auth/login', body: GATEHOUSE_CREDS, headers: BROWSER 
 const STORM_CREDS = { email: 'storm@example.com', password: GATEHOUSE_CREDS.password };
 const GH_REGISTER_STORM = { path: '/auth/register', body: STORM_CREDS, allow: [409] };
 const GH_LOGIN_STORM = { path: '/auth/login', body: STORM_CREDS, headers: BROWSER };
+
+/**
+ * Bytes per session on disk, measured like Redis's bytes per session: 1,000 logins spread over 400
+ * users, each with a browser's User-Agent, and the growth of the session tables' pages divided by 1,000.
+ */
+function sessionsOnDisk(measure: (ctx: VariantContext) => () => Promise<number>) {
+  return async (ctx: VariantContext) => {
+    const users = 400;
+    for (let u = 0; u < users; u++) await loginOnce(ctx, { ...GH_REGISTER, body: benchUser(u) });
+    return diskBytesPerSession(ctx, {
+      count: 1000,
+      login: (c, seq) => loginOnce(c, { ...GH_LOGIN, body: benchUser(seq % users) }),
+      measure: measure(ctx),
+    });
+  };
+}
 
 export const variants: VariantDef[] = [
   {
@@ -139,12 +157,21 @@ export const variants: VariantDef[] = [
     description: 'Gatehouse cookie session, SQLite (temporary file), requireAuth()',
     file: 'gatehouse-session-sqlite.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+    metrics: sessionsOnDisk((ctx) => sqliteSessionBytes(`${sqliteDir(ctx.runId)}/gatehouse.db`)),
   },
   {
     name: 'gatehouse-session-postgres',
     description: 'Gatehouse cookie session, PostgreSQL (own schema, dropped after), requireAuth()',
     file: 'gatehouse-session-postgres.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+    metrics: sessionsOnDisk((ctx) => postgresSessionBytes(postgresUrl(), postgresSchema(ctx.runId))),
+  },
+  {
+    name: 'gatehouse-session-mysql',
+    description: 'Gatehouse cookie session, MariaDB/MySQL (own database, dropped after), requireAuth()',
+    file: 'gatehouse-session-mysql.ts',
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
+    metrics: sessionsOnDisk((ctx) => mysqlSessionBytes(mysqlUrl(), mysqlDatabase(ctx.runId))),
   },
   {
     name: 'gatehouse-session-redis',

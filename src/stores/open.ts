@@ -11,7 +11,7 @@ export interface OpenStoresOptions {
   redisUrl?: string | null;
   /** Per-operation timeout for network stores. */
   timeoutMs?: number;
-  /** PostgreSQL schema (default `gatehouse`). */
+  /** PostgreSQL schema (default `gatehouse`). A MySQL URL names its database instead. */
   schema?: string;
   /** Redis key and channel prefix (default `gh:`). */
   redisPrefix?: string;
@@ -76,5 +76,13 @@ async function openSql(opts: OpenStoresOptions): Promise<Stores> {
       ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
     });
   }
-  throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}: (use sqlite:, postgres:// or memory:)`);
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    const { openMysqlStores } = await import('./mysql/index.js');
+    return openMysqlStores({
+      url,
+      timeoutMs: opts.timeoutMs ?? 2000,
+      ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
+    });
+  }
+  throw new Error(`unsupported database URL scheme: ${url.split(':')[0]}: (use sqlite:, postgres://, mysql://, mariadb:// or memory:)`);
 }

@@ -1,18 +1,24 @@
 /**
- * External services for tests. `requirePostgres()` / `requireRedis()` resolve a URL when the
- * service answers; otherwise, under CI=true, they throw naming what is missing and how to start
- * it, and outside CI they resolve null so the caller can skip with a reason.
+ * External services for tests. `requirePostgres()` / `requireRedis()` / `requireMysql()` resolve a URL
+ * when the service answers; otherwise, under CI=true, they throw naming what is missing and how to
+ * start it, and outside CI they resolve null so the caller can skip with a reason.
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 export const POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** A MariaDB (or MySQL) account that may create and drop databases; tests never use the URL's own database. */
+export const MYSQL_URL = process.env.GATEHOUSE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 const START_PG = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 const START_REDIS =
   'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log';
+
+const START_MARIADB =
+  'start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd (then wait for mariadb-admin -h 127.0.0.1 ping)';
 
 const inCI = () => process.env.CI === 'true';
 
@@ -58,6 +64,58 @@ export function requireRedis(): Promise<string | null> {
     }
   })();
   return redisProbe;
+}
+
+let mysqlProbe: Promise<string | null> | undefined;
+export function requireMysql(): Promise<string | null> {
+  mysqlProbe ??= (async () => {
+    let c: mysql.Connection | null = null;
+    try {
+      c = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 2000 });
+      await c.query('SELECT 1');
+      return MYSQL_URL;
+    } catch (e) {
+      return missing('MariaDB', MYSQL_URL, START_MARIADB, e);
+    } finally {
+      await c?.end().catch(() => {});
+    }
+  })();
+  return mysqlProbe;
+}
+
+/** A MySQL database name of our own for one run (or one test): `gh_test_<random>`. */
+export function testDatabase(): string {
+  return `gh_test_${randomBytes(6).toString('hex')}`;
+}
+
+/** `url` with its database replaced by `database`. */
+export function mysqlUrlFor(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Creates a database of our own on the server `url` points at, and resolves its URL. */
+export async function createTestDatabase(url: string, database = testDatabase()): Promise<{ url: string; database: string }> {
+  if (!/^gh_test_[0-9a-f]+$/.test(database)) throw new Error(`refusing to create ${database}`);
+  const c = await mysql.createConnection({ uri: url, connectTimeout: 2000 });
+  try {
+    await c.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin`);
+  } finally {
+    await c.end().catch(() => {});
+  }
+  return { url: mysqlUrlFor(url, database), database };
+}
+
+/** Drops a database created by a test, with everything in it (never anyone else's: the name is checked). */
+export async function dropDatabase(url: string, database: string): Promise<void> {
+  if (!/^gh_test_[0-9a-f]+$/.test(database)) throw new Error(`refusing to drop ${database}`);
+  const c = await mysql.createConnection({ uri: url, connectTimeout: 2000 });
+  try {
+    await c.query(`DROP DATABASE IF EXISTS \`${database}\``);
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 /** A raw PING over TCP, so the probe needs no client library and cannot hang (2 s). */

@@ -1,6 +1,7 @@
 /**
  * The stores an HTTP test can run against, each as a fresh, empty bundle: memory, SQLite (a temporary
- * file), PostgreSQL (a schema of its own) and PostgreSQL + Redis (a key prefix of its own). A store
+ * file), PostgreSQL (a schema of its own), PostgreSQL + Redis (a key prefix of its own), MySQL on
+ * MariaDB (a database of its own) and MariaDB + Redis. A store
  * whose service is unreachable gives a skip reason outside CI and fails under CI=true (services.ts).
  *
  *   for (const kind of await storeKinds()) describe(kind.name, { skip: kind.skip }, () => { … kind.open() … });
@@ -10,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Stores } from '../../src/ports.js';
 import { openStores } from '../../src/stores/open.js';
-import { deletePrefix, dropSchema, POSTGRES_URL, REDIS_URL, requirePostgres, requireRedis, skipReason, testPrefix, testSchema } from './services.js';
+import {
+  createTestDatabase, deletePrefix, dropDatabase, dropSchema, MYSQL_URL, POSTGRES_URL, REDIS_URL, requireMysql, requirePostgres,
+  requireRedis, skipReason, testPrefix, testSchema,
+} from './services.js';
 
 export interface OpenedStores {
   stores: Stores;
@@ -19,7 +23,7 @@ export interface OpenedStores {
 }
 
 export interface StoreKind {
-  name: 'memory' | 'sqlite' | 'postgres' | 'postgres+redis';
+  name: 'memory' | 'sqlite' | 'postgres' | 'postgres+redis' | 'mysql' | 'mysql+redis';
   /** Why this kind cannot run here (outside CI only), or undefined. */
   skip: string | undefined;
   open(): Promise<OpenedStores>;
@@ -28,8 +32,20 @@ export interface StoreKind {
 export async function storeKinds(): Promise<StoreKind[]> {
   const pg = await requirePostgres();
   const redis = await requireRedis();
+  const my = await requireMysql();
   const pgSkip = pg === null ? skipReason('PostgreSQL', POSTGRES_URL) : undefined;
   const redisSkip = pgSkip ?? (redis === null ? skipReason('Redis', REDIS_URL) : undefined);
+  const mySkip = my === null ? skipReason('MariaDB', MYSQL_URL) : undefined;
+  const myRedisSkip = mySkip ?? (redis === null ? skipReason('Redis', REDIS_URL) : undefined);
+  const clearPrefix = async (prefix: string) => {
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redis!);
+    try {
+      await deletePrefix(r as never, prefix);
+    } finally {
+      r.disconnect();
+    }
+  };
   return [
     {
       name: 'memory',
@@ -81,13 +97,39 @@ export async function storeKinds(): Promise<StoreKind[]> {
           async cleanup() {
             await stores.close();
             await dropSchema(pg!, schema);
-            const { Redis } = await import('ioredis');
-            const r = new Redis(redis!);
-            try {
-              await deletePrefix(r as never, prefix);
-            } finally {
-              r.disconnect();
-            }
+            await clearPrefix(prefix);
+          },
+        };
+      },
+    },
+    {
+      name: 'mysql',
+      skip: mySkip,
+      async open() {
+        const { url, database } = await createTestDatabase(my!);
+        const stores = await openStores({ databaseUrl: url, timeoutMs: 5000 });
+        return {
+          stores,
+          async cleanup() {
+            await stores.close();
+            await dropDatabase(my!, database);
+          },
+        };
+      },
+    },
+    {
+      name: 'mysql+redis',
+      skip: myRedisSkip,
+      async open() {
+        const { url, database } = await createTestDatabase(my!);
+        const prefix = testPrefix();
+        const stores = await openStores({ databaseUrl: url, redisUrl: redis!, redisPrefix: prefix, timeoutMs: 5000 });
+        return {
+          stores,
+          async cleanup() {
+            await stores.close();
+            await dropDatabase(my!, database);
+            await clearPrefix(prefix);
           },
         };
       },
