@@ -178,7 +178,7 @@ describe('configuration stated once', () => {
 
   test('store openers take their defaults from the schema', async () => {
     const { readFileSync } = await import('node:fs');
-    for (const f of ['src/stores/open.ts', 'src/stores/postgres/index.ts', 'src/stores/redis/index.ts', 'src/stores/redis/client.ts']) {
+    for (const f of ['src/stores/open.ts', 'src/stores/postgres/index.ts', 'src/stores/redis/index.ts', 'src/stores/redis/client.ts', 'src/stores/mysql/index.ts']) {
       const src = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8');
       assert.doesNotMatch(src, /\?\? (2000|5000|'gatehouse'|'gh:')\b/, `${f} repeats a default`);
     }

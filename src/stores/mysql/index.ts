@@ -6,6 +6,7 @@
  * @example
  * const stores = await openMysqlStores({ url: 'mysql://gatehouse:secret@db:3306/gatehouse' });
  */
+import { CONFIG_DEFAULTS } from '../../config.js';
 import mysql from 'mysql2/promise';
 import type { ChangeFeed, Stores } from '../../ports.js';
 import { StoreUnavailableError } from '../../errors.js';
@@ -29,7 +30,7 @@ export { Db as MysqlDb } from './db.js';
 export interface MysqlStoreOptions {
   /** `mysql://user:pass@host:3306/database` or `mariadb://…`; mysql2 options (e.g. `ssl`) may follow as query parameters. */
   url: string;
-  /** Per-operation budget; beyond it an operation fails with StoreUnavailableError. Default 5000. */
+  /** Per-operation budget; beyond it an operation fails with StoreUnavailableError. Default: `storeTimeout` (GATEHOUSE_STORE_TIMEOUT, 2 s). */
   timeoutMs?: number;
   /** The change feed to use; default: the polled `change_log` of this database. */
   feed?: ChangeFeed;
@@ -67,7 +68,7 @@ async function ensureDatabase(url: string, timeoutMs: number): Promise<void> {
 
 export async function openMysqlStores(opts: MysqlStoreOptions): Promise<Stores & { db: Db }> {
   if (!isMysqlUrl(opts.url)) throw new TypeError('the MySQL store needs a mysql:// or mariadb:// URL');
-  const timeoutMs = opts.timeoutMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? CONFIG_DEFAULTS.storeTimeout;
   let db = new Db({ url: opts.url, timeoutMs, max: opts.max ?? 10 });
   let feed: ChangeFeed;
   try {
