@@ -437,7 +437,7 @@ export interface PasskeyStore {
  * What an unfinished authentication waits on: an `mfa_token` between a password and its second
  * factor, or a WebAuthn ceremony's challenge. Single use, short-lived, stored hashed.
  */
-export type ChallengePurpose = 'mfa' | 'webauthn.register' | 'webauthn.login' | 'webauthn.reauth' | 'webauthn.mfa';
+export type ChallengePurpose = 'mfa' | 'webauthn.register' | 'webauthn.login' | 'webauthn.reauth' | 'webauthn.mfa' | 'oidc.flow' | 'oidc.exchange';
 
 export interface ChallengeRecord {
   id: string;
@@ -468,6 +468,66 @@ export interface ChallengeStore {
   failChallenge(id: string, maxFailures: number, now: number): Promise<number | null>;
   deleteChallengesByUser(userId: string): Promise<number>;
   deleteExpiredChallenges(now: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linked identities: what the identity-provider way in (OpenID Connect, OAuth 2.0) keeps
+// ---------------------------------------------------------------------------------------------
+
+/** An account at an identity provider linked to a user: `(provider, subject)` names it, once. */
+export interface IdentityRecord {
+  /** Opaque random id (base64url): the handle the user unlinks it by. */
+  id: string;
+  userId: string;
+  /** The configured provider id (e.g. `google`). */
+  provider: string;
+  /** The provider's stable id of the account (`sub`, or the mapped id claim). */
+  subject: string;
+  /** The address the provider gave when it was last used, and whether the provider said it is verified. */
+  email: string | null;
+  emailVerified: boolean;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/**
+ * A session opened through a provider, with the provider's own session id (`sid`) when it gave one:
+ * what a back-channel logout names, and what the device list shows.
+ */
+export interface FederatedSessionRecord {
+  sessionId: string;
+  userId: string;
+  provider: string;
+  subject: string;
+  sid: string | null;
+  createdAt: number;
+  /** The session's absolute expiry: after it the record is swept. */
+  expiresAt: number;
+}
+
+export interface IdentityStore {
+  /**
+   * Links the identity. 'taken' when `(provider, subject)` is linked to any user already, or when the
+   * user has an identity at that provider: exactly one of concurrent links of one identity succeeds.
+   */
+  createIdentity(rec: IdentityRecord): Promise<'ok' | 'taken'>;
+  getIdentity(provider: string, subject: string): Promise<IdentityRecord | null>;
+  /** The user's identities, oldest first. */
+  listIdentities(userId: string): Promise<IdentityRecord[]>;
+  /** Records a sign-in with it: lastUsedAt and the email the provider gave this time. */
+  recordIdentityUse(id: string, at: number, email: string | null, emailVerified: boolean): Promise<boolean>;
+  /**
+   * Unlinks one of the user's identities. With `unlessLast`, refuses ('last') when it is the user's
+   * only identity, atomically: two concurrent unlinks of a user's last two identities leave one.
+   */
+  deleteIdentity(userId: string, id: string, unlessLast: boolean): Promise<'ok' | 'missing' | 'last'>;
+  deleteIdentitiesByUser(userId: string): Promise<number>;
+  putFederatedSession(rec: FederatedSessionRecord): Promise<void>;
+  /** The user's federated sessions (live or not yet swept). */
+  listFederatedSessions(userId: string): Promise<FederatedSessionRecord[]>;
+  /** Sessions opened through `provider` with that provider session id, or for that subject. */
+  findFederatedSessions(provider: string, by: { sid: string } | { subject: string }): Promise<FederatedSessionRecord[]>;
+  deleteExpiredFederatedSessions(now: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,6 +658,8 @@ export interface Stores {
   recoveryCodes: RecoveryCodeStore;
   passkeys: PasskeyStore;
   challenges: ChallengeStore;
+  /** Linked identity-provider accounts and the sessions opened through them. */
+  identities: IdentityStore;
   /** Proof-of-possession marks (DPoP replay and nonces, DBSC challenges); on Redis when it is configured. */
   proofs: ProofMarkStore;
   feed: ChangeFeed;

@@ -13,6 +13,7 @@ import { makeUser } from './fixtures.js';
 import { auditContract } from './ports/audit.js';
 import { challengesContract, passkeysContract, recoveryCodesContract, totpContract } from './ports/factors.js';
 import { feedContract } from './ports/feed.js';
+import { identitiesContract } from './ports/identities.js';
 import { keysContract } from './ports/keys.js';
 import { oneTimeContract } from './ports/one-time.js';
 import { proofsContract } from './ports/proofs.js';
@@ -26,7 +27,7 @@ export interface ContractFixture {
   cleanup(): Promise<void>;
 }
 
-type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'totp' | 'recoveryCodes' | 'passkeys' | 'challenges' | 'proofs' | 'feed';
+type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTimeTokens' | 'totp' | 'recoveryCodes' | 'passkeys' | 'challenges' | 'identities' | 'proofs' | 'feed';
 type Get<P extends Port> = () => Stores[P];
 
 const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
@@ -40,6 +41,7 @@ const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
   recoveryCodes: [recoveryCodesContract],
   passkeys: [passkeysContract],
   challenges: [challengesContract],
+  identities: [identitiesContract],
   proofs: [proofsContract],
   feed: [feedContract],
 };
@@ -59,6 +61,7 @@ const OWNED: Partial<Record<Port, Record<string, (args: unknown[]) => string | n
   recoveryCodes: { replaceRecoveryCodes: (args) => args[0] as string },
   passkeys: { createPasskey: recordOwner },
   challenges: { createChallenge: recordOwner },
+  identities: { createIdentity: recordOwner, putFederatedSession: recordOwner },
 };
 
 function withOwner<T extends object>(store: T, methods: Record<string, (args: unknown[]) => string | null>, users: UserStore | undefined): T {

@@ -10,6 +10,7 @@ import type { ChangeFeed, Stores } from '../../ports.js';
 import { createMemoryAuditLog } from './audit.js';
 import { createLocalFeed } from './feed.js';
 import { createMemoryChallengeStore, createMemoryPasskeyStore, createMemoryRecoveryCodeStore, createMemoryTotpStore } from './factors.js';
+import { createMemoryIdentityStore } from './identities.js';
 import { createMemoryKeyStore } from './keys.js';
 import { createMemoryOneTimeStore } from './one-time.js';
 import { createMemoryProofStore } from './proofs.js';
@@ -32,6 +33,7 @@ export function createMemoryStores(opts: { feed?: ChangeFeed; feedRetentionMs?: 
     recoveryCodes: createMemoryRecoveryCodeStore(),
     passkeys: createMemoryPasskeyStore(),
     challenges: createMemoryChallengeStore(),
+    identities: createMemoryIdentityStore(),
     proofs: createMemoryProofStore(),
     feed,
     async ping() {},

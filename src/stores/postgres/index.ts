@@ -15,6 +15,7 @@ import { createPostgresKeyStore } from './keys.js';
 import { createPostgresAuditLog } from './audit.js';
 import { createPostgresOneTimeStore } from './one-time.js';
 import { createPostgresChallengeStore, createPostgresPasskeyStore, createPostgresRecoveryCodeStore, createPostgresTotpStore } from './factors.js';
+import { createPostgresIdentityStore } from './identities.js';
 import { createPostgresProofStore } from './proofs.js';
 import { createPostgresFeed } from './feed.js';
 
@@ -63,6 +64,7 @@ export async function openPostgresStores(opts: PostgresStoreOptions): Promise<St
     recoveryCodes: createPostgresRecoveryCodeStore(db),
     passkeys: createPostgresPasskeyStore(db),
     challenges: createPostgresChallengeStore(db),
+    identities: createPostgresIdentityStore(db),
     proofs: createPostgresProofStore(db),
     feed,
     async ping() {

@@ -181,6 +181,40 @@ CREATE UNLOGGED TABLE proof_marks (
 CREATE INDEX proof_marks_expiry_idx ON proof_marks (expires_at);
 `,
   },
+  {
+    version: 5,
+    name: 'identities',
+    // Accounts at identity providers (OpenID Connect, OAuth 2.0) linked to users, once each, and at
+    // most one per provider per user; and the sessions opened through them (a back-channel logout
+    // names the provider's session id or subject). Sessions may live in Redis: no foreign key.
+    sql: `
+CREATE TABLE identities (
+  id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  provider text NOT NULL,
+  subject text NOT NULL,
+  email text,
+  email_verified boolean NOT NULL,
+  created_at bigint NOT NULL,
+  last_used_at bigint,
+  UNIQUE (provider, subject),
+  UNIQUE (user_id, provider)
+);
+CREATE TABLE federated_sessions (
+  session_id text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  provider text NOT NULL,
+  subject text NOT NULL,
+  sid text,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX federated_sessions_user_idx ON federated_sessions (user_id);
+CREATE INDEX federated_sessions_sid_idx ON federated_sessions (provider, sid);
+CREATE INDEX federated_sessions_subject_idx ON federated_sessions (provider, subject);
+CREATE INDEX federated_sessions_expiry_idx ON federated_sessions (expires_at);
+`,
+  },
 ];
 
 /**

@@ -11,6 +11,7 @@ import { createSqliteAuditLog } from './audit.js';
 import { openDatabase } from './db.js';
 import { createSqliteFeed } from './feed.js';
 import { createSqliteChallengeStore, createSqlitePasskeyStore, createSqliteRecoveryCodeStore, createSqliteTotpStore } from './factors.js';
+import { createSqliteIdentityStore } from './identities.js';
 import { createSqliteKeyStore } from './keys.js';
 import { applyMigrations } from './migrations.js';
 import { createSqliteOneTimeStore } from './one-time.js';
@@ -60,6 +61,7 @@ export function openSqliteStores(opts: SqliteStoresOptions): Stores {
     recoveryCodes: createSqliteRecoveryCodeStore(db),
     passkeys: createSqlitePasskeyStore(db),
     challenges: createSqliteChallengeStore(db),
+    identities: createSqliteIdentityStore(db),
     proofs: proofs.store,
     feed,
     async ping() {

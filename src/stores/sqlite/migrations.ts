@@ -196,6 +196,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX proof_marks_by_expiry ON proof_marks (expires_at);
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Accounts at identity providers (OpenID Connect, OAuth 2.0) linked to users, once each, and
+      -- at most one per provider per user; and the sessions opened through them (a back-channel
+      -- logout names the provider's session id or subject). Sessions may live in Redis: no foreign key.
+      CREATE TABLE identities (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        email TEXT,
+        email_verified INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        UNIQUE (provider, subject),
+        UNIQUE (user_id, provider)
+      ) STRICT;
+      CREATE TABLE federated_sessions (
+        session_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        provider TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        sid TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX federated_sessions_by_user ON federated_sessions (user_id);
+      CREATE INDEX federated_sessions_by_sid ON federated_sessions (provider, sid);
+      CREATE INDEX federated_sessions_by_subject ON federated_sessions (provider, subject);
+      CREATE INDEX federated_sessions_by_expiry ON federated_sessions (expires_at);
+    `,
+  },
 ];
 
 /**
