@@ -4,6 +4,7 @@
  * way it is validated once at start, and a bad value stops start-up with a message naming it.
  */
 import { z } from 'zod';
+import { oidcSchema, providersFromEnv } from './oidc-config.js';
 import { parseRedisUrl, RedisUrlError } from './stores/redis/url.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
@@ -306,6 +307,8 @@ export const configSchema = z
       .superRefine((l, ctx) => {
         if (l.enabled && l.secrets.length === 0) ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'migration is on but no old secret is configured' });
       }),
+    /** Identity providers: OpenID Connect issuers and plain OAuth 2.0 providers (see docs/oidc.md). */
+    oidc: oidcSchema,
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -333,7 +336,7 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string' | 'list';
+type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string' | 'list' | 'json';
 interface EnvVar {
   name: string;
   path: string[];
@@ -408,6 +411,7 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_DPOP_PROOF_WINDOW', path: ['dpop', 'proofWindow'], kind: 'duration', doc: 'How far a DPoP proof\'s `iat` may be from the server\'s time, either way; its `jti` is remembered that long. At most 10m.' },
   { name: 'GATEHOUSE_DBSC', path: ['dbsc', 'mode'], kind: 'string', doc: 'Device Bound Session Credentials for cookie mode: `optional` (browsers that support DBSC register a device key after a cookie login and then need a short bound cookie renewed with a signed proof) or `off`.' },
   { name: 'GATEHOUSE_DBSC_COOKIE_TTL', path: ['dbsc', 'cookieTtl'], kind: 'duration', doc: 'Lifetime of the short DBSC bound cookie: how long a copied cookie pair works off its device. At most 1h.' },
+  { name: 'GATEHOUSE_OIDC_PROVIDERS', path: ['oidc', 'providers'], kind: 'json', doc: 'Identity providers users may sign in with, as a JSON array: `[{"id":"google","preset":"google","clientId":"…","signUp":true}]`. Presets `google`, `microsoft` (with `tenant`), `gitlab` and `github`; any OpenID Connect `issuer` (discovery); or a plain OAuth 2.0 provider with `authorizationEndpoint`, `tokenEndpoint`, `userinfoEndpoint` and `claims`. A client secret is best given as `GATEHOUSE_OIDC_<ID>_CLIENT_SECRET` (ID upper-cased, `-` as `_`). See docs/oidc.md.' },
   { name: 'GATEHOUSE_LEGACY_SESSIONS', path: ['legacy', 'enabled'], kind: 'bool', doc: 'Migration from express-session: a valid old signed session cookie is replaced by a Gatehouse session on first use (see docs/migrating-from-express-session.md).' },
   { name: 'GATEHOUSE_LEGACY_SECRETS', path: ['legacy', 'secrets'], kind: 'list', doc: 'Comma-separated express-session secrets; a cookie signed by any of them is accepted.' },
   { name: 'GATEHOUSE_LEGACY_COOKIE', path: ['legacy', 'cookieName'], kind: 'string', doc: 'Name of the old session cookie.' },
@@ -440,6 +444,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
     if (v.kind === 'bool') value = parseBool(v.name, raw);
     else if (v.kind === 'list') value = raw.split(',').map((x) => x.trim()).filter(Boolean);
     else if (v.kind === 'int') value = raw; // coerced and range-checked by the schema
+    else if (v.kind === 'json') value = providersFromEnv(raw, env, (msg) => { throw new ConfigError(msg); });
     else if (v.name === 'GATEHOUSE_TRUST_PROXY') value = /^(true|false)$/i.test(raw) ? parseBool(v.name, raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
     setPath(input, v.path, value);
   }
@@ -449,7 +454,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
 function describePath(path: PropertyKey[]): string {
   const p = path.map(String);
   // A list item (`cors.origins.0`) is named by its list's variable.
-  const env = ENV.find((v) => v.path.join('.') === p.join('.')) ?? ENV.find((v) => v.kind === 'list' && p.join('.').startsWith(v.path.join('.') + '.'));
+  const env = ENV.find((v) => v.path.join('.') === p.join('.')) ?? ENV.find((v) => (v.kind === 'list' || v.kind === 'json') && p.join('.').startsWith(v.path.join('.') + '.'));
   return env ? `${env.name} (${p.join('.')})` : p.join('.') || '(config)';
 }
 

@@ -36,6 +36,17 @@ export const ERROR_CODES = [
   'totp_exists',
   'passkey_exists',
   'no_second_factor',
+  // identity providers
+  'oidc_callback_invalid',
+  'oidc_denied',
+  'oidc_sign_up_closed',
+  'oidc_email_unverified',
+  'oidc_account_exists',
+  'oidc_provider_unavailable',
+  'identity_taken',
+  'last_way_in',
+  'invalid_exchange_code',
+  'invalid_logout_token',
   // proof of possession
   'invalid_dpop_proof',
   'use_dpop_nonce',

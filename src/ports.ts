@@ -293,7 +293,10 @@ export type AuditEventType =
   /** A cookie session was bound to the browser's key (DBSC registration). */
   | 'session.bound'
   /** A bound session's credential came without a valid proof of its key: possible theft. */
-  | 'session.proof_refused';
+  | 'session.proof_refused'
+  /** An identity-provider account was linked to the user, or unlinked. */
+  | 'identity.linked'
+  | 'identity.unlinked';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */

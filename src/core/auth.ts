@@ -24,11 +24,13 @@ import { SecondFactors } from './factors.js';
 import { Audit } from './audit.js';
 import { DeviceBoundSessions } from './dbsc.js';
 import { Dpop } from './dpop.js';
+import { Federation } from './federation.js';
 import { normalizeEmail } from './email.js';
 import { KeyRing } from './keys.js';
 import { Lifecycle, type MailQueue } from './lifecycle.js';
 import { Sweeper, type SweepResult } from './maintenance.js';
 import { LegacyMigration, userFieldMapper, type MigrationSettings } from './methods/migration.js';
+import { OidcMethod } from './methods/oidc.js';
 import { PasskeyMethod, type WebAuthnSettings } from './methods/passkey.js';
 import { PasswordMethod } from './methods/password.js';
 import { RecoveryCodes } from './methods/recovery.js';
@@ -119,6 +121,8 @@ export class AuthCore {
   readonly dpop: ProofOfPossession;
   readonly account: Account;
   readonly factors: SecondFactors;
+  /** Identity providers: sign-in, linking, back-channel logout. */
+  readonly federation: Federation;
   readonly lifecycle: Lifecycle;
   readonly admin: Admin;
   readonly published: Published;
@@ -207,7 +211,7 @@ export class AuthCore {
       users,
       sessions: control,
       oneTimeTokens: stores.oneTimeTokens,
-      factors: { totp: stores.totp, recoveryCodes: stores.recoveryCodes, passkeys: stores.passkeys, challenges: stores.challenges },
+      factors: { totp: stores.totp, recoveryCodes: stores.recoveryCodes, passkeys: stores.passkeys, challenges: stores.challenges, identities: stores.identities },
       auditLog: stores.audit,
       audit,
     });
@@ -223,6 +227,20 @@ export class AuthCore {
     this.signIn = new SignIn({ password, totp, recovery, passkeys, challenges, assurance, sessions: control, users, audit, mail, requireVerifiedEmail: config.lifecycle.requireVerifiedEmail });
     this.account = new Account({ sessions: control, password, totp, passkeys, assurance, users, removal, hasher, audit, clock, reauthWindowMs: config.reauthWindow });
     this.factors = new SecondFactors({ totp, recovery, passkeys, assurance, sessions: control, audit });
+    this.federation = new Federation({
+      oidc: new OidcMethod(config.oidc.providers),
+      challenges,
+      identities: stores.identities,
+      users,
+      sessions: control,
+      assurance,
+      passkeys,
+      proofs: stores.proofs,
+      audit,
+      clock,
+      random,
+      requireVerifiedEmail: config.lifecycle.requireVerifiedEmail,
+    });
     this.lifecycle = new Lifecycle({
       users,
       oneTimeTokens: stores.oneTimeTokens,

@@ -81,6 +81,28 @@ export class Challenges {
     return rec;
   }
 
+  /**
+   * A single-use secret (`id.secret`) for another purpose (an identity provider's sign-in flow, its
+   * exchange code), live for `ttlMs`: the secret (shown once) and its record.
+   */
+  async issueSecret(purpose: Extract<ChallengePurpose, 'oidc.flow' | 'oidc.exchange'>, userId: string | null, binding: string, ttlMs: number): Promise<{ token: string; secret: string; record: ChallengeRecord }> {
+    const t = newSplitToken(this.random);
+    const record = this.record(t.id, purpose, t.secretHash, userId, binding);
+    record.expiresAt = record.createdAt + ttlMs;
+    await this.store.createChallenge(record);
+    return { token: t.token, secret: t.secret, record };
+  }
+
+  /** Spends a secret of `purpose` if it is live: exactly one of concurrent callers gets the record. */
+  async takeSecret(token: string, purpose: Extract<ChallengePurpose, 'oidc.flow' | 'oidc.exchange'>): Promise<{ record: ChallengeRecord; secret: string } | null> {
+    const p = parseSplitToken(token);
+    if (!p) return null;
+    const rec = await this.store.getChallenge(p.id);
+    if (!rec || rec.purpose !== purpose || !secretMatches(p.secret, rec.secretHash) || !this.live(rec)) return null;
+    if (!(await this.store.consumeChallenge(rec.id, this.clock.now()))) return null;
+    return { record: rec, secret: p.secret };
+  }
+
   private live(rec: ChallengeRecord): boolean {
     return rec.usedAt === null && this.clock.now() < rec.expiresAt;
   }

@@ -13,6 +13,7 @@ export interface SweepResult {
   oneTimeTokens: number;
   challenges: number;
   proofMarks: number;
+  federatedSessions: number;
   auditEvents: number;
 }
 
@@ -21,7 +22,7 @@ export class Sweeper {
   private running: Promise<SweepResult | null> | null = null;
 
   constructor(
-    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens' | 'challenges' | 'proofs'>,
+    private readonly stores: Pick<Stores, 'sessions' | 'refreshTokens' | 'oneTimeTokens' | 'challenges' | 'proofs' | 'identities'>,
     private readonly audit: Audit,
     private readonly clock: Clock,
     private readonly auditRetentionMs: number,
@@ -36,6 +37,7 @@ export class Sweeper {
       oneTimeTokens: await this.stores.oneTimeTokens.deleteExpiredOneTimeTokens(now),
       challenges: await this.stores.challenges.deleteExpiredChallenges(now),
       proofMarks: await this.stores.proofs.deleteExpiredProofMarks(now),
+      federatedSessions: await this.stores.identities.deleteExpiredFederatedSessions(now),
       auditEvents: await this.audit.prune(this.auditRetentionMs),
     };
   }

@@ -4,7 +4,7 @@
  * forgets where they came from (IP address and user agent are erased; the events name only the
  * account id, which identifies no one once the account is gone).
  */
-import type { AuditLog, ChallengeStore, OneTimeTokenStore, PasskeyStore, RecoveryCodeStore, TotpStore } from '../ports.js';
+import type { AuditLog, ChallengeStore, IdentityStore, OneTimeTokenStore, PasskeyStore, RecoveryCodeStore, TotpStore } from '../ports.js';
 import type { Audit } from './audit.js';
 import type { SessionControl } from './session-control.js';
 import type { UserDirectory } from './users.js';
@@ -15,8 +15,8 @@ export class AccountRemoval {
       users: UserDirectory;
       sessions: SessionControl;
       oneTimeTokens: OneTimeTokenStore;
-      /** Second factors, passkeys and pending challenges go with the account (SQL stores also cascade). */
-      factors: { totp: TotpStore; recoveryCodes: RecoveryCodeStore; passkeys: PasskeyStore; challenges: ChallengeStore };
+      /** Second factors, passkeys, pending challenges and linked identities go with the account (SQL stores also cascade). */
+      factors: { totp: TotpStore; recoveryCodes: RecoveryCodeStore; passkeys: PasskeyStore; challenges: ChallengeStore; identities: IdentityStore };
       auditLog: AuditLog;
       audit: Audit;
     },
@@ -32,6 +32,7 @@ export class AccountRemoval {
     await d.factors.recoveryCodes.deleteRecoveryCodes(userId);
     await d.factors.passkeys.deletePasskeysByUser(userId);
     await d.factors.challenges.deleteChallengesByUser(userId);
+    await d.factors.identities.deleteIdentitiesByUser(userId);
     const ok = await d.users.delete(userId);
     await d.auditLog.redactUserEvents(userId);
     // The deletion itself is recorded without the request's address: it would be kept about an erased account.

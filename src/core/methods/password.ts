@@ -14,6 +14,14 @@ import type { PasswordHasher } from '../passwords.js';
 import type { UserDirectory } from '../users.js';
 import type { Proof } from './proof.js';
 
+/**
+ * The stored password hash of an account that has none (signed up through an identity provider): no
+ * password verifies against it, and it is never rehashed. A password is added by a reset link.
+ */
+export const NO_PASSWORD = '';
+
+export const hasPassword = (user: Pick<UserRecord, 'passwordHash'>): boolean => user.passwordHash !== NO_PASSWORD;
+
 export type PasswordFailure = 'unknown_email' | 'bad_password' | 'disabled' | 'bad_input';
 
 export type PasswordResult = { ok: true; proof: Proof } | { ok: false; reason: PasswordFailure; userId?: string };
@@ -35,6 +43,11 @@ export class PasswordMethod {
       await this.hasher.dummyVerify(password ?? 'x'.repeat(16));
       return { ok: false, reason: email && password !== null ? 'unknown_email' : 'bad_input' };
     }
+    if (!hasPassword(user)) {
+      // As slow as a wrong password: the answer does not tell that the account has none.
+      await this.hasher.dummyVerify(password);
+      return { ok: false, reason: 'bad_password', userId: user.id };
+    }
     if (!(await this.hasher.verify(user.passwordHash, password))) return { ok: false, reason: 'bad_password', userId: user.id };
     if (user.disabledAt !== null) return { ok: false, reason: 'disabled', userId: user.id };
     await this.upgrade(user, password);
@@ -46,6 +59,10 @@ export class PasswordMethod {
     const user = await this.users.record(userId);
     if (!user || user.disabledAt !== null || Buffer.byteLength(passwordInput, 'utf8') > MAX_PASSWORD_BYTES) return null;
     const password = passwordInput.normalize('NFKC');
+    if (!hasPassword(user)) {
+      await this.hasher.dummyVerify(password);
+      return null;
+    }
     if (!(await this.hasher.verify(user.passwordHash, password))) return null;
     await this.upgrade(user, password);
     return proofOf(user);
