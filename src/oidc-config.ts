@@ -129,7 +129,15 @@ function settle(p: ProviderInput, ctx: z.RefinementCtx): ProviderConfig | typeof
   return { ...common, protocol: 'oidc', issuer };
 }
 
-export const provider = providerInput.transform((p, ctx) => settle(p, ctx));
+/** A provider already settled (a resolved configuration passed in again) back in its input form. */
+function unsettle(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || !('protocol' in v)) return v;
+  const { protocol, ...rest } = v as Record<string, unknown>;
+  if (protocol === 'oauth2' && rest.emailsEndpoint === null) delete rest.emailsEndpoint;
+  return rest;
+}
+
+export const provider = z.preprocess(unsettle, providerInput).transform((p, ctx) => settle(p, ctx));
 
 export const oidcSchema = z
   .object({

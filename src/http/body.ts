@@ -89,3 +89,17 @@ export async function parseJsonBody(req: IncomingMessage): Promise<JsonObject> {
   parsed.set(req, value as JsonObject);
   return value as JsonObject;
 }
+
+/**
+ * An `application/x-www-form-urlencoded` body (what an identity provider POSTs to the back-channel
+ * logout endpoint), bounded like JSON bodies; another content type is 415.
+ */
+export async function parseFormBody(req: IncomingMessage): Promise<URLSearchParams> {
+  const ct = req.headers['content-type'];
+  if (!ct || ct.split(';', 1)[0]!.trim().toLowerCase() !== 'application/x-www-form-urlencoded') {
+    throw new GatehouseError('unsupported_media_type', 'unsupported content type', { detail: 'Send the body as application/x-www-form-urlencoded.' });
+  }
+  const len = req.headers['content-length'];
+  if (len !== undefined && Number(len) > MAX_BODY_BYTES) throw new GatehouseError('payload_too_large', 'body too large');
+  return new URLSearchParams((await readRaw(req)).toString('utf8'));
+}

@@ -20,6 +20,7 @@ import { dbscRoutes } from './routes/dbsc.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
 import { sessionCheckRoutes } from './routes/session-check.js';
 import { passkeyRoutes } from './routes/passkeys.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { secondFactorRoutes } from './routes/second-factor.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
@@ -71,6 +72,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   sessionCheckRoutes(routes, ctx);
   secondFactorRoutes(routes, ctx);
   passkeyRoutes(routes, ctx);
+  oidcRoutes(routes, ctx);
   dbscRoutes(routes, ctx);
   const csrf = csrfGuard(csrfOptions(config));
   const common = {

@@ -25,7 +25,7 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
     path: '/sessions',
     auth: true,
     handler: async ({ res, auth }) => {
-      const list = await account.listSessions(auth);
+      const [list, providers] = await Promise.all([account.listSessions(auth), core.federation.sessionProviders(auth.user.id)]);
       sendJson(res, 200, {
         sessions: list.map((s) => ({
           id: s.id,
@@ -39,6 +39,8 @@ export function accountRoutes(router: Router, ctx: RouteContext): void {
           ...authJson(s),
           // The key the session is bound to: `dpop` (token mode) or `dbsc` (cookie mode); null when none.
           binding: s.binding?.kind ?? null,
+          // The identity provider the session was opened through, or null.
+          provider: providers.get(s.id) ?? null,
         })),
       });
     },

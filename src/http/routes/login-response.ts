@@ -33,16 +33,21 @@ export function loginResponder(ctx: RouteContext) {
     sendJson(res, 200, body);
   };
 
+  /** The session cookie of a started cookie session (and the DBSC registration offer); the caller writes the body. */
+  const setSessionCookie = (res: ServerResponse, started: Extract<Started, { mode: 'session' }>) => {
+    const maxAge = (started.session.expiresAt - core.now()) / 1000;
+    setCookie(res, cfg.session.cookieName, started.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
+    // A browser with Device Bound Session Credentials binds the new session to a key of its own.
+    if (started.bindingChallenge) res.setHeader('Secure-Session-Registration', bindingOffer(ctx.basePath, started.bindingChallenge));
+  };
+
   const sendStarted = (res: ServerResponse, started: Started, transport: RefreshTransport) => {
     if (started.mode === 'session') {
-      const maxAge = (started.session.expiresAt - core.now()) / 1000;
-      setCookie(res, cfg.session.cookieName, started.cookie, { ...sessionCookie, maxAgeSeconds: maxAge });
-      // A browser with Device Bound Session Credentials binds the new session to a key of its own.
-      if (started.bindingChallenge) res.setHeader('Secure-Session-Registration', bindingOffer(ctx.basePath, started.bindingChallenge));
+      setSessionCookie(res, started);
       return sendJson(res, 200, { user: userJson(started.user), session: sessionJson(started.session) });
     }
     sendGrant(res, started.grant, transport === 'cookie');
   };
 
-  return { sendGrant, sendStarted, sessionCookie, refreshCookie };
+  return { sendGrant, sendStarted, setSessionCookie, sessionCookie, refreshCookie };
 }
