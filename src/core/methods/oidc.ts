@@ -71,16 +71,20 @@ function describe(e: unknown): CallbackFailure {
     return e.error === 'invalid_grant' ? { reason: 'invalid', detail: 'The provider refused the authorization code (used already, expired, or not issued for this sign-in).' } : { reason: 'unavailable' };
   }
   if (e instanceof client.ClientError) {
-    const code = (e as { code?: string }).code ?? '';
-    const msg = e.message;
+    // openid-client wraps oauth4webapi's error; its message and the claim it names say which check failed (never a value).
+    const inner = (e as { cause?: { message?: unknown; code?: unknown; cause?: { claim?: unknown } } }).cause;
+    const code = String((e as { code?: unknown }).code ?? inner?.code ?? '');
+    const claim = inner?.cause?.claim;
+    const msg = `${e.message} ${typeof inner?.message === 'string' ? inner.message : ''}`;
+    if (claim === 'nonce' || /"nonce"/.test(msg)) return { reason: 'invalid', detail: 'The ID token was not issued for this sign-in (nonce).' };
+    if (claim === 'aud' || claim === 'azp' || /"aud"|"azp"/.test(msg)) return { reason: 'invalid', detail: 'The ID token was issued to another client (aud).' };
+    if (/"iss" \(issuer\) response parameter/.test(msg)) return { reason: 'invalid', detail: 'The response names another issuer than this provider (RFC 9207 iss).' };
+    if (claim === 'iss' || /"iss"/.test(msg)) return { reason: 'invalid', detail: 'The ID token was issued by another issuer (iss).' };
+    if (claim === 'exp' || claim === 'iat' || /expired|"exp"|"iat"|timestamp/i.test(msg)) return { reason: 'invalid', detail: 'The ID token is expired or not yet valid.' };
     if (/state/i.test(msg)) return { reason: 'invalid', detail: 'The state parameter does not match this sign-in.' };
-    if (/"iss"|issuer|\biss\b/i.test(msg)) return { reason: 'invalid', detail: 'The response names another issuer than this provider (iss).' };
-    if (/nonce/i.test(msg)) return { reason: 'invalid', detail: 'The ID token was not issued for this sign-in (nonce).' };
-    if (/"aud"|audience|azp/i.test(msg)) return { reason: 'invalid', detail: 'The ID token was issued to another client (aud).' };
-    if (/"exp"|expired|"iat"|timestamp/i.test(msg)) return { reason: 'invalid', detail: 'The ID token is expired or not yet valid.' };
-    if (/signature|JWS|JWK|alg/i.test(msg)) return { reason: 'invalid', detail: 'The ID token signature could not be verified with the provider’s keys.' };
-    if (code === 'OAUTH_INVALID_RESPONSE' && /code/i.test(msg)) return { reason: 'invalid', detail: 'The callback carries no authorization code.' };
-    if (code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_HTTP_REQUEST_FORBIDDEN') return { reason: 'unavailable' };
+    if (/signature|JWS|JWK|"alg"/i.test(msg)) return { reason: 'invalid', detail: 'The ID token signature could not be verified with the provider’s keys.' };
+    if (code === 'OAUTH_HTTP_REQUEST_FORBIDDEN' || code === 'OAUTH_RESPONSE_IS_NOT_JSON' || code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') return { reason: 'unavailable' };
+    if (/"code"/.test(msg)) return { reason: 'invalid', detail: 'The callback carries no authorization code.' };
     return { reason: 'invalid', detail: 'The provider’s response failed a check.' };
   }
   return { reason: 'unavailable' };
