@@ -36,7 +36,7 @@ export interface TestOp {
   /** Signs a JWT with the provider's key (kid and alg as the provider's own tokens). */
   sign(claims: JWTPayload, typ?: string): Promise<string>;
   /** Back-channel logout deliveries the provider made (the target and the status it got). */
-  logouts: Array<{ uri: string; status: number }>;
+  logouts: Array<{ uri: string; status: number; error?: string }>;
   close(): Promise<void>;
 }
 
@@ -54,6 +54,12 @@ export async function startTestOp(opts: { clients: OpClient[]; port?: number }):
     clients: opts.clients.map((c) => ({ grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: c.client_secret ? 'client_secret_post' : 'none', ...c, ...(c.backchannel_logout_uri ? { backchannel_logout_session_required: true } : {}) })),
     jwks: { keys: [jwk] },
     cookies: { keys: ['test-op-cookie-key-0123456789'] },
+    // The provider refuses to call special-use addresses (SSRF protection) through its dispatcher;
+    // here the relying party is on loopback by design, so its back-channel logouts go out without it.
+    fetch: (url: string, options: RequestInit & { dispatcher?: unknown }) => {
+      delete options.dispatcher;
+      return globalThis.fetch(url, options);
+    },
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: true }, backchannelLogout: { enabled: true }, rpInitiatedLogout: { enabled: true } },
     findAccount: async (_ctx: unknown, id: string) => ({
@@ -70,8 +76,8 @@ export async function startTestOp(opts: { clients: OpClient[]; port?: number }):
       return grant;
     },
   } as any);
-  provider.on('backchannel.success', (client: { backchannelLogoutUri: string }) => logouts.push({ uri: client.backchannelLogoutUri, status: 200 }));
-  provider.on('backchannel.error', (client: { backchannelLogoutUri: string }) => logouts.push({ uri: client.backchannelLogoutUri, status: 0 }));
+  provider.on('backchannel.success', (_ctx: unknown, client: { backchannelLogoutUri: string }) => logouts.push({ uri: client.backchannelLogoutUri, status: 200 }));
+  provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { backchannelLogoutUri: string }) => logouts.push({ uri: client.backchannelLogoutUri, status: 0, error: String(err) }));
   const op: TestOp = {
     issuer,
     port,

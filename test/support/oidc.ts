@@ -16,6 +16,9 @@ export const CLIENT_SECRET = 'a-client-secret-of-the-test-provider-0123456789';
 export interface OidcBed {
   gh: TestServer;
   op: TestOp;
+  /** Gatehouse's public URL and provider settings, for another instance of the same deployment. */
+  publicUrl: string;
+  providers: unknown[];
   close(): Promise<void>;
 }
 
@@ -32,14 +35,17 @@ export async function startOidcBed(opts: { provider?: ProviderOverrides; extraPr
     clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: ['op', 'op2', 'closed', 'plain'].map((id) => `${base}/auth/oidc/${id}/callback`), backchannel_logout_uri: `${base}/auth/oidc/op/backchannel-logout` }],
   });
   const provider = { id: 'op', name: 'Test OP', issuer: op.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, signUp: true, unsafeAllowHttp: true, ...opts.provider };
+  const providers = [provider, ...(opts.extraProviders?.(op) ?? [])];
   const gh = await startTestServer({
     port,
     ...(opts.stores ? { stores: opts.stores } : {}),
-    config: { publicUrl: base, ...(opts.config ?? {}), oidc: { providers: [provider, ...(opts.extraProviders?.(op) ?? [])] } } as GatehouseConfigInput,
+    config: { publicUrl: base, ...(opts.config ?? {}), oidc: { providers } } as GatehouseConfigInput,
   });
   return {
     gh,
     op,
+    publicUrl: base,
+    providers,
     close: async () => {
       await gh.close();
       await op.close();
