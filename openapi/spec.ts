@@ -118,6 +118,17 @@ const DPOP_PROOF = {
   schema: { type: 'string' },
 };
 const PUBLIC: Json[] = [];
+const PROVIDER_PARAM = { name: 'provider', in: 'path', required: true, description: 'A configured provider id.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' } };
+const REDIRECT = (to: string, cookies: string) => ({ description: `Found: ${to}`, headers: { Location: { description: to, schema: { type: 'string' } }, ...SET_COOKIE(cookies) } });
+
+/** An RFC 6749-style `error` beside the problem of one code (the exchange's invalid_grant, a logout's invalid_request). */
+function withOauthError(responses: Record<string, Json>, code: ErrorCode): Record<string, Json> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const schema = (responses['400'] as any).content['application/problem+json'].schema;
+  schema.allOf[1].properties.error = { type: 'string', enum: ['invalid_grant', 'invalid_request'], description: `With \`${code}\`: the OAuth error.` };
+  schema.allOf[1].properties.error_description = { type: 'string' };
+  return responses;
+}
 
 interface Op {
   method: 'get' | 'post' | 'delete' | 'patch';
@@ -263,6 +274,85 @@ const OPS: Op[] = [
       },
       ...tokenProblems(...BODY, 'invalid_webauthn', ...TOKEN_REQUEST_POP, 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
     },
+  },
+  {
+    method: 'get', path: '/auth/oidc/providers', operationId: 'listIdentityProviders', tag: 'identity providers', summary: 'The identity providers users may sign in with',
+    responses: { '200': json(obj({ providers: { type: 'array', items: ref('IdentityProvider') } }), 'The configured providers (for "Continue with …" buttons).'), ...problems(...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/auth/oidc/{provider}/start', operationId: 'startProviderSignIn', tag: 'identity providers', summary: 'Start signing in at an identity provider (a browser navigation)',
+    description:
+      'Redirects to the provider with `state`, `nonce` and PKCE (S256), all derived from a secret in the `__Host-gatehouse-oidc` cookie set here (HttpOnly, SameSite=Lax, 10 minutes): the callback is accepted only in this browser. ' +
+      '`return_to` must be a path on this site. In token mode, `dpop_jkt` (RFC 9449 §10) binds the later exchange to that key.',
+    parameters: [
+      PROVIDER_PARAM,
+      { name: 'mode', in: 'query', required: false, schema: { type: 'string', enum: ['session', 'token'], default: 'session' } },
+      { name: 'return_to', in: 'query', required: false, description: 'Where to land afterwards: a same-origin path such as `/account` (never another origin or `//host`).', schema: { type: 'string', maxLength: 1024, default: '/' } },
+      { name: 'dpop_jkt', in: 'query', required: false, description: 'Token mode: the JWK SHA-256 thumbprint of the DPoP key the exchange must be proven with.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' } },
+    ],
+    responses: { '302': REDIRECT('To the provider’s authorization endpoint.', 'The flow cookie.'), ...problems('invalid_field', 'not_found', 'rate_limited', 'oidc_provider_unavailable', ...OUTAGE) },
+  },
+  {
+    method: 'get', path: '/auth/oidc/{provider}/callback', operationId: 'providerCallback', tag: 'identity providers', summary: 'Where the provider sends the browser back',
+    description:
+      'Checks the flow cookie and `state`, the RFC 9207 `iss` parameter, the code exchange with PKCE and the ID token (signature by the provider’s keys, `iss`, `aud`, `exp`, `nonce`). ' +
+      'A known identity signs in; a new one signs up only if the provider allows it and says the address is verified, and never joins an existing account by email. ' +
+      'Session mode: the session cookie, then `return_to`. Token mode: `return_to#code=…`, a single-use code (60 s) for `POST /auth/oidc/exchange` — no token is put in a URL. A link or re-authentication returns to `return_to`.',
+    parameters: [
+      PROVIDER_PARAM,
+      { name: 'code', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'state', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'iss', in: 'query', required: false, schema: { type: 'string' } },
+      { name: 'error', in: 'query', required: false, schema: { type: 'string' } },
+    ],
+    responses: {
+      '302': REDIRECT('To `return_to` (with `#code=…` in token mode).', 'The session cookie (session mode); the flow cookie cleared.'),
+      ...problems('oidc_callback_invalid', 'oidc_denied', 'oidc_sign_up_closed', 'oidc_email_unverified', 'email_unverified', 'forbidden', 'unauthenticated', 'not_found', 'oidc_account_exists', 'identity_taken', 'oidc_provider_unavailable', ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/oidc/exchange', operationId: 'exchangeProviderCode', tag: 'identity providers', summary: 'Trade a token-mode sign-in code for tokens',
+    description: 'The code from the callback’s fragment, once, within 60 seconds. A DPoP proof binds the session like a token login; with `dpop_jkt` given at the start, it must be that key.',
+    parameters: [DPOP_PROOF],
+    body: body(obj({ code: { type: 'string', minLength: 1, maxLength: 512 }, refresh_transport: { type: 'string', enum: ['body', 'cookie'], default: 'body' } }, ['code'])),
+    responses: {
+      '200': { description: 'Signed in (token mode).', headers: SET_COOKIE('The refresh cookie (cookie transport).'), content: { 'application/json': { schema: ref('TokenGrant') } } },
+      ...withOauthError(tokenProblems(...BODY, 'invalid_exchange_code', ...TOKEN_REQUEST_POP, ...CSRF, 'rate_limited', ...OUTAGE), 'invalid_exchange_code'),
+    },
+  },
+  {
+    method: 'post', path: '/auth/oidc/{provider}/backchannel-logout', operationId: 'providerBackchannelLogout', tag: 'identity providers', summary: 'OpenID Connect Back-Channel Logout: the provider ends sessions',
+    description: 'The provider posts a `logout_token` (signature, `iss`, `aud`, `iat`, a `jti` not seen before, the logout event, no `nonce`). The sessions opened through that provider session (`sid`) or, without one, for that subject (`sub`) end on every instance.',
+    parameters: [PROVIDER_PARAM],
+    body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: obj({ logout_token: { type: 'string' } }) } } },
+    responses: {
+      '200': json(obj({ ended: { type: 'integer', minimum: 0, description: 'Sessions ended.' } }), 'Logged out.'),
+      ...withOauthError(problems('invalid_logout_token', 'unsupported_media_type', 'payload_too_large', 'not_found', 'rate_limited', ...OUTAGE), 'invalid_logout_token'),
+    },
+  },
+  {
+    method: 'get', path: '/auth/identities', operationId: 'listIdentities', tag: 'identity providers', summary: 'The user’s linked identities', security: COOKIE_OR_BEARER,
+    responses: {
+      '200': json(obj({ identities: { type: 'array', items: ref('Identity') }, has_password: { type: 'boolean', description: 'False for an account made through a provider: it signs in only through its identities or a passkey until a reset link sets a password.' } }), 'The identities, oldest first.'),
+      ...problems(...AUTH, ...OUTAGE),
+    },
+  },
+  {
+    method: 'post', path: '/auth/identities/link', operationId: 'linkIdentity', tag: 'identity providers', summary: 'Start linking an identity at a provider (recent authentication)', security: COOKIE_OR_BEARER,
+    description: 'Sets the flow cookie and answers the URL to send the browser to; the callback links the identity to this session’s user, in this browser only.',
+    body: body(obj({ provider: { type: 'string' }, return_to: { type: 'string', default: '/account' } }, ['provider'])),
+    responses: { '200': json(obj({ authorization_url: { type: 'string', format: 'uri' } }), 'Where to send the browser.'), ...problems(...BODY, ...AUTH, 'not_found', 'reauth_required', ...CSRF, 'rate_limited', 'oidc_provider_unavailable', ...OUTAGE) },
+  },
+  {
+    method: 'post', path: '/auth/identities/reauth', operationId: 'reauthWithIdentity', tag: 'identity providers', summary: 'Re-authenticate the current session at a linked provider', security: COOKIE_OR_BEARER,
+    description: 'For accounts that sign in through a provider: the callback, with an identity linked to this user, moves the session’s `auth_time` and adds `fed` to its `amr`.',
+    body: body(obj({ provider: { type: 'string' }, return_to: { type: 'string', default: '/account' } }, ['provider'])),
+    responses: { '200': json(obj({ authorization_url: { type: 'string', format: 'uri' } }), 'Where to send the browser.'), ...problems(...BODY, ...AUTH, 'not_found', ...CSRF, 'rate_limited', 'oidc_provider_unavailable', ...OUTAGE) },
+  },
+  {
+    method: 'delete', path: '/auth/identities/{id}', operationId: 'unlinkIdentity', tag: 'identity providers', summary: 'Unlink an identity (recent authentication; never the last way in)', security: COOKIE_OR_BEARER,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }],
+    responses: { '204': { description: 'Unlinked.' }, ...problems(...AUTH, 'not_found', 'reauth_required', 'last_way_in', ...CSRF, ...OUTAGE) },
   },
   {
     method: 'get', path: '/auth/me', operationId: 'me', tag: 'auth', summary: 'The signed-in user and session', security: COOKIE_OR_BEARER,
@@ -525,6 +615,17 @@ const SCHEMAS: Record<string, Json> = {
     expires_at: dateTime,
     ...SESSION_AUTH,
     ...BINDING,
+    provider: { ...nullable('string'), description: 'The identity provider the session was opened through, or null.' },
+  }),
+  IdentityProvider: obj({ id: { type: 'string' }, name: { type: 'string' }, sign_up: { type: 'boolean' }, start_url: { type: 'string' } }),
+  Identity: obj({
+    id: { type: 'string' },
+    provider: { type: 'string' },
+    provider_name: { type: 'string' },
+    email: nullable('string'),
+    email_verified: { type: 'boolean' },
+    created_at: dateTime,
+    last_used_at: { oneOf: [dateTime, { type: 'null' }] },
   }),
   DbscInstructions: obj(
     {
@@ -604,6 +705,7 @@ const TAGS = [
   { name: 'second factors', description: 'The second step of a password sign-in, authenticator apps (TOTP) and recovery codes.' },
   { name: 'passkeys', description: 'Passkeys (WebAuthn): registration, management and passwordless sign-in.' },
   { name: 'devices', description: 'Sessions of the user in both modes, re-authentication, password, account and security events.' },
+  { name: 'identity providers', description: 'Signing in with OpenID Connect and OAuth 2.0 providers, linked identities and back-channel logout.' },
   { name: 'lifecycle', description: 'Email verification, password reset and email change by mailed link.' },
   { name: 'discovery', description: 'Public keys, discovery and the revocation list for services that verify access tokens.' },
   { name: 'server', description: 'Endpoints of the standalone server only (not mounted by the framework adapters).' },
