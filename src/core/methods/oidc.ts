@@ -62,6 +62,11 @@ function at(obj: unknown, path: string): unknown {
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 && v.length <= MAX_CLAIM ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : null);
 const truthy = (v: unknown) => v === true || v === 'true';
+/** OpenID Connect Core §2: a subject is at most 255 ASCII characters (the stores index it as such). */
+const subjectOf = (v: unknown): string | null => {
+  const s = text(v);
+  return s !== null && s.length <= 255 ? s : null;
+};
 
 /** Expected failures of the library, as what to tell the client; anything else is the provider being unreachable. */
 function describe(e: unknown): CallbackFailure {
@@ -175,14 +180,14 @@ export class OidcMethod {
           const info = await client.fetchUserInfo(config, tokens.access_token, id.sub);
           source = { ...info, ...id };
         }
-        const subject = text(at(source, p.claims.id));
+        const subject = subjectOf(at(source, p.claims.id));
         if (!subject) return { ok: false, reason: 'invalid', detail: 'The ID token names no subject.' };
         const amr = Array.isArray(id.amr) ? id.amr.filter((m): m is string => typeof m === 'string' && AMR.test(m)).slice(0, 8) : [];
-        return { ok: true, claims: this.mapped(p, source, subject, text(id.sid), amr) };
+        return { ok: true, claims: this.mapped(p, source, subject, subjectOf(id.sid), amr) };
       }
       const tokens = await client.authorizationCodeGrant(config, url, { expectedState: s.state, pkceCodeVerifier: s.verifier });
       const info = await this.getJson(config, tokens.access_token, p.userinfoEndpoint);
-      const subject = text(at(info, p.claims.id));
+      const subject = subjectOf(at(info, p.claims.id));
       if (!subject) return { ok: false, reason: 'invalid', detail: `The userinfo response has no "${p.claims.id}".` };
       const claims = this.mapped(p, info, subject, null, []);
       if (p.emailsEndpoint) {
@@ -263,8 +268,8 @@ export class OidcMethod {
       return { ok: false, detail: 'The logout token has no back-channel logout event.' };
     }
     if ('nonce' in payload) return { ok: false, detail: 'A logout token must not carry a nonce.' };
-    const sid = text(payload.sid);
-    const sub = text(payload.sub);
+    const sid = subjectOf(payload.sid);
+    const sub = subjectOf(payload.sub);
     if (!sid && !sub) return { ok: false, detail: 'The logout token names neither a session (sid) nor a subject (sub).' };
     const jti = text(payload.jti);
     if (!jti) return { ok: false, detail: 'The logout token has no jti.' };

@@ -19,6 +19,7 @@ import { createMysqlKeyStore } from './keys.js';
 import { createMysqlAuditLog } from './audit.js';
 import { createMysqlOneTimeStore } from './one-time.js';
 import { createMysqlChallengeStore, createMysqlPasskeyStore, createMysqlRecoveryCodeStore, createMysqlTotpStore } from './factors.js';
+import { createMysqlIdentityStore } from './identities.js';
 import { createMysqlProofStore } from './proofs.js';
 import { createMysqlFeed } from './feed.js';
 
@@ -105,6 +106,7 @@ export async function openMysqlStores(opts: MysqlStoreOptions): Promise<Stores &
     recoveryCodes: createMysqlRecoveryCodeStore(pool),
     passkeys: createMysqlPasskeyStore(pool),
     challenges: createMysqlChallengeStore(pool),
+    identities: createMysqlIdentityStore(pool),
     proofs: createMysqlProofStore(pool),
     feed,
     async ping() {

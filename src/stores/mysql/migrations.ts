@@ -231,6 +231,44 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 4,
+    name: 'identities',
+    // Accounts at identity providers (OpenID Connect, OAuth 2.0) linked to users, once each, and at
+    // most one per provider per user; and the sessions opened through them (a back-channel logout
+    // names the provider's session id or subject). Sessions may live in Redis: no foreign key to them.
+    statements: [
+      `CREATE TABLE identities (
+        id VARCHAR(64) NOT NULL,
+        user_id VARCHAR(255) NOT NULL,
+        provider VARCHAR(32) NOT NULL,
+        subject VARCHAR(255) NOT NULL,
+        email VARCHAR(1024) NULL,
+        email_verified TINYINT(1) NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT NULL,
+        PRIMARY KEY (id),
+        UNIQUE KEY identities_subject (provider, subject),
+        UNIQUE KEY identities_user_provider (user_id, provider),
+        CONSTRAINT identities_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+      `CREATE TABLE federated_sessions (
+        session_id VARCHAR(255) NOT NULL,
+        user_id VARCHAR(255) NOT NULL,
+        provider VARCHAR(32) NOT NULL,
+        subject VARCHAR(255) NOT NULL,
+        sid VARCHAR(255) NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (session_id),
+        KEY federated_sessions_user (user_id),
+        KEY federated_sessions_sid (provider, sid),
+        KEY federated_sessions_subject (provider, subject),
+        KEY federated_sessions_expiry (expires_at),
+        CONSTRAINT federated_sessions_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+      ) ${TABLE}`,
+    ],
+  },
 ];
 
 /** GET_LOCK names are server-wide and at most 64 characters: one per database. */

@@ -3,7 +3,7 @@ import type { Db } from './db.js';
 /** Rows deleted per statement: small enough that one batch holds its locks and undo for milliseconds. */
 export const SWEEP_BATCH = 500;
 
-const TABLES = new Set(['sessions', 'refresh_tokens', 'one_time_tokens', 'auth_challenges', 'proof_marks', 'audit_events', 'change_log']);
+const TABLES = new Set(['sessions', 'refresh_tokens', 'one_time_tokens', 'auth_challenges', 'proof_marks', 'federated_sessions', 'audit_events', 'change_log']);
 const COLUMNS = new Set(['expiry', 'expires_at', 'at']);
 
 /**
