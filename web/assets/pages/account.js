@@ -4,6 +4,10 @@ import { auth, endLocal, logout, onChange, request, withReauth } from '../api.js
 import { confirmAction } from '../dialogs.js';
 import { busy, clearErrors, problemMessage, showProblem } from '../forms.js';
 import { formatAgo, formatTime, has, t } from '../i18n.js';
+import { providers } from '../providers.js';
+
+/** Provider id → name, for the device cards. */
+const providerNames = new Map();
 
 export const template = 'page-account';
 export const title = 'account.heading';
@@ -22,6 +26,8 @@ export function deviceName(s) {
 /** How a session signed in, from its `amr` and `acr` (e.g. "Password + authenticator app · 2 factors"). */
 function signedInWith(s) {
   const amr = s.amr ?? [];
+  // Opened through an identity provider: its name (the devices page shows where a session came from).
+  if (amr.includes('fed')) return `${providerNames.get(s.provider) ?? s.provider ?? 'SSO'} · ${t(s.acr === 'aal2' ? 'acr.aal2' : 'acr.aal1')}`;
   const key = amr.includes('migrated')
     ? 'migrated'
     : (amr.includes('hwk') || amr.includes('swk')) && amr.includes('pwd')
@@ -144,7 +150,77 @@ export async function render(main, { navigate, announce, say }) {
     return li;
   }
 
+  // ---------------------------------------------------------------- linked identity providers
+  const idList = main.querySelector('#identities');
+  const idLinks = main.querySelector('#identity-links');
+  const idStatus = main.querySelector('#identities-status');
+  async function loadIdentities() {
+    const [res, all] = await Promise.all([request('GET', '/auth/identities'), providers()]);
+    if (!res.ok) return;
+    const linked = new Set(res.body.identities.map((i) => i.provider));
+    idList.replaceChildren(
+      ...res.body.identities.map((i) => {
+        const li = document.createElement('li');
+        li.className = 'device';
+        const name = document.createElement('strong');
+        name.textContent = i.provider_name;
+        const facts = document.createElement('p');
+        facts.className = 'hint';
+        facts.textContent = [i.email, t('account.identities.since', { when: formatTime(i.created_at) })].filter(Boolean).join(' · ');
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'secondary small';
+        b.textContent = t('account.identities.unlink');
+        b.dataset.unlink = i.provider;
+        b.addEventListener('click', async () => {
+          busy(b, true);
+          try {
+            const out = await withReauth(() => request('DELETE', `/auth/identities/${encodeURIComponent(i.id)}`));
+            if (out.cancelled) return;
+            idStatus.textContent = out.ok ? t('account.identities.unlinked') : problemMessage(out);
+            if (out.ok) await loadIdentities();
+          } finally {
+            busy(b, false);
+          }
+        });
+        li.append(name, facts, b);
+        return li;
+      }),
+    );
+    if (res.body.identities.length === 0) {
+      const li = document.createElement('li');
+      li.className = 'hint';
+      li.textContent = t('account.identities.none');
+      idList.append(li);
+    }
+    idLinks.replaceChildren(
+      ...all
+        .filter((p) => !linked.has(p.id))
+        .map((p) => {
+          const b = document.createElement('button');
+          b.type = 'button';
+          b.className = 'secondary';
+          b.textContent = t('account.identities.link', { provider: p.name });
+          b.dataset.link = p.id;
+          b.addEventListener('click', async () => {
+            busy(b, true);
+            try {
+              const out = await withReauth(() => request('POST', '/auth/identities/link', { json: { provider: p.id, return_to: '/account' } }));
+              if (out.cancelled) return;
+              if (!out.ok) return void (idStatus.textContent = problemMessage(out));
+              window.location.assign(out.body.authorization_url);
+            } finally {
+              busy(b, false);
+            }
+          });
+          return b;
+        }),
+    );
+  }
+  void loadIdentities();
+
   async function loadDevices() {
+    for (const p of await providers()) providerNames.set(p.id, p.name);
     const res = await request('GET', '/auth/sessions');
     if (!res.ok) return false;
     // This device first, then the most recently active.

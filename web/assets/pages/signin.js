@@ -1,6 +1,7 @@
 import { login, passkeyLogin } from '../api.js';
 import { busy, clearErrors, problemMessage, showProblem } from '../forms.js';
 import { t } from '../i18n.js';
+import { renderProviderButtons } from '../providers.js';
 import { getPasskey, passkeysSupported } from '../webauthn.js';
 import { prefillEmail } from './forgot.js';
 
@@ -8,6 +9,7 @@ export const template = 'page-signin';
 export const title = 'signin.heading';
 
 export async function render(main, { navigate }) {
+  void renderProviderButtons(main.querySelector('[data-oidc]'));
   const form = main.querySelector('#signin-form');
   const emailInput = form.querySelector('[name="email"]');
   for (const a of main.querySelectorAll('a[href="/forgot"]')) a.addEventListener('click', () => prefillEmail(emailInput.value.trim()));

@@ -1,3 +1,4 @@
+import { renderProviderButtons } from '../providers.js';
 import { register } from '../api.js';
 import { busy, clearErrors, showProblem } from '../forms.js';
 
@@ -5,6 +6,7 @@ export const template = 'page-signup';
 export const title = 'signup.heading';
 
 export async function render(main, { navigate, announce }) {
+  void renderProviderButtons(main.querySelector('[data-oidc]'), { signUp: true });
   const form = main.querySelector('#signup-form');
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
