@@ -31,6 +31,8 @@ import { defaultKeyStore, DpopSigner, wantsNonce, type DpopKeyStore } from './dp
 import { errorFromResponse, GatehouseClientError } from './errors.js';
 import type {
   Device,
+  IdentityProvider,
+  LinkedIdentity,
   EventPage,
   Me,
   MfaAnswer,
@@ -353,6 +355,42 @@ export class GatehouseClient {
   /** Removes a passkey (needs a recent authentication). */
   async removePasskey(id: string): Promise<void> {
     await this.call({ method: 'DELETE', path: `/passkeys/${encodeURIComponent(id)}`, auth: true });
+  }
+
+  // ---------------------------------------------------------------- identity providers
+
+  /** The configured identity providers ("Continue with …" buttons). */
+  async identityProviders(): Promise<IdentityProvider[]> {
+    return (await this.call<{ providers: IdentityProvider[] }>({ method: 'GET', path: '/oidc/providers' })).providers;
+  }
+
+  /**
+   * Finishes a token-mode sign-in at a provider: `code` is the single-use value the callback put in
+   * the fragment of `return_to` (`#code=…`), good once for 60 seconds.
+   *
+   * @example
+   *   const code = new URLSearchParams(location.hash.slice(1)).get('code');
+   *   if (code) { history.replaceState(null, '', location.pathname); await gh.exchangeProviderCode(code); }
+   */
+  async exchangeProviderCode(code: string, opts: { refreshTransport?: RefreshTransport } = {}): Promise<SignedIn> {
+    const transport = opts.refreshTransport ?? this.transport;
+    return this.signedIn(await this.call<TokenGrant>({ method: 'POST', path: '/oidc/exchange', body: { code, refresh_transport: transport }, tokenRequest: true }), 'token', transport);
+  }
+
+  /** The user's linked identities, and whether the account has a password. */
+  async identities(): Promise<{ identities: LinkedIdentity[]; hasPassword: boolean }> {
+    const r = await this.call<{ identities: LinkedIdentity[]; has_password: boolean }>({ method: 'GET', path: '/identities', auth: true });
+    return { identities: r.identities, hasPassword: r.has_password };
+  }
+
+  /** Starts linking a provider (recent authentication required): send the browser to the URL it resolves. */
+  async linkIdentity(provider: string, returnTo = '/account'): Promise<string> {
+    return (await this.call<{ authorization_url: string }>({ method: 'POST', path: '/identities/link', body: { provider, return_to: returnTo }, auth: true })).authorization_url;
+  }
+
+  /** Unlinks an identity (refused with `last_way_in` when it is the account's only way to sign in). */
+  async unlinkIdentity(id: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/identities/${encodeURIComponent(id)}`, auth: true });
   }
 
   /** Changes the password; every other session ends. */

@@ -80,6 +80,8 @@ export interface Device extends SessionAuth {
   auth_time: string;
   /** Bound to a device key: shown as "bound to this device". */
   binding: Binding;
+  /** The identity provider the session was opened through, or null. */
+  provider: string | null;
 }
 
 export interface SecurityEvent {
@@ -156,6 +158,26 @@ export interface Passkey {
   device_type: 'singleDevice' | 'multiDevice';
   backed_up: boolean;
   transports: string[];
+}
+
+/** An identity provider users may sign in with (`GET /auth/oidc/providers`). */
+export interface IdentityProvider {
+  id: string;
+  name: string;
+  sign_up: boolean;
+  /** Navigate the browser here (with `?mode=…&return_to=/path`) to sign in with it. */
+  start_url: string;
+}
+
+/** An account at an identity provider linked to the user. */
+export interface LinkedIdentity {
+  id: string;
+  provider: string;
+  provider_name: string;
+  email: string | null;
+  email_verified: boolean;
+  created_at: string;
+  last_used_at: string | null;
 }
 
 export interface Tokens {

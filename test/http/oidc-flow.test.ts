@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { cookieLogin, register } from '../support/flows.js';
 import { opAccount, pathOf, runOpFlow, signInWith, startOidcBed, type OidcBed } from '../support/oidc.js';
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/server.js';
+import { GatehouseClient, GatehouseClientError } from '../../src/client/index.js';
 
 describe('signing in with an OpenID Provider', () => {
   let bed: OidcBed;
@@ -119,6 +120,21 @@ describe('signing in with an OpenID Provider', () => {
     assert.equal(again.status, 400);
     assert.equal(again.body.code, 'invalid_exchange_code');
     assert.equal(again.body.error, 'invalid_grant');
+  });
+
+  test('the typed client lists providers, trades the exchange code, lists identities and is refused the last unlink', async () => {
+    const gh = new GatehouseClient({ baseUrl: bed.gh.url, now: () => bed.gh.clock.now(), mode: 'token' });
+    assert.deepEqual((await gh.identityProviders()).map((p) => p.id), ['op', 'closed']);
+    const login = opAccount(bed.op, { email: uniqueEmail('oidc-client'), email_verified: true });
+    const { r } = await signInWith(bed.gh, login, { query: 'mode=token' });
+    const code = decodeURIComponent(r.headers.get('location')!.split('#code=')[1]!);
+    const signed = await gh.exchangeProviderCode(code);
+    assert.equal(signed.mode, 'token');
+    const mine = await gh.identities();
+    assert.equal(mine.hasPassword, false);
+    assert.equal(mine.identities[0]!.provider, 'op');
+    await assert.rejects(gh.unlinkIdentity(mine.identities[0]!.id), (e: unknown) => e instanceof GatehouseClientError && e.code === 'last_way_in');
+    assert.match(await gh.linkIdentity('closed'), /^http:\/\/127\.0\.0\.1:\d+\/auth\?/);
   });
 
   test('token mode: an exchange code expires after 60 s', async () => {
