@@ -48,7 +48,9 @@ describe('device list', () => {
     assert.deepEqual(f.device, { browser: 'Firefox', os: 'Linux', type: 'desktop' });
 
     for (const s of list) {
-      assert.deepEqual(Object.keys(s).sort(), ['acr', 'amr', 'auth_time', 'binding', 'created_at', 'current', 'device', 'expires_at', 'id', 'ip', 'last_seen_at', 'mode']);
+      assert.deepEqual(Object.keys(s).sort(), ['acr', 'amr', 'auth_time', 'binding', 'created_at', 'current', 'device', 'expires_at', 'id', 'ip', 'last_seen_at', 'mode', 'provider']);
+      // A password sign-in came through no identity provider.
+      assert.equal(s.provider, null);
       // Each signed in with a password alone.
       assert.deepEqual([s.amr, s.acr, s.auth_time], [['pwd'], 'aal1', new Date(created).toISOString()]);
       assert.equal(s.binding, null, 'signed in without a device key');
