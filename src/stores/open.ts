@@ -80,7 +80,7 @@ async function openSql(opts: OpenStoresOptions): Promise<Stores> {
     const { openMysqlStores } = await import('./mysql/index.js');
     return openMysqlStores({
       url,
-      timeoutMs: opts.timeoutMs ?? 2000,
+      timeoutMs: opts.timeoutMs ?? CONFIG_DEFAULTS.storeTimeout,
       ...(opts.feedRetentionMs === undefined ? {} : { feedRetentionMs: opts.feedRetentionMs }),
     });
   }

@@ -165,6 +165,7 @@ describe('configuration stated once', () => {
         duration: (x) => typeof x === 'number',
         bool: (x) => typeof x === 'boolean',
         list: (x) => Array.isArray(x),
+        json: (x) => Array.isArray(x),
         'nullable-string': (x) => x === null || typeof x === 'string',
         string: (x) => typeof x === 'string' || (v.name === 'GATEHOUSE_TRUST_PROXY' && typeof x === 'boolean') || (typeof x === 'number' && v.name.endsWith('WAIT_REPLICAS')),
       };

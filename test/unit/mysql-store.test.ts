@@ -44,7 +44,7 @@ describe('mysql store (MariaDB)', { skip: url === null ? skipReason('MariaDB', M
       const t = await tables(database);
       assert.deepEqual(
         t.map((x) => x.name).sort(),
-        ['audit_events', 'auth_challenges', 'change_head', 'change_log', 'one_time_tokens', 'passkeys', 'proof_marks', 'recovery_codes', 'refresh_tokens', 'schema_migrations', 'session_data', 'sessions', 'signing_keys', 'totp_authenticators', 'users'],
+        ['audit_events', 'auth_challenges', 'change_head', 'change_log', 'federated_sessions', 'identities', 'one_time_tokens', 'passkeys', 'proof_marks', 'recovery_codes', 'refresh_tokens', 'schema_migrations', 'session_data', 'sessions', 'signing_keys', 'totp_authenticators', 'users'],
       );
       for (const x of t) assert.deepEqual({ engine: x.engine, collation: x.collation }, { engine: 'InnoDB', collation: 'utf8mb4_nopad_bin' }, x.name);
       await stores.ping();
@@ -111,7 +111,7 @@ describe('mysql store (MariaDB)', { skip: url === null ? skipReason('MariaDB', M
       const user = makeUser();
       assert.equal(await stores.users.createUser(user), true);
       await stores.sessions.createSession(makeSession({ userId: user.id }), { maxPerUser: 5 });
-      assert.equal((await tables(database)).length, 15);
+      assert.equal((await tables(database)).length, 17);
     } finally {
       await stores.close();
     }
