@@ -72,6 +72,7 @@ export class SessionCounters {
 export function countedSessionStore(s: SessionStore, c: SessionCounters): SessionStore {
   return {
     createSession: (session, opts) => s.createSession(session, opts),
+    countSessions: (now) => s.countSessions(now),
     async getSession(id, now) {
       const r = await s.getSession(id, now);
       if (r) c.read(id);

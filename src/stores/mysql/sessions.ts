@@ -163,6 +163,12 @@ export function createMysqlSessionStore(db: Db): SessionStore {
         return ids;
       });
     },
+    async countSessions(now) {
+      const out = { session: 0, token: 0 };
+      const r = await db.exec<{ mode: 'session' | 'token'; n: number }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`, [now]);
+      for (const row of r.rows) out[row.mode] = Number(row.n);
+      return out;
+    },
     async deleteExpiredSessions(now) {
       return deleteInBatches(db, 'sessions', 'expiry', now);
     },

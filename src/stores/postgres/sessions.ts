@@ -140,6 +140,15 @@ export function createPostgresSessionStore(db: Db): SessionStore {
         return r.rows.map((x) => x.id);
       });
     },
+    async countSessions(now) {
+      const out = { session: 0, token: 0 };
+      const r = await db.query<{ mode: 'session' | 'token'; n: string }>(
+        `SELECT mode, COUNT(*) AS n FROM sessions WHERE idle_expires_at > $1 AND expires_at > $1 GROUP BY mode`,
+        [now],
+      );
+      for (const row of r.rows) out[row.mode] = Number(row.n);
+      return out;
+    },
     async deleteExpiredSessions(now) {
       return (await db.query(`DELETE FROM sessions WHERE LEAST(idle_expires_at, expires_at) <= $1`, [now])).rowCount;
     },
