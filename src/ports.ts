@@ -332,9 +332,7 @@ export type AuditEventType =
   | 'identity.unlinked'
   /** The administrator role was granted or revoked (command line). */
   | 'admin.granted'
-  | 'admin.revoked'
-  /** An administrator had the verification mail sent again. */
-  | 'email.verification_resent';
+  | 'admin.revoked';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
@@ -345,7 +343,10 @@ export interface AuditEvent {
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;
-  /** Small, secret-free details: a failure reason category, a count, an evicted session handle. */
+  /**
+   * Small, secret-free details: a failure reason category, a count, an evicted session handle. An
+   * action an administrator took on a user's account carries their user id as `actor`.
+   */
   detail: Record<string, string | number | boolean | null> | null;
 }
 
