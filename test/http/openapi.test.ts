@@ -104,6 +104,7 @@ describe('the OpenAPI document', () => {
       const registered = [
         ...gh.routes.all().map((r) => `${r.method} ${gh.basePath}${r.path}`),
         ...wk.all().map((r) => `${r.method} ${r.path}`),
+        ...gh.adminRoutes.all().map((r) => `${r.method} /admin/api${r.path}`),
         ...SERVER_ONLY,
       ].sort();
       assert.deepEqual([...documentedRoutes()].sort(), registered);
