@@ -90,19 +90,20 @@ export async function render(main) {
     }
     for (const u of r.body.users) {
       const tr = document.createElement('tr');
-      const name = cell('', 'who', 'admin.col.email');
-      name.replaceChildren();
+      // One element in the cell (link and badge together), so the phone layout keeps them side by side.
+      const who = document.createElement('span');
       const a = document.createElement('a');
       a.href = `/admin/user?id=${encodeURIComponent(u.id)}`;
       a.dataset.link = '';
       a.textContent = u.email;
-      name.append(a);
+      who.append(a);
       if (u.admin) {
         const b = document.createElement('span');
         b.className = 'badge admin';
         b.textContent = t('admin.badge');
-        name.append(' ', b);
+        who.append(' ', b);
       }
+      const name = cell(who, 'who', 'admin.col.email');
       tr.dataset.user = u.id;
       tr.append(name, cell(statusTag(u.status), null, 'admin.col.status'), cell(when(u.created_at), 'when', 'admin.col.created'));
       body.append(tr);
