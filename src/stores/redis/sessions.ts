@@ -25,7 +25,8 @@ export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): Se
   return {
     /**
      * Scans every user hash (on each master of a Cluster) and counts the live sessions: O(sessions),
-     * an operator's sampled figure only. SCAN never blocks the server for long; HVALS per user is small.
+     * an operator's sampled figure only. SCAN never blocks the server for long; the HVALS of
+     * one SCAN batch go in one pipeline.
      */
     countSessions: (now) =>
       guard(async () => {
@@ -36,8 +37,13 @@ export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): Se
           do {
             const [next, found] = await node.scan(cursor, 'MATCH', userPattern, 'COUNT', 1000);
             cursor = next;
-            for (const key of found) {
-              for (const v of await node.hvalsBuffer(key)) {
+            if (found.length === 0) continue;
+            // One round-trip per SCAN batch (each key lives on the node that listed it).
+            const pipe = node.pipeline();
+            for (const key of found) pipe.hvalsBuffer(key);
+            for (const [err, values] of (await pipe.exec()) ?? []) {
+              if (err) throw err;
+              for (const v of values as Buffer[]) {
                 const sess = decodeSession('', '', v);
                 if (sess.idleExpiresAt > now && sess.expiresAt > now) out[sess.mode]++;
               }
