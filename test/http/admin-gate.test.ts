@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { resolveConfig } from '../../src/config.js';
+import { checkProductionConfig } from '../../src/server/preflight.js';
 import { cookieLogin, register, tokenLogin } from '../support/flows.js';
 import { enrolTotp, SECRET } from '../support/mfa.js';
 import { Client, GOOD_PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../support/server.js';
@@ -188,4 +190,13 @@ describe('where the admin API answers', () => {
       await t.close();
     }
   });
+});
+
+test('a deployment whose admin API answers any address is warned at start; an allow-list or the off switch silences it; a bad CIDR is refused', () => {
+  const warn = (admin: object) => checkProductionConfig(resolveConfig({ publicUrl: 'https://auth.example.com', mail: { smtpUrl: 'smtp://smtp.example.com:587' }, admin })).filter((w) => w.includes('/admin/api'));
+  assert.equal(warn({}).length, 1);
+  assert.deepEqual(warn({ allowIps: ['10.0.0.0/8'] }), []);
+  assert.deepEqual(warn({ enabled: false }), []);
+  assert.deepEqual(resolveConfig({ admin: { allowIps: [' 10.0.0.0/8', '2001:db8::/32', '192.0.2.7'] } }).admin.allowIps, ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7']);
+  for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/8', '::1/129', '']) assert.throws(() => resolveConfig({ admin: { allowIps: [bad] } }), /allowIps|IP address/, bad);
 });
