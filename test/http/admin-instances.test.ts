@@ -45,6 +45,9 @@ describe('an admin action seen from another instance', { skip }, () => {
   after(async () => {
     await a?.close();
     await b?.close();
+    // The servers leave stores they were given open: ours to close.
+    await storesA?.close();
+    await storesB?.close();
     const { Redis } = await import('ioredis');
     const r = new Redis(redis!);
     await deletePrefix(r as never, prefix);
