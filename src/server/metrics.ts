@@ -1,0 +1,45 @@
+/**
+ * The metrics port of `gatehouse serve` (GATEHOUSE_METRICS_PORT): a plain node:http server answering
+ * `GET /metrics` and nothing else, bound to GATEHOUSE_METRICS_HOST (loopback by default), so the
+ * figures are reachable by a local scraper or a sidecar and not from the public port.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sendProblem } from '../http/problem.js';
+import { metricsHandler } from '../observability/http.js';
+import type { GatehouseMetrics } from '../observability/metrics.js';
+
+export interface MetricsServer {
+  /** Starts listening; resolves the bound port (port 0 picks a free one). */
+  listen(): Promise<number>;
+  /** The bound port once listening, else null. */
+  port(): number | null;
+  close(): Promise<void>;
+}
+
+export function serveMetrics(metrics: GatehouseMetrics, host: string, port: number): MetricsServer {
+  const handle = metricsHandler(metrics);
+  const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') return handle(req, res);
+    sendProblem(res, 'not_found');
+  });
+  let listening = false;
+  return {
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          listening = true;
+          resolve((server.address() as AddressInfo).port);
+        });
+      }),
+    port: () => (listening ? (server.address() as AddressInfo).port : null),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
