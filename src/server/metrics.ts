@@ -38,6 +38,7 @@ export function serveMetrics(metrics: GatehouseMetrics, host: string, port: numb
     close: () =>
       new Promise<void>((resolve) => {
         if (!listening) return resolve();
+        listening = false;
         server.close(() => resolve());
         server.closeAllConnections();
       }),
