@@ -173,6 +173,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
     metrics?.bind({
       diagnostics: () => started.diagnostics(),
       mailQueueDepth: () => outbox.pending,
+      countSessions: () => started.countLiveSessions(),
     });
     closers.push(() => started.stop());
     // Background work of the lifecycle (repeated-registration notices, reset requests) finishes before the outbox closes.

@@ -15,7 +15,7 @@
  * Transport-free: the HTTP layer calls these and maps results and GatehouseErrors to HTTP.
  */
 import type { GatehouseConfig } from '../config.js';
-import type { Clock, Random, Stores } from '../ports.js';
+import type { Clock, Random, SessionMode, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
 import { Assurance } from './assurance.js';
@@ -143,6 +143,7 @@ export class AuthCore {
   readonly #sweeper: Sweeper;
   readonly #hasher: PasswordHasher;
   readonly #ping: () => Promise<void>;
+  readonly #countSessions: (now: number) => Promise<Record<SessionMode, number>>;
 
   constructor(deps: CoreDeps) {
     const { config, stores, clock, random } = deps;
@@ -151,6 +152,7 @@ export class AuthCore {
     this.#clock = clock;
     this.#random = random;
     this.#ping = () => stores.ping();
+    this.#countSessions = (now) => stores.sessions.countLiveSessions(now);
 
     const horizon = revocationHorizonMs(config);
     if (stores.feed.retentionMs < horizon) {
@@ -316,6 +318,11 @@ export class AuthCore {
   /** Resolves when the stores answer (liveness of what every request needs); rejects otherwise. */
   ping(): Promise<void> {
     return this.#ping();
+  }
+
+  /** Live sessions per mode, counted in the store (for the active-sessions metric; not for a request path). */
+  countLiveSessions(): Promise<Record<SessionMode, number>> {
+    return this.#countSessions(this.#clock.now());
   }
 
   diagnostics(): CoreDiagnostics {

@@ -73,7 +73,7 @@ describe('metrics behind GATEHOUSE_METRICS_TOKEN', () => {
 
   test('no token, a wrong token, or another scheme: 401', async () => {
     const c = new Client(t.url);
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(1)}` }, { authorization: `Basic ${TOKEN}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(1)}` }, { authorization: `Basic ${TOKEN}` }]) {
       const r = await c.req('GET', '/metrics', { headers });
       assert.equal(r.status, 401, JSON.stringify(headers));
       assert.equal(r.body.code, 'unauthenticated');
