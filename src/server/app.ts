@@ -12,6 +12,7 @@ import type { GatehouseConfig } from '../config.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
 import { metricsHandler } from '../observability/http.js';
+import { problemBody, sendJson } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
@@ -115,9 +116,9 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   // Readiness, dependency by dependency: 503 while any required one is down (load balancers, systemd).
   app.get('/readyz', (_req, res, next) => {
     gatehouse.readiness().then((r) => {
-      res.status(r.ready ? 200 : 503);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json({ status: r.ready ? 'ready' : 'not_ready', checks: r.checks });
+      if (r.ready) return sendJson(res, 200, { status: 'ready', checks: r.checks });
+      // A problem like every refusal, with the checks as an extension member: which dependency is down.
+      sendJson(res, 503, { ...problemBody('not_ready'), checks: r.checks }, 'application/problem+json');
     }, next);
   });
   const metricsServer = gatehouse.metrics && config.metrics.port !== null ? serveMetrics(gatehouse.metrics.metrics, config.metrics.host, config.metrics.port) : null;
