@@ -95,7 +95,7 @@ describe('store metrics per store', () => {
     } finally {
       await dropSchema(pgUrl, schema);
       const r = new Redis(redisUrl);
-      await deletePrefix(r, prefix);
+      await deletePrefix(r as never, prefix);
       r.disconnect();
     }
   });
