@@ -58,6 +58,8 @@ class RouteSeries {
 export class RequestTimer {
   private readonly byTemplate = new Map<string, RouteSeries>();
   private readonly byRoute = new WeakMap<RouteDef, RouteSeries>();
+  private readonly byExpressRoute = new WeakMap<object, Map<string, RouteSeries>>();
+  private readonly unmatched = new Map<string, RouteSeries>();
   private readonly onFinish: (this: ServerResponse) => void;
 
   constructor(private readonly metrics: GatehouseMetrics) {
@@ -105,12 +107,21 @@ export class RequestTimer {
 
   /** A request no Gatehouse route named: the framework's route template when it has one (Express), else "unmatched". */
   private fallback(req: IncomingMessage): RouteSeries {
-    const method = METHODS.has(req.method ?? '') ? req.method! : 'OTHER';
+    const method = req.method !== undefined && METHODS.has(req.method) ? req.method : 'OTHER';
     // Express names the route template it matched (code, not input). Its `baseUrl` is the matched
     // path itself, possibly with parameter values in it, so a router's mount path is never added.
-    const path = (req as IncomingMessage & { route?: { path?: unknown } }).route?.path;
-    if (typeof path === 'string' && path.length <= 200) return this.series(path, method, null);
-    return this.series('unmatched', method, null);
+    const route = (req as IncomingMessage & { route?: { path?: unknown } }).route;
+    if (route === undefined || typeof route.path !== 'string' || route.path.length > 200) {
+      let rs = this.unmatched.get(method);
+      if (!rs) this.unmatched.set(method, (rs = this.series('unmatched', method, null)));
+      return rs;
+    }
+    // One lookup by the route object (no key string built per request).
+    let byMethod = this.byExpressRoute.get(route);
+    if (!byMethod) this.byExpressRoute.set(route, (byMethod = new Map()));
+    let rs = byMethod.get(method);
+    if (!rs) byMethod.set(method, (rs = this.series(route.path, method, null)));
+    return rs;
   }
 
   /** Express/Connect middleware that times every request of an application. */
