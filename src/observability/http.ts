@@ -176,7 +176,7 @@ export function tokenMatches(presented: string, expected: string): boolean {
  * `GET /metrics`: the text exposition. With `token`, only for `Authorization: Bearer <token>`
  * (401 otherwise, compared in constant time).
  */
-export function metricsHandler(metrics: GatehouseMetrics, opts: { token?: string | null } = {}) {
+export function metricsHandler(metrics: Pick<GatehouseMetrics, 'scrape'>, opts: { token?: string | null } = {}) {
   const token = opts.token ?? null;
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

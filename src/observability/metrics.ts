@@ -133,6 +133,8 @@ export class GatehouseMetrics implements Telemetry, StoreObserver {
       name: 'gatehouse_revocation_feed_trusted',
       help: '1 while the revocation feed is live and replayed (caches are trusted), 0 while sessions are confirmed in the store.',
       registers,
+      // Under `serve --workers`, the primary reports the least trusted worker.
+      aggregator: 'min',
       collect() {
         if (self.sources) this.set(self.sources.diagnostics().revocationsTrusted ? 1 : 0);
       },
@@ -150,6 +152,8 @@ export class GatehouseMetrics implements Telemetry, StoreObserver {
       help: 'Live sessions per mode (cookie session, token), counted in the store at most once per sampling interval.',
       labelNames: ['mode'],
       registers,
+      // Every worker counts the same store.
+      aggregator: 'max',
       async collect() {
         const counts = await self.sampledSessions();
         if (!counts) return;

@@ -18,7 +18,7 @@ import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
 import { sessionCounters, type SessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
-import { serveMetrics, type MetricsServer } from './metrics.js';
+import { serveMetrics, shareWithPrimary, type MetricsServer } from './metrics.js';
 
 export interface ServerAppOptions {
   config: GatehouseConfig;
@@ -27,6 +27,8 @@ export interface ServerAppOptions {
   clock?: Clock;
   random?: Random;
   claims?: ClaimsHook;
+  /** A worker of `serve --workers`: its metrics go to the primary, which serves the metrics port. */
+  clusterWorker?: boolean;
 }
 
 export interface ServerApp {
@@ -121,7 +123,8 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
       sendJson(res, 503, { ...problemBody('not_ready'), checks: r.checks }, 'application/problem+json');
     }, next);
   });
-  const metricsServer = gatehouse.metrics && config.metrics.port !== null ? serveMetrics(gatehouse.metrics.metrics, config.metrics.host, config.metrics.port) : null;
+  const metricsServer = gatehouse.metrics && config.metrics.port !== null && !opts.clusterWorker ? serveMetrics(gatehouse.metrics.metrics, config.metrics.host, config.metrics.port) : null;
+  if (gatehouse.metrics && opts.clusterWorker) await shareWithPrimary(gatehouse.metrics.metrics);
   if (gatehouse.metrics && config.metrics.token !== null) app.get('/metrics', metricsHandler(gatehouse.metrics.metrics, { token: config.metrics.token }));
   // The API's OpenAPI 3.1 description (openapi/ sits two levels above this file in src/ and dist/).
   app.get('/openapi.json', (_req, res) => res.type('application/json').sendFile(fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))));

@@ -17,8 +17,27 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** The metrics port of `serve --workers` in the primary: every worker's figures, summed (prom-client's AggregatorRegistry). */
+export async function serveClusterMetrics(host: string, port: number): Promise<MetricsServer> {
+  const { AggregatorRegistry } = await import('prom-client');
+  const aggregate = new AggregatorRegistry();
+  return serveText(host, port, async () => ({ contentType: aggregate.contentType, body: await aggregate.clusterMetrics() }));
+}
+
+/** In a worker of `serve --workers`: answer the primary's requests for this worker's metrics. */
+export async function shareWithPrimary(metrics: GatehouseMetrics): Promise<void> {
+  const { AggregatorRegistry } = await import('prom-client');
+  // Constructing one installs the worker's answering listener (prom-client does it in the constructor).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+}
+
 export function serveMetrics(metrics: GatehouseMetrics, host: string, port: number): MetricsServer {
-  const handle = metricsHandler(metrics);
+  return serveText(host, port, () => metrics.scrape());
+}
+
+function serveText(host: string, port: number, scrape: () => Promise<{ contentType: string; body: string }>): MetricsServer {
+  const handle = metricsHandler({ scrape });
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') return handle(req, res);
