@@ -80,3 +80,15 @@ describe('the metrics token', () => {
     assert.equal(tokenMatches('', t), false);
   });
 });
+
+describe('start-up checks', () => {
+  test('a metrics port bound beyond loopback is warned about; on loopback it is not', async () => {
+    const { resolveConfig } = await import('../../src/config.js');
+    const { checkProductionConfig } = await import('../../src/server/preflight.js');
+    const base = { publicUrl: 'http://localhost:3000', databaseUrl: 'sqlite:./x.db' };
+    const warn = (metrics: Record<string, unknown>) => checkProductionConfig(resolveConfig({ ...base, metrics })).filter((w) => w.includes('GATEHOUSE_METRICS_HOST'));
+    assert.equal(warn({ port: 9464 }).length, 0);
+    assert.equal(warn({ port: 9464, host: '0.0.0.0' }).length, 1);
+    assert.equal(warn({ host: '0.0.0.0' }).length, 0, 'no port, nothing listens');
+  });
+});
