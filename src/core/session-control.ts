@@ -3,7 +3,6 @@
  * either transport, refresh, step-up, and ending sessions (with the revocation that reaches every
  * instance). Cache, feed, credential-version and audit rules live here and nowhere else.
  */
-import type { Telemetry } from './telemetry.js';
 import type { AuditEvent, AuditEventType, Clock, SessionBinding, SessionData, SessionDataPatch, SessionMode, SessionRecord } from '../ports.js';
 import type { Audit, RequestMeta } from './audit.js';
 import type { BoundCookie, DeviceBoundSessions } from './dbsc.js';
@@ -15,6 +14,7 @@ import type { RevocationSet } from './revocations.js';
 import type { SessionManager } from './sessions.js';
 import { boundJkt, type AccessClaims, type AccessTokens } from './tokens.js';
 import { toPublicUser, type ActiveUser, type PublicUser, type UserDirectory } from './users.js';
+import type { Telemetry } from './telemetry.js';
 
 /** Who is making a request, as established by authentication. */
 export interface AuthContext {
