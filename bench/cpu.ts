@@ -9,7 +9,7 @@
  * Environment: BENCH_ONLY (regex on variant names, required), BENCH_ROUNDS (default 5, interleaved
  * like bench/run.ts), BENCH_REQUESTS (per round, default 20000, after 2000 not counted),
  * BENCH_CONNECTIONS (default 10). Prints µs of CPU per request (median over rounds) and, for each
- * `<name>-metrics` variant, its ratio to `<name>`. Linux only (reads /proc).
+ * `<name>-metrics` or `<name>-untraced` variant, its ratio to `<name>`. Linux only (reads /proc).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +68,7 @@ const median = (xs: number[]) => {
 const result: Record<string, unknown> = {};
 for (const [name, xs] of samples) result[name] = { cpu_us_per_request: { median: +median(xs).toFixed(2), samples: xs.map((x) => +x.toFixed(2)) } };
 for (const name of samples.keys()) {
-  const base = name.replace(/-metrics$/, '');
+  const base = name.replace(/-(metrics|untraced)$/, '');
   if (base !== name && samples.has(base)) result[`${name} / ${base}`] = { cpu_ratio: +(median(samples.get(name)!) / median(samples.get(base)!)).toFixed(3) };
 }
 console.log(JSON.stringify({ requests, rounds, connections, result }, null, 2));

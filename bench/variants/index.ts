@@ -132,6 +132,13 @@ export const variants: VariantDef[] = [
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
   {
+    name: 'gatehouse-bearer-eddsa-untraced',
+    description: 'gatehouse-bearer-eddsa with tracing off (`tracing: false`): the cost of the OpenTelemetry API calls without an SDK',
+    file: 'gatehouse-bearer-eddsa.ts',
+    env: { BENCH_GATEHOUSE_TRACING: '0' },
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
     name: 'gatehouse-bearer-hs256',
     description: 'Gatehouse bearer token (HS256), memory stores, requireAuth()',
     file: 'gatehouse-bearer-hs256.ts',
