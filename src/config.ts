@@ -172,6 +172,17 @@ export const configSchema = z
     cacheMaxEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     /** Per-operation store timeout; beyond it a request gets 503. */
     storeTimeout: duration(50).default(2000),
+    /**
+     * Prometheus metrics of `gatehouse serve`: on a port of their own (bound to `host`, loopback by
+     * default) and/or at `/metrics` on the main port behind a bearer `token`. Neither set: off.
+     */
+    metrics: z
+      .object({
+        port: z.coerce.number().int().min(0).max(65535).nullable().default(null),
+        host: z.string().min(1).default('127.0.0.1'),
+        token: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').nullable().default(null),
+      })
+      .prefault({}),
     csrf: z
       .object({
         /** Origins besides GATEHOUSE_PUBLIC_URL's that may send cookie-authenticated unsafe requests. */
@@ -336,7 +347,7 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string' | 'list' | 'json';
+type EnvKind = 'string' | 'int' | 'nullable-int' | 'duration' | 'bool' | 'nullable-string' | 'list' | 'json';
 interface EnvVar {
   name: string;
   path: string[];
@@ -383,6 +394,9 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_CLEANUP_INTERVAL', path: ['cleanupInterval'], kind: 'duration', doc: 'How often expired rows are swept.' },
   { name: 'GATEHOUSE_CACHE_MAX_ENTRIES', path: ['cacheMaxEntries'], kind: 'int', doc: 'Bound of the in-process session/token cache.' },
   { name: 'GATEHOUSE_STORE_TIMEOUT', path: ['storeTimeout'], kind: 'duration', doc: 'Per-operation store timeout; past it requests get 503.' },
+  { name: 'GATEHOUSE_METRICS_PORT', path: ['metrics', 'port'], kind: 'nullable-int', doc: 'Serves Prometheus metrics at `/metrics` on this port of its own, bound to `GATEHOUSE_METRICS_HOST`. Unset (and no token): metrics are off. See docs/operations.md.' },
+  { name: 'GATEHOUSE_METRICS_HOST', path: ['metrics', 'host'], kind: 'string', doc: 'Address the metrics port binds to: loopback by default, so only a local scraper (or a sidecar) reaches it.' },
+  { name: 'GATEHOUSE_METRICS_TOKEN', path: ['metrics', 'token'], kind: 'nullable-string', doc: 'Serves `/metrics` on the main port to requests with `Authorization: Bearer <token>` only (at least 32 characters; compared in constant time). Unset (and no port): metrics are off.' },
   { name: 'GATEHOUSE_ALLOWED_ORIGINS', path: ['csrf', 'allowedOrigins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, allowed to send cookie-authenticated POST/PUT/PATCH/DELETE requests (CSRF check).' },
   { name: 'GATEHOUSE_CORS_ORIGINS', path: ['cors', 'origins'], kind: 'list', doc: 'Comma-separated origins allowed to call the API from a browser with credentials (CORS). Empty by default: no cross-origin access.' },
   { name: 'GATEHOUSE_WEBAUTHN_RP_ID', path: ['webauthn', 'rpId'], kind: 'nullable-string', doc: 'WebAuthn relying-party id of passkeys (a host name). Default: the host of the public URL.' },
@@ -443,7 +457,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
     let value: unknown = raw;
     if (v.kind === 'bool') value = parseBool(v.name, raw);
     else if (v.kind === 'list') value = raw.split(',').map((x) => x.trim()).filter(Boolean);
-    else if (v.kind === 'int') value = raw; // coerced and range-checked by the schema
+    else if (v.kind === 'int' || v.kind === 'nullable-int') value = raw; // coerced and range-checked by the schema
     else if (v.kind === 'json') value = providersFromEnv(raw, env, (msg) => { throw new ConfigError(msg); });
     else if (v.name === 'GATEHOUSE_TRUST_PROXY') value = /^(true|false)$/i.test(raw) ? parseBool(v.name, raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
     setPath(input, v.path, value);

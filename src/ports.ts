@@ -160,6 +160,11 @@ export interface SessionStore {
   deleteUserSessions(userId: string, exceptId?: string): Promise<string[]>;
   /** Removes expired sessions (a no-op for stores that expire by TTL). Resolves how many. */
   deleteExpiredSessions(now: number): Promise<number>;
+  /**
+   * Live sessions at `now`, per mode: what the active-sessions metric samples (at most once per
+   * interval, never per request). May read every session: it is an operator's figure, not a hot path.
+   */
+  countLiveSessions(now: number): Promise<Record<SessionMode, number>>;
   /** The session's application data ({} when none), or null when the session is gone. */
   getSessionData(id: string): Promise<SessionData | null>;
   /**

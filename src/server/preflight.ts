@@ -27,6 +27,9 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
     const perHour = r.accountAttempts * Math.ceil(3_600_000 / Math.max(r.accountWindow, r.accountBlock, 1));
     if (perHour > 100) warnings.push(`GATEHOUSE_RATE_LIMIT_ACCOUNT_*: up to ${perHour} password attempts an hour per account; ASVS allows at most 100.`);
   }
+  if (config.metrics.port !== null && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.metrics.host)) {
+    warnings.push(`GATEHOUSE_METRICS_HOST=${config.metrics.host}: the metrics port (no token) is reachable from the network; keep it on a private network or firewall it.`);
+  }
   if (config.databaseUrl === 'memory:') warnings.push('GATEHOUSE_DATABASE_URL=memory: nothing survives a restart.');
   return warnings;
 }

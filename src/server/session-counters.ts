@@ -92,6 +92,7 @@ export function countedSessionStore(s: SessionStore, c: SessionCounters): Sessio
     deleteSession: (id) => s.deleteSession(id),
     deleteUserSessions: (userId, exceptId) => s.deleteUserSessions(userId, exceptId),
     deleteExpiredSessions: (now) => s.deleteExpiredSessions(now),
+    countLiveSessions: (now) => s.countLiveSessions(now),
     async getSessionData(id) {
       const r = await s.getSessionData(id);
       if (r) c.read(id);

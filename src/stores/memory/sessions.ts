@@ -37,6 +37,11 @@ export function createMemorySessionStore(): SessionStore {
       const excess = Math.max(0, rivals.length + 1 - maxPerUser);
       return rivals.slice(0, excess).map((s) => remove(s.id)!);
     },
+    async countLiveSessions(now) {
+      const out = { session: 0, token: 0 };
+      for (const s of sessions.values()) if (!sessionExpired(s, now)) out[s.mode] += 1;
+      return out;
+    },
     async getSession(id, now) {
       const s = sessions.get(id);
       if (!s) return null;

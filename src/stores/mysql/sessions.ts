@@ -36,6 +36,12 @@ const LIVE = 'expiry > ?';
 
 export function createMysqlSessionStore(db: Db): SessionStore {
   return {
+    async countLiveSessions(now) {
+      const r = await db.exec<{ mode: string; n: number | string }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`, [now]);
+      const out = { session: 0, token: 0 };
+      for (const row of r.rows) if (row.mode === 'session' || row.mode === 'token') out[row.mode] = Number(row.n);
+      return out;
+    },
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {
         // Serialise session creation per user: concurrent logins of one user queue on the user's row,

@@ -18,6 +18,13 @@ const LIVE = `idle_expires_at > $2 AND expires_at > $2`;
 
 export function createPostgresSessionStore(db: Db): SessionStore {
   return {
+    async countLiveSessions(now) {
+      // The expiry index (LEAST of the two deadlines) serves the range; the count is one pass over live rows.
+      const r = await db.query<{ mode: string; n: string }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE LEAST(idle_expires_at, expires_at) > $1 GROUP BY mode`, [now]);
+      const out = { session: 0, token: 0 };
+      for (const row of r.rows) if (row.mode === 'session' || row.mode === 'token') out[row.mode] = Number(row.n);
+      return out;
+    },
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {
         // Serialise session creation per user: concurrent logins of one user queue here, so the

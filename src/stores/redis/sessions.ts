@@ -1,6 +1,7 @@
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
 import { localPartOf, ownerOf, RANDOM_ID_LENGTH } from '../../ids.js';
 import { decodeSession, encAmr, encBinding, encodeSession, t36 } from './codec.js';
+import type { Cluster, Redis } from 'ioredis';
 import { guard, type RedisClient } from './client.js';
 import type { Keys } from './keys.js';
 import type { Scripts } from './commands.js';
@@ -87,6 +88,30 @@ export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): Se
       }),
     // Expiry is by PEXPIREAT on each user's hash, and expired fields are pruned on the next login.
     deleteExpiredSessions: async () => 0,
+    // No global index exists (each user's hash is the index): a SCAN over the users' hashes on every
+    // master, decoding each field. Sampled rarely by the metrics, never on a request.
+    countLiveSessions: (now) =>
+      guard(async () => {
+        const out = { session: 0, token: 0 };
+        const pattern = k.user('*').replace(/[?[\]\\]/g, (c) => `\\${c}`).replace(/\*(?=.*\*)/g, '\\*');
+        const nodes: Redis[] = 'nodes' in r && typeof (r as Cluster).nodes === 'function' && (r as Cluster).isCluster ? (r as Cluster).nodes('master') : [r as Redis];
+        for (const node of nodes) {
+          let cursor = '0';
+          do {
+            const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+            cursor = next;
+            for (const key of found) {
+              const uid = key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
+              const all = await node.hgetallBuffer(key);
+              for (const [f, v] of Object.entries(all)) {
+                const sess = decodeSession(f + uid, uid, v);
+                if (sess.idleExpiresAt > now && sess.expiresAt > now) out[sess.mode] += 1;
+              }
+            }
+          } while (cursor !== '0');
+        }
+        return out;
+      }),
     getSessionData: (id) =>
       guard(async () => {
         const a = at(id);

@@ -56,7 +56,13 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     return 'ok' as const;
   });
 
+  const countLive = db.prepare<{ now: number }, { mode: string; n: number }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`);
   return {
+    async countLiveSessions(now) {
+      const out = { session: 0, token: 0 };
+      for (const r of countLive.all({ now })) if (r.mode === 'session' || r.mode === 'token') out[r.mode] = r.n;
+      return out;
+    },
     async createSession(session, { maxPerUser }) {
       return create.immediate(session, maxPerUser);
     },
