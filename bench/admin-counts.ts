@@ -1,6 +1,6 @@
 /**
  * What the admin console's live panel costs the stores: counting live sessions per mode
- * (`countSessions`) and sign-ins of the last five minutes (`countEvents`), on PostgreSQL (COUNT over
+ * (`countLiveSessions`) and sign-ins of the last five minutes (`countEvents`), on PostgreSQL (COUNT over
  * an index-less scan of `sessions`, GROUP BY on the audit trail's (type, at) index) and on Redis
  * (SCAN of every user's session hash), with the same sessions in both, side by side in one run.
  * The console reuses a session count for 10 s, so this is at most one count per instance per 10 s.
@@ -75,15 +75,15 @@ try {
   }));
   for (let i = 0; i < events.length; i += 500) await Promise.all(events.slice(i, i + 500).map((e) => sqlOnly.audit.appendEvent(e)));
 
-  const pgCount = await time(() => sqlOnly.sessions.countSessions(now + 1000));
-  const redisCount = await time(() => withRedis.sessions.countSessions(now + 1000));
+  const pgCount = await time(() => sqlOnly.sessions.countLiveSessions(now + 1000));
+  const redisCount = await time(() => withRedis.sessions.countLiveSessions(now + 1000));
   const logins = await time(() => sqlOnly.audit.countEvents(now - 5 * 60_000, ['login.succeeded', 'login.failed', 'mfa.required']));
   const out = {
     sessions: N,
     users: users.length,
     auditEvents: EVENTS,
     runs: RUNS,
-    countSessions: { postgres: pgCount, redis: redisCount, redisOverPostgres: Math.round((redisCount.medianMs / pgCount.medianMs) * 100) / 100 },
+    countLiveSessions: { postgres: pgCount, redis: redisCount, redisOverPostgres: Math.round((redisCount.medianMs / pgCount.medianMs) * 100) / 100 },
     countEventsLast5Min: logins,
   };
   console.log(JSON.stringify(out, null, 2));

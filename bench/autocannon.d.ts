@@ -22,6 +22,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     timeout?: number;
     pipelining?: number;
+    /** Stop after this many requests instead of after `duration`. */
+    amount?: number;
   }
   export interface AutocannonResult {
     duration: number;

@@ -64,6 +64,7 @@ function problemsOf(codes: ErrorCode[], tokenRequest: boolean): Record<string, J
     if (oauth.length) Object.assign(narrow, { error: { enum: oauth }, error_description: { type: 'string' } });
     // A correct password of a user with a second factor: what finishes the sign-in.
     if (list.includes('mfa_required')) Object.assign(narrow, MFA_REQUIRED);
+    if (list.includes('not_ready')) Object.assign(narrow, { checks: ref('ReadinessChecks') });
     if (list.includes('reauth_required')) Object.assign(narrow, { acr: { type: 'string', enum: ['aal1', 'aal2'], description: '`reauth_required`: the assurance level the action needs (`aal2` once the user has a second factor).' } });
     const schema = { allOf: [ref('Problem'), { type: 'object', properties: narrow }] };
     out[String(status)] = {
@@ -689,12 +690,35 @@ const OPS: Op[] = [
     responses: { '200': json(obj({ status: { const: 'ok' } }), 'Healthy.'), ...problems(...OUTAGE) },
   },
   {
+    method: 'get', path: '/readyz', operationId: 'readiness', tag: 'server', summary: 'Readiness of this instance, dependency by dependency',
+    description:
+      'Whether a load balancer should send this instance traffic: the database and Redis (when configured) answer within the store timeout, the revocation feed is trusted (live and replayed), and a signing key is loaded. 503 while any required check fails; `/healthz` stays the cheap liveness check. A failed check carries a category (`timeout`, `unavailable`, `not_trusted`, `not_loaded`), never an error message.',
+    responses: {
+      '200': json(ref('Readiness'), 'Ready: every required check passes.'),
+      ...problems('not_ready', 'internal'),
+    },
+  },
+  {
+    method: 'get', path: '/metrics', operationId: 'metrics', tag: 'server', summary: 'Prometheus metrics (when enabled with GATEHOUSE_METRICS_TOKEN)',
+    description:
+      'The Prometheus text exposition (docs/operations.md lists every metric). Served on the main port only when `GATEHOUSE_METRICS_TOKEN` is set, and then only with `Authorization: Bearer <token>`; with `GATEHOUSE_METRICS_PORT` it is served on that port (loopback by default) instead, without a token. Neither set: 404.',
+    security: [{ metricsToken: [] }],
+    responses: {
+      '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
+      ...problems('unauthenticated', 'not_found', 'internal'),
+    },
+  },
+  {
     method: 'get', path: '/openapi.json', operationId: 'openapi', tag: 'server', summary: 'This document',
     responses: { '200': json({ type: 'object' }, 'The OpenAPI 3.1 document.') },
   },
 ];
 
+const CHECK = obj({ ok: { type: 'boolean' }, required: { type: 'boolean' }, reason: { type: 'string', enum: ['timeout', 'unavailable', 'not_trusted', 'not_loaded'] } }, ['ok', 'required']);
+
 const SCHEMAS: Record<string, Json> = {
+  Readiness: obj({ status: { const: 'ready' }, checks: ref('ReadinessChecks') }),
+  ReadinessChecks: obj({ database: CHECK, redis: CHECK, revocation_feed: CHECK, signing_key: CHECK }, ['database', 'revocation_feed', 'signing_key']),
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details. `code` is the stable, machine-readable error.',
@@ -913,6 +937,7 @@ export function buildOpenApi(version: string): Json {
         cookieAuth: { type: 'apiKey', in: 'cookie', name: '__Host-gatehouse', description: 'The session cookie set by a session-mode login (HttpOnly, Secure, SameSite=Lax).' },
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from a token-mode login or a refresh.' },
         dpopAuth: { type: 'http', scheme: 'DPoP', bearerFormat: 'JWT', description: 'A DPoP-bound access token (RFC 9449), with a `DPoP` header holding a fresh proof of its key for this request.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'The metrics token (`GATEHOUSE_METRICS_TOKEN`), for `/metrics` on the main port.' },
         refreshCookie: { type: 'apiKey', in: 'cookie', name: '__Secure-gatehouse-refresh', description: 'The refresh token with the cookie transport (HttpOnly, SameSite=Strict, Path=/auth/refresh).' },
       },
     },

@@ -32,7 +32,7 @@ function defaultOf(path: string[], kind: string): string {
   return `\`${String(v)}\``;
 }
 
-const KIND: Record<string, string> = { string: 'string', 'nullable-string': 'string', int: 'integer', duration: 'duration', bool: 'boolean', list: 'comma-separated list', json: 'JSON' };
+const KIND: Record<string, string> = { string: 'string', 'nullable-string': 'string', int: 'integer', 'nullable-int': 'integer', duration: 'duration', bool: 'boolean', list: 'comma-separated list', json: 'JSON' };
 
 /** The Markdown table of every environment variable, its kind, default and meaning. */
 export function renderConfigTable(): string {

@@ -14,7 +14,12 @@ import type { ClaimsHook } from './core/tokens.js';
 import { createRateLimits, type RateLimits } from './http/rate-limit.js';
 import { createOutbox, createSmtpMailer, mailFrom, type Outbox } from './mail/index.js';
 import type { Clock, LegacySessionSource, Mailer, Random, Stores } from './ports.js';
-import { openStores } from './stores/open.js';
+import { openStores, storeParts } from './stores/open.js';
+import { checkReadiness, type Readiness } from './observability/readiness.js';
+import type { GatehouseMetrics, MetricsOptions } from './observability/metrics.js';
+import { instrumentStores, storeKinds } from './observability/stores.js';
+import { gatehouseTracer, inSpan } from './observability/tracing.js';
+import type { Tracer } from '@opentelemetry/api';
 
 /** The express-session migration, as a library user configures it (see docs/migrating-from-express-session.md). */
 export interface LegacyOptions {
@@ -51,6 +56,17 @@ export interface ComposeOptions {
    * session (the standalone server does). Closing stays with whoever owns the stores.
    */
   wrapStores?: (stores: Stores) => Stores;
+  /**
+   * Prometheus metrics (prom-client), off by default: `true`, options (your own `registry`, the
+   * sampling interval of live sessions, the store label of injected stores), or a `GatehouseMetrics`
+   * made beforehand. The runtime's `metrics` then holds the registry; serving it is the caller's choice.
+   */
+  metrics?: boolean | (MetricsOptions & { storeLabel?: string }) | GatehouseMetrics;
+  /**
+   * Spans through the OpenTelemetry API (login, refresh, authentication, store calls, mail). On by
+   * default: without an SDK registered by the application the API records nothing. `false` turns it off.
+   */
+  tracing?: boolean;
 }
 
 export interface LegacyRuntime {
@@ -66,8 +82,22 @@ export interface Runtime {
   /** The queue lifecycle mail goes through (`idle()` resolves when it is empty). */
   outbox: Outbox;
   legacy: LegacyRuntime | null;
+  /** Each dependency's state (database, Redis, revocation feed, signing key), for `/readyz`. */
+  readiness(): Promise<Readiness>;
+  /** The Prometheus metrics when `metrics` was asked for, else null. */
+  metrics: GatehouseMetrics | null;
+  /** The tracer spans are made with, or null when tracing is off. */
+  tracer: Tracer | null;
   /** Closes everything opened here, in reverse order. */
   close(): Promise<void>;
+}
+
+/** The metrics asked for, loading prom-client only then. */
+async function makeMetrics(m: ComposeOptions['metrics']): Promise<GatehouseMetrics | null> {
+  if (!m) return null;
+  if (typeof m === 'object' && typeof (m as GatehouseMetrics).scrape === 'function') return m as GatehouseMetrics;
+  const { GatehouseMetrics } = await import('./observability/metrics.js');
+  return new GatehouseMetrics(m === true ? {} : (m as MetricsOptions));
 }
 
 type Closer = () => unknown;
@@ -91,20 +121,33 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
   const closers: Closer[] = [];
   try {
     let stores = options.stores;
+    let parts: ReturnType<typeof storeParts> = null;
     if (!stores) {
       // The feed keeps revocations at least as long as one must hold (two hours at the least).
       const feedRetentionMs = Math.max(2 * 3_600_000, revocationHorizonMs(config) + 10 * 60_000);
       const opened = await openStores({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, timeoutMs: config.storeTimeout, schema: config.databaseSchema, redisPrefix: config.redisPrefix, feedRetentionMs, redisWaitReplicas: config.redisWaitReplicas, redisWaitTimeoutMs: config.redisWaitTimeout });
       closers.push(() => opened.close());
       stores = opened;
+      parts = storeParts(opened);
     }
     if (options.wrapStores) stores = options.wrapStores(stores);
+    const metrics = await makeMetrics(options.metrics);
+    const tracer = options.tracing === false ? null : gatehouseTracer();
+    if (metrics || tracer) {
+      const label = options.stores ? ((typeof options.metrics === 'object' && 'storeLabel' in options.metrics ? options.metrics.storeLabel : undefined) ?? 'custom') : null;
+      stores = instrumentStores(stores, storeKinds(config.databaseUrl, config.redisUrl, label), metrics, tracer);
+    }
 
     let mailer = options.mailer;
     if (!mailer && config.mail.smtpUrl) {
       const smtp = createSmtpMailer(config.mail.smtpUrl, mailFrom(config), { unsafeAllowPlaintext: config.mail.unsafeAllowPlaintext });
       closers.push(() => smtp.close?.());
       mailer = smtp;
+    }
+    if (mailer && tracer) {
+      const inner = mailer;
+      // No attribute names the recipient or the subject: the span says only that a message went out.
+      mailer = { send: (msg) => inSpan(tracer, 'gatehouse.mail.send', {}, () => inner.send(msg)) };
     }
     let core: AuthCore | null = null;
     const outbox = createOutbox(config, mailer ?? null, {
@@ -122,10 +165,16 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
       random: options.random ?? systemRandom,
       logger,
       mail: outbox,
+      ...(metrics ? { telemetry: metrics } : {}),
       ...(options.claims ? { claims: options.claims } : {}),
     });
     await core.start();
     const started = core;
+    metrics?.bind({
+      diagnostics: () => started.diagnostics(),
+      mailQueueDepth: () => outbox.pending,
+      countSessions: () => started.countLiveSessions(),
+    });
     closers.push(() => started.stop());
     // Background work of the lifecycle (repeated-registration notices, reset requests) finishes before the outbox closes.
     closers.push(() => Promise.race([started.lifecycle.settled(), new Promise<void>((r) => setTimeout(r, 5000).unref())]));
@@ -148,13 +197,25 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
       failed: (e) => logger.warn({ err: e }, 'expired-row sweep failed; will retry'),
     });
 
+    const bundle = stores;
+    const readiness = () =>
+      checkReadiness({
+        database: parts ? parts.database : () => bundle.ping(),
+        redis: parts ? parts.redis : null,
+        feedTrusted: () => started.diagnostics().revocationsTrusted,
+        signingKeyLoaded: () => started.diagnostics().signingKeyLoaded,
+        timeoutMs: config.storeTimeout,
+      });
     let closing: Promise<void> | null = null;
     return {
+      readiness,
       config,
       core: started,
       rateLimits,
       outbox,
       legacy,
+      metrics,
+      tracer,
       close: () => (closing ??= closeAll(closers)),
     };
   } catch (e) {

@@ -184,6 +184,17 @@ export const configSchema = z
     cacheMaxEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
     /** Per-operation store timeout; beyond it a request gets 503. */
     storeTimeout: duration(50).default(2000),
+    /**
+     * Prometheus metrics of `gatehouse serve`: on a port of their own (bound to `host`, loopback by
+     * default) and/or at `/metrics` on the main port behind a bearer `token`. Neither set: off.
+     */
+    metrics: z
+      .object({
+        port: z.coerce.number().int().min(0).max(65535).nullable().default(null),
+        host: z.string().min(1).default('127.0.0.1'),
+        token: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').nullable().default(null),
+      })
+      .prefault({}),
     csrf: z
       .object({
         /** Origins besides GATEHOUSE_PUBLIC_URL's that may send cookie-authenticated unsafe requests. */
@@ -356,7 +367,7 @@ export class ConfigError extends Error {
   }
 }
 
-type EnvKind = 'string' | 'int' | 'duration' | 'bool' | 'nullable-string' | 'list' | 'json';
+type EnvKind = 'string' | 'int' | 'nullable-int' | 'duration' | 'bool' | 'nullable-string' | 'list' | 'json';
 interface EnvVar {
   name: string;
   path: string[];
@@ -403,6 +414,9 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_CLEANUP_INTERVAL', path: ['cleanupInterval'], kind: 'duration', doc: 'How often expired rows are swept.' },
   { name: 'GATEHOUSE_CACHE_MAX_ENTRIES', path: ['cacheMaxEntries'], kind: 'int', doc: 'Bound of the in-process session/token cache.' },
   { name: 'GATEHOUSE_STORE_TIMEOUT', path: ['storeTimeout'], kind: 'duration', doc: 'Per-operation store timeout; past it requests get 503.' },
+  { name: 'GATEHOUSE_METRICS_PORT', path: ['metrics', 'port'], kind: 'nullable-int', doc: 'Serves Prometheus metrics at `/metrics` on this port of its own, bound to `GATEHOUSE_METRICS_HOST`. Unset (and no token): metrics are off. See docs/operations.md.' },
+  { name: 'GATEHOUSE_METRICS_HOST', path: ['metrics', 'host'], kind: 'string', doc: 'Address the metrics port binds to: loopback by default, so only a local scraper (or a sidecar) reaches it.' },
+  { name: 'GATEHOUSE_METRICS_TOKEN', path: ['metrics', 'token'], kind: 'nullable-string', doc: 'Serves `/metrics` on the main port to requests with `Authorization: Bearer <token>` only (at least 32 characters; compared in constant time). Unset (and no port): metrics are off.' },
   { name: 'GATEHOUSE_ALLOWED_ORIGINS', path: ['csrf', 'allowedOrigins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, allowed to send cookie-authenticated POST/PUT/PATCH/DELETE requests (CSRF check).' },
   { name: 'GATEHOUSE_ADMIN_API', path: ['admin', 'enabled'], kind: 'bool', doc: '`off` removes the admin API (`/admin/api`) from `gatehouse serve`: run it on an internal instance only (see docs/admin.md). On by default; only users holding the administrator role (`gatehouse user grant-admin`) get past it.' },
   { name: 'GATEHOUSE_ADMIN_ALLOW_IPS', path: ['admin', 'allowIps'], kind: 'list', doc: 'Comma-separated IP addresses or CIDR blocks (`10.0.0.0/8,2001:db8::/32`) the admin API answers (403 `forbidden` from anywhere else; the client address follows GATEHOUSE_TRUST_PROXY). Empty by default: any address, administrators only.' },
@@ -465,7 +479,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): Record<string, unkno
     let value: unknown = raw;
     if (v.kind === 'bool') value = parseBool(v.name, raw);
     else if (v.kind === 'list') value = raw.split(',').map((x) => x.trim()).filter(Boolean);
-    else if (v.kind === 'int') value = raw; // coerced and range-checked by the schema
+    else if (v.kind === 'int' || v.kind === 'nullable-int') value = raw; // coerced and range-checked by the schema
     else if (v.kind === 'json') value = providersFromEnv(raw, env, (msg) => { throw new ConfigError(msg); });
     else if (v.name === 'GATEHOUSE_TRUST_PROXY') value = /^(true|false)$/i.test(raw) ? parseBool(v.name, raw) : /^\d+$/.test(raw) ? Number(raw) : raw;
     setPath(input, v.path, value);

@@ -58,6 +58,7 @@ export const ERROR_CODES = [
   'admin_required',
   // outages and bugs
   'store_unavailable',
+  'not_ready',
   'internal',
 ] as const;
 

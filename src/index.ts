@@ -20,3 +20,8 @@ export type { ClaimsHook, AccessClaims } from './core/tokens.js';
 export type { PublicUser } from './core/users.js';
 export { openStores, type OpenStoresOptions } from './stores/open.js';
 export type * from './ports.js';
+// Types only: prom-client is loaded when metrics are asked for, never by importing Gatehouse.
+export type { GatehouseMetrics, MetricsOptions } from './observability/metrics.js';
+export type { GatehouseMetricsHandle } from './http/gatehouse.js';
+export type { Readiness, ReadinessCheck } from './observability/readiness.js';
+export type { Telemetry, RefreshOutcome } from './core/telemetry.js';

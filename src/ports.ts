@@ -189,10 +189,10 @@ export interface SessionStore {
   /** Removes expired sessions (a no-op for stores that expire by TTL). Resolves how many. */
   deleteExpiredSessions(now: number): Promise<number>;
   /**
-   * How many sessions are live at `now`, per mode, over every user. An operator's figure (the admin
-   * console, metrics samples), never on a request path: stores that must scan may take a while.
+   * Live sessions at `now`, per mode: what the active-sessions metric samples and the admin console shows (at most once per
+   * interval, never per request). May read every session: it is an operator's figure, not a hot path.
    */
-  countSessions(now: number): Promise<Record<SessionMode, number>>;
+  countLiveSessions(now: number): Promise<Record<SessionMode, number>>;
   /** The session's application data ({} when none), or null when the session is gone. */
   getSessionData(id: string): Promise<SessionData | null>;
   /**

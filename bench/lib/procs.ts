@@ -30,6 +30,8 @@ export function killAll(): void {
 
 export interface RunningServer {
   port: number;
+  /** The server's process id (its CPU time is read from /proc by bench/cpu.ts). */
+  pid: number;
   stop(): Promise<void>;
   stderrTail(): string;
 }
@@ -69,7 +71,7 @@ export async function startServer(file: string, env: Record<string, string>, pin
         reject(new Error(`exited with ${code} before READY`));
       });
     });
-    return { port, stop, stderrTail: () => stderr.trim() };
+    return { port, pid: child.pid!, stop, stderrTail: () => stderr.trim() };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);

@@ -69,3 +69,20 @@ test('median of an even count averages the middle pair', () => {
   assert.equal(median([4, 1, 3, 2]), 2.5);
   assert.equal(median([3, 1, 2]), 2);
 });
+
+test('the metrics variants are held to the same variant with metrics off (3 % at most), not to bare-express', () => {
+  const goals = evaluateGoals([
+    v('bare-express', 1000),
+    v('gatehouse-session-sqlite', 900),
+    v('gatehouse-session-sqlite-metrics', 880),
+    v('gatehouse-bearer-eddsa', 950),
+    v('gatehouse-bearer-eddsa-metrics', 900),
+  ]).filter((g) => g.name.includes('-metrics:') && !g.name.includes('bare-express'));
+  assert.deepEqual(
+    goals.map((g) => [g.name, g.value, g.met]),
+    [
+      ['gatehouse-session-sqlite-metrics: req/s ≥ 0.97× gatehouse-session-sqlite', 0.978, true],
+      ['gatehouse-bearer-eddsa-metrics: req/s ≥ 0.97× gatehouse-bearer-eddsa', 0.947, false],
+    ],
+  );
+});

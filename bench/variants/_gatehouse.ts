@@ -36,10 +36,22 @@ export function tempDir(): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Express 5: `/auth` routes plus `GET /me` behind `requireAuth()` (which authenticates), answering `{user}`. */
+/**
+ * Express 5: `/auth` routes plus `GET /me` behind `requireAuth()` (which authenticates), answering `{user}`.
+ * With `BENCH_GATEHOUSE_METRICS=1` the same server has Prometheus metrics on, as `gatehouse serve`
+ * runs them: every request timed by route template (the first middleware), cache hits counted.
+ * With `BENCH_GATEHOUSE_TRACING=0` tracing is off altogether (the default calls the OpenTelemetry API,
+ * which records nothing without an SDK).
+ */
 export async function serveExpress(options: GatehouseOptions, cleanup: () => Promise<void> = async () => {}): Promise<void> {
-  const gh = await createGatehouse(options);
+  const gh = await createGatehouse({
+    ...options,
+    ...(process.env.BENCH_GATEHOUSE_METRICS === '1' ? { metrics: true } : {}),
+    // Spans are on by default (a no-op without an SDK); this turns even the API calls off.
+    ...(process.env.BENCH_GATEHOUSE_TRACING === '0' ? { tracing: false } : {}),
+  });
   const { app, server } = expressApp();
+  if (gh.metrics) app.use(gh.metrics.requestTimer);
   app.use('/auth', gh.router);
   app.get('/me', gh.requireAuth(), (req, res) => {
     res.json({ user: req.auth!.user.id });

@@ -125,6 +125,20 @@ export const variants: VariantDef[] = [
     setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
   },
   {
+    name: 'gatehouse-bearer-eddsa-metrics',
+    description: 'gatehouse-bearer-eddsa with Prometheus metrics on (request timer, cache-hit counters, store timings)',
+    file: 'gatehouse-bearer-eddsa.ts',
+    env: { BENCH_GATEHOUSE_METRICS: '1' },
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
+    name: 'gatehouse-bearer-eddsa-untraced',
+    description: 'gatehouse-bearer-eddsa with tracing off (`tracing: false`): the cost of the OpenTelemetry API calls without an SDK',
+    file: 'gatehouse-bearer-eddsa.ts',
+    env: { BENCH_GATEHOUSE_TRACING: '0' },
+    setup: bearerLogin({ path: '/auth/login', body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [{ path: '/auth/register', body: GATEHOUSE_CREDS, allow: [409] }]),
+  },
+  {
     name: 'gatehouse-bearer-hs256',
     description: 'Gatehouse bearer token (HS256), memory stores, requireAuth()',
     file: 'gatehouse-bearer-hs256.ts',
@@ -158,6 +172,13 @@ export const variants: VariantDef[] = [
     file: 'gatehouse-session-sqlite.ts',
     setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
     metrics: sessionsOnDisk((ctx) => sqliteSessionBytes(`${sqliteDir(ctx.runId)}/gatehouse.db`)),
+  },
+  {
+    name: 'gatehouse-session-sqlite-metrics',
+    description: 'gatehouse-session-sqlite with Prometheus metrics on (request timer, cache-hit counters, store timings)',
+    file: 'gatehouse-session-sqlite.ts',
+    env: { BENCH_GATEHOUSE_METRICS: '1' },
+    setup: cookieLogin(GH_LOGIN, [GH_REGISTER]),
   },
   {
     name: 'gatehouse-session-postgres',

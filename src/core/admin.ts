@@ -179,7 +179,7 @@ export class Admin {
     const now = this.d.clock.now();
     const counts = await this.d.audit.count(since, LOGIN_TYPES);
     if (!this.sessionCount || now - this.sessionCount.countedAt >= SESSION_COUNT_TTL_MS) {
-      this.sessionCount = { ...(await this.d.sessionStore.countSessions(now)), countedAt: now };
+      this.sessionCount = { ...(await this.d.sessionStore.countLiveSessions(now)), countedAt: now };
     }
     return {
       logins: { since, succeeded: counts['login.succeeded'] ?? 0, failed: counts['login.failed'] ?? 0, mfaRequired: counts['mfa.required'] ?? 0 },

@@ -1,6 +1,7 @@
 /** The audit trail: append-only security events. Details are categories and handles, never secrets. */
 import type { AuditEvent, AuditEventType, AuditLog, Clock, Random } from '../ports.js';
 import { timeOrderedId } from './crypto.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 export interface RequestMeta {
   ip: string | null;
@@ -36,6 +37,7 @@ export class Audit {
     private readonly log: AuditLog,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly telemetry: Telemetry = noTelemetry,
   ) {}
 
   async record(
@@ -58,6 +60,7 @@ export class Audit {
       userAgent: meta?.userAgent ? meta.userAgent.slice(0, 256) : null,
       detail,
     });
+    this.telemetry.recorded(type, detail);
   }
 
   list(query: Parameters<AuditLog['listEvents']>[0]): Promise<AuditEvent[]> {

@@ -15,7 +15,7 @@
  * Transport-free: the HTTP layer calls these and maps results and GatehouseErrors to HTTP.
  */
 import type { GatehouseConfig } from '../config.js';
-import type { Clock, Random, Stores } from '../ports.js';
+import type { Clock, Random, SessionMode, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
 import { Assurance } from './assurance.js';
@@ -44,6 +44,7 @@ import { SignIn } from './sign-in.js';
 import { AccessTokens, type ClaimsHook } from './tokens.js';
 import { RefreshTokens } from './refresh.js';
 import { UserDirectory } from './users.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 export type { AuthContext, TokenGrant, Started, StartSession, StartOutcome, PopRefusal, TokenPresentation, DeviceRefresh } from './session-control.js';
 export { isPopRefusal } from './session-control.js';
@@ -64,6 +65,8 @@ export interface CoreDeps {
   logger?: CoreLogger;
   /** Where lifecycle mail goes (verification, reset, email change); default: dropped with a warning. */
   mail?: MailQueue;
+  /** Where domain events are reported for operations (metrics); default: nowhere. */
+  telemetry?: Telemetry;
 }
 
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
@@ -99,6 +102,8 @@ export interface CoreDiagnostics {
   cachedSessions: number;
   cachedTokens: number;
   revocationsTrusted: boolean;
+  /** Whether a signing key for access tokens is loaded. */
+  signingKeyLoaded: boolean;
   /** argon2 work started since start-up: new password hashes and verifications. */
   passwordHashes: number;
   passwordVerifications: number;
@@ -138,6 +143,7 @@ export class AuthCore {
   readonly #sweeper: Sweeper;
   readonly #hasher: PasswordHasher;
   readonly #ping: () => Promise<void>;
+  readonly #countSessions: (now: number) => Promise<Record<SessionMode, number>>;
 
   constructor(deps: CoreDeps) {
     const { config, stores, clock, random } = deps;
@@ -146,6 +152,7 @@ export class AuthCore {
     this.#clock = clock;
     this.#random = random;
     this.#ping = () => stores.ping();
+    this.#countSessions = (now) => stores.sessions.countLiveSessions(now);
 
     const horizon = revocationHorizonMs(config);
     if (stores.feed.retentionMs < horizon) {
@@ -155,7 +162,8 @@ export class AuthCore {
       );
     }
     const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing));
-    const audit = new Audit(stores.audit, clock, random);
+    const telemetry = deps.telemetry ?? noTelemetry;
+    const audit = new Audit(stores.audit, clock, random, telemetry);
     const tokenLife = config.token.accessTtl + config.token.clockSkew;
     const keys = (this.#keys = new KeyRing(stores.keys, { alg: config.token.alg, secret: config.secret, verifyWindowMs: Math.max(tokenLife, config.token.maxAge) }, clock, random));
     const users = (this.#users = new UserDirectory(stores.users, stores.feed, clock, config.cacheMaxEntries, 60_000));
@@ -163,6 +171,7 @@ export class AuthCore {
       keysChanged: () => void keys.reload().catch((e: unknown) => logger.error({ err: e }, 'key reload failed')),
       userChanged: (id) => users.forget(id),
       error: (e) => logger.warn({ err: e }, 'revocation replay failed; reading sessions from the store until it succeeds'),
+      delivered: (type, lagMs) => telemetry.feedDelivered(type, lagMs),
     }));
     const times = (m: 'session' | 'token'): SessionTimes =>
       m === 'session'
@@ -195,6 +204,7 @@ export class AuthCore {
       audit,
       clock,
       dataMaxBytes: config.session.dataMaxBytes,
+      telemetry,
       publish: async (ids, at) => {
         // Bounded events: a feed may carry them in size-limited messages (Postgres NOTIFY: under 8000
         // bytes), and ids vary in length (src/ids.ts), so batches are cut by their JSON size.
@@ -314,12 +324,18 @@ export class AuthCore {
     return this.#ping();
   }
 
+  /** Live sessions per mode, counted in the store (for the active-sessions metric; not for a request path). */
+  countLiveSessions(): Promise<Record<SessionMode, number>> {
+    return this.#countSessions(this.#clock.now());
+  }
+
   diagnostics(): CoreDiagnostics {
     const h = this.#hasher.stats;
     return {
       cachedSessions: this.#manager.cacheSize,
       cachedTokens: this.#tokens.cacheSize,
       revocationsTrusted: this.#revocations.trusted,
+      signingKeyLoaded: this.#keys.loaded,
       passwordHashes: h.hashes,
       passwordVerifications: h.verifies,
     };

@@ -123,6 +123,11 @@ export class KeyRing {
     return rec;
   }
 
+  /** Whether a signing key is loaded (readiness). */
+  get loaded(): boolean {
+    return this.signing !== null;
+  }
+
   current(): ActiveKey {
     if (!this.signing) throw new Error('key ring not initialised');
     return this.signing;

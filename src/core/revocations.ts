@@ -58,6 +58,8 @@ export class RevocationSet {
       keysChanged?: () => void;
       userChanged?: (userId: string) => void;
       error?: (e: unknown) => void;
+      /** An event arrived live, `lagMs` after it was made (replays are not reported). */
+      delivered?: (type: ChangeEvent['type'], lagMs: number) => void;
     } = {},
   ) {}
 
@@ -68,7 +70,10 @@ export class RevocationSet {
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
     this.unsubscribe = this.feed.subscribe({
-      event: (e) => this.apply(e),
+      event: (e) => {
+        this.hooks.delivered?.(e.type, this.clock.now() - e.at);
+        this.apply(e);
+      },
       status: (up) => {
         if (!up) {
           this.#trusted = false;

@@ -14,6 +14,7 @@ import type { RevocationSet } from './revocations.js';
 import type { SessionManager } from './sessions.js';
 import { boundJkt, type AccessClaims, type AccessTokens } from './tokens.js';
 import { toPublicUser, type ActiveUser, type PublicUser, type UserDirectory } from './users.js';
+import type { Telemetry } from './telemetry.js';
 
 /** Who is making a request, as established by authentication. */
 export interface AuthContext {
@@ -119,6 +120,8 @@ export interface SessionControlDeps {
   dataMaxBytes: number;
   dpop: Dpop;
   dbsc: DeviceBoundSessions;
+  /** Where refresh outcomes are reported (metrics); a no-op by default. */
+  telemetry?: Telemetry;
   /** Publishes revocations to every instance (the feed) after marking them here. */
   publish(ids: readonly string[], at: number): Promise<void>;
 }
@@ -320,25 +323,39 @@ export class SessionControl {
     if (refused) {
       const r: { session: SessionRecord; reason: string } = refused;
       await d.audit.record('session.proof_refused', { userId: r.session.userId, sessionId: r.session.id }, meta, { binding: 'dpop', via: 'refresh', reason: r.reason });
+      this.d.telemetry?.refreshed('proof_refused');
       return { refused: 'invalid_dpop_proof', reason: r.reason === 'unbound' ? 'DPoP is required and this session is not bound to a key' : 'the refresh token is bound to another key' };
     }
-    if (out.kind === 'invalid') return null;
+    const t = d.telemetry;
+    if (out.kind === 'invalid') {
+      t?.refreshed('invalid');
+      return null;
+    }
     if (out.kind === 'reused') {
       await this.end(out.sessionId);
       await d.audit.record('refresh.reuse_detected', { userId: out.userId, sessionId: out.sessionId }, meta);
+      t?.refreshed('reuse_detected');
       return null;
     }
     const session = await d.sessions.fresh(out.record.sessionId);
     const active = session ? await d.users.active(session.userId) : null;
-    if (!session || !active) return null;
+    if (!session || !active) {
+      t?.refreshed('invalid');
+      return null;
+    }
     if (stale(session, active)) {
       await this.end(session.id);
+      t?.refreshed('invalid');
       return null;
     }
     const touched = await d.sessions.touch(session);
-    if (!touched) return null;
+    if (!touched) {
+      t?.refreshed('invalid');
+      return null;
+    }
     const access = await d.tokens.issue(active.user, touched);
     await d.audit.record('refresh', { userId: active.user.id, sessionId: session.id }, meta);
+    t?.refreshed('rotated');
     return { accessToken: access.token, tokenType: tokenTypeOf(touched), expiresIn: access.expiresIn, refreshToken: out.token, session: touched, user: active.user };
   }
 

@@ -27,6 +27,8 @@ import { secondFactorRoutes } from './routes/second-factor.js';
 import type { RouteContext } from './routes/kit.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { Router } from './router.js';
+import type { GatehouseMetrics } from '../observability/metrics.js';
+import { authObserver, metricsHandler, requestObserver, RequestTimer } from '../observability/http.js';
 
 export interface GatehouseOptions extends ComposeOptions {
   /** Where the auth routes are mounted (scopes the refresh cookie). Default `/auth`. */
@@ -62,7 +64,26 @@ export interface GatehouseCoreHandle {
   adminRoutes: Router;
   /** The brute-force limits the credential routes use (a no-op when `rateLimits.enabled` is false). */
   rateLimits: RateLimits;
+  /**
+   * Prometheus metrics when `metrics` was given (else null): the `registry`, `handler` answering
+   * `GET /metrics` (mount it where only your scraper reaches it, or pass `{ token }` to `metricsHandler`),
+   * and `requestTimer`, a middleware timing every request of your application by route template.
+   */
+  metrics: GatehouseMetricsHandle | null;
+  /** Each dependency's state (database, Redis, revocation feed, signing key): what `/readyz` answers. */
+  readiness: Runtime['readiness'];
   close(): Promise<void>;
+}
+
+export interface GatehouseMetricsHandle {
+  metrics: GatehouseMetrics;
+  registry: GatehouseMetrics['registry'];
+  /** Serves the text exposition (`GET`/`HEAD`); no authentication of its own. */
+  handler: NodeHandler;
+  /** Times each request of the application it is mounted on (`app.use(gh.metrics.requestTimer)`, first). */
+  requestTimer: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next: () => void) => void;
+  /** The timer behind `requestTimer` (for servers that start timing elsewhere). */
+  timer: RequestTimer;
 }
 
 export async function createGatehouseCore(options: GatehouseOptions = {}): Promise<GatehouseCoreHandle> {
@@ -73,6 +94,9 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   const trust = compileTrust(config.trustProxy);
   const legacy = rt.legacy ? new LegacyCookies(rt.legacy, config.session.cookieName, trust, () => core.now()) : null;
   const authenticator = new Authenticator(core, config.session.dataMaxBytes, legacy);
+  const timer = rt.metrics ? new RequestTimer(rt.metrics) : null;
+  if (rt.metrics || rt.tracer) authenticator.observer = authObserver(rt.metrics, rt.tracer);
+  const observing = timer !== null || rt.tracer !== null;
 
   const ctx: RouteContext = { core, basePath, trust, rateLimits: rt.rateLimits };
   const routes = new Router();
@@ -91,6 +115,7 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     cors: corsPolicy(config.cors.origins),
     before: [csrf, ...(options.before ?? [])],
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(observing ? { observe: requestObserver(basePath, timer, rt.tracer) } : {}),
   };
   const authHandler = createHandler(common);
   const prefixedAuthHandler = createHandler({ ...common, prefix: basePath, fallthrough: true });
@@ -108,7 +133,13 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
 
   const wk = new Router();
   wellKnownRoutes(wk, core, basePath);
-  const wellKnownHandler = createHandler({ router: wk, authenticator, fallthrough: true, ...(options.logger ? { logger: options.logger } : {}) });
+  const wellKnownHandler = createHandler({
+    router: wk,
+    authenticator,
+    fallthrough: true,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(observing ? { observe: requestObserver('', timer, rt.tracer) } : {}),
+  });
 
   return {
     core,
@@ -124,6 +155,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     adminRoutes: adminRouter,
     rateLimits: rt.rateLimits,
     outbox: rt.outbox,
+    metrics: rt.metrics && timer ? { metrics: rt.metrics, registry: rt.metrics.registry, handler: metricsHandler(rt.metrics), requestTimer: timer.middleware, timer } : null,
+    readiness: rt.readiness,
     close: () => rt.close(),
   };
 }

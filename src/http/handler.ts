@@ -9,7 +9,7 @@ import { isGatehouseError } from '../errors.js';
 import type { CorsPolicy } from './cors.js';
 import type { Authenticator } from './middleware.js';
 import { sendError, sendProblem } from './problem.js';
-import type { Router } from './router.js';
+import type { RouteDef, Router } from './router.js';
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
@@ -25,6 +25,13 @@ export interface HandlerOptions {
   before?: Array<(req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>>;
   /** CORS for allowed origins, applied before routing so that preflights (OPTIONS) are answered. */
   cors?: CorsPolicy;
+  /** Watches each matched route (metrics, traces): runs `run` and resolves when it has. */
+  observe?: RequestObserver;
+}
+
+/** What the handler tells an observer about a request it routes (see src/observability/http.ts). */
+export interface RequestObserver {
+  run(req: IncomingMessage, res: ServerResponse, route: RouteDef, run: () => Promise<void>): Promise<void>;
 }
 
 /** Maps anything thrown by a route to a problem response; a 5xx never carries internals. */
@@ -78,6 +85,6 @@ export function createHandler(opts: HandlerOptions): NodeHandler {
       }
       await route.handler({ req, res, params: m.params, query, auth: req.auth });
     };
-    run().catch((e) => respondError(res, e, logger));
+    (opts.observe ? opts.observe.run(req, res, m.route, run) : run()).catch((e) => respondError(res, e, logger));
   };
 }

@@ -151,7 +151,17 @@ export function compileRequirement(req: AuthRequirement | undefined): ((auth: Au
   };
 }
 
+/** Watches request authentication (metrics, traces); see src/observability/http.ts. */
+export interface AuthObserver {
+  /** A credential was decided from the in-process caches. */
+  cached(transport: 'cookie' | 'bearer'): void;
+  /** A credential needed verification or the store: runs that (and may trace it). */
+  uncached(transport: 'cookie' | 'bearer', run: () => Promise<void>): Promise<void>;
+}
+
 export class Authenticator {
+  /** Set by the composition when metrics or traces are on. */
+  observer: AuthObserver | null = null;
   private readonly cookieName: string;
   private readonly boundCookieName: string;
   private readonly origin: string;
@@ -221,6 +231,7 @@ export class Authenticator {
       if (t !== null && t.scheme === 'DPoP') return false;
       const ctx = t === null ? null : this.core.sessions.authenticateBearerCached(t.token);
       if (ctx === undefined) return false;
+      this.observer?.cached('bearer');
       this.settle(req, ctx, 'invalid_token');
       return true;
     }
@@ -228,6 +239,7 @@ export class Authenticator {
     if (values.length === 0) return this.legacy === null || !this.legacy.present(req);
     const ctx = values.length === 1 ? this.core.sessions.authenticateCookieCached(values[0], this.boundCookie(req)) : null;
     if (ctx === undefined) return false;
+    this.observer?.cached('cookie');
     this.settle(req, ctx, 'invalid_session');
     return true;
   }
@@ -240,6 +252,13 @@ export class Authenticator {
    */
   async authenticate(req: IncomingMessage, res?: ServerResponse, opts?: AuthGuardOptions): Promise<void> {
     if (this.authenticateCached(req, opts)) return;
+    const o = this.observer;
+    if (o !== null) return o.uncached(req.headers.authorization !== undefined ? 'bearer' : 'cookie', () => this.verify(req, res));
+    return this.verify(req, res);
+  }
+
+  /** Authentication past the caches: token verification, the store, the old-cookie migration. */
+  private async verify(req: IncomingMessage, res: ServerResponse | undefined): Promise<void> {
     const t = accessToken(req);
     if (t !== undefined) {
       if (t === null) {

@@ -57,6 +57,7 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   forbidden: { status: 403, title: 'Forbidden.' },
   admin_required: { status: 403, title: 'This needs an administrator.' },
   store_unavailable: { status: 503, title: 'Service temporarily unavailable; try again shortly.' },
+  not_ready: { status: 503, title: 'This instance is not ready to serve; a dependency is down.' },
   internal: { status: 500, title: 'Internal error.' },
 };
 

@@ -11,11 +11,14 @@ import type { Logger } from 'pino';
 import type { GatehouseConfig } from '../config.js';
 import type { ClaimsHook } from '../core/tokens.js';
 import { createGatehouse, type Gatehouse } from '../http/express.js';
+import { metricsHandler } from '../observability/http.js';
+import { problemBody, sendJson } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
 import { sessionCounters, type SessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
+import { serveMetrics, shareWithPrimary, type MetricsServer } from './metrics.js';
 
 export interface ServerAppOptions {
   config: GatehouseConfig;
@@ -24,6 +27,8 @@ export interface ServerAppOptions {
   clock?: Clock;
   random?: Random;
   claims?: ClaimsHook;
+  /** A worker of `serve --workers`: its metrics go to the primary, which serves the metrics port. */
+  clusterWorker?: boolean;
 }
 
 export interface ServerApp {
@@ -32,7 +37,9 @@ export interface ServerApp {
   server: Server;
   /** Per-session request and store-use counts (GET /auth/session/counters). */
   counters: SessionCounters;
-  /** Starts listening; resolves the bound port. */
+  /** The metrics port's server when `GATEHOUSE_METRICS_PORT` is set (its port once listening), else null. */
+  metricsServer: MetricsServer | null;
+  /** Starts listening (and the metrics port, when set); resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Stops accepting, lets in-flight requests finish, closes the stores. */
   close(): Promise<void>;
@@ -53,6 +60,8 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.random ? { random: opts.random } : {}),
       ...(opts.claims ? { claims: opts.claims } : {}),
+      // Off unless a way to reach them safely is configured: a port of their own or a token.
+      ...(config.metrics.port !== null || config.metrics.token !== null ? { metrics: true } : {}),
       logger,
     });
   } catch (e) {
@@ -88,6 +97,9 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     }),
   );
 
+  // First, so every request is timed (by route template; "unmatched" when no route answered it).
+  if (gatehouse.metrics) app.use(gatehouse.metrics.requestTimer);
+
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
@@ -103,6 +115,17 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
       res.json({ status: 'ok' });
     }, next);
   });
+  // Readiness, dependency by dependency: 503 while any required one is down (load balancers, systemd).
+  app.get('/readyz', (_req, res, next) => {
+    gatehouse.readiness().then((r) => {
+      if (r.ready) return sendJson(res, 200, { status: 'ready', checks: r.checks });
+      // A problem like every refusal, with the checks as an extension member: which dependency is down.
+      sendJson(res, 503, { ...problemBody('not_ready'), checks: r.checks }, 'application/problem+json');
+    }, next);
+  });
+  const metricsServer = gatehouse.metrics && config.metrics.port !== null && !opts.clusterWorker ? serveMetrics(gatehouse.metrics.metrics, config.metrics.host, config.metrics.port) : null;
+  if (gatehouse.metrics && opts.clusterWorker) await shareWithPrimary(gatehouse.metrics.metrics);
+  if (gatehouse.metrics && config.metrics.token !== null) app.get('/metrics', metricsHandler(gatehouse.metrics.metrics, { token: config.metrics.token }));
   // The API's OpenAPI 3.1 description (openapi/ sits two levels above this file in src/ and dist/).
   app.get('/openapi.json', (_req, res) => res.type('application/json').sendFile(fileURLToPath(new URL('../../openapi/openapi.json', import.meta.url))));
   app.use(gatehouse.wellKnown);
@@ -124,7 +147,9 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
     gatehouse,
     server,
     counters: counters.counters,
-    listen(port = config.port, host = config.host) {
+    metricsServer,
+    async listen(port = config.port, host = config.host) {
+      await metricsServer?.listen();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
@@ -136,6 +161,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
           server.close(() => resolve());
           server.closeIdleConnections();
         });
+        await metricsServer?.close();
         await gatehouse.close();
         mail.mailer.close?.();
       })();

@@ -134,18 +134,22 @@ async function serve(config: GatehouseConfig, args: string[]): Promise<number> {
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be an integer from 1 to 64');
   if (workers > 1) {
+    // A request on the main port reaches one worker, which knows only its own figures.
+    if (config.metrics.token !== null) throw new Error('GATEHOUSE_METRICS_TOKEN cannot be used with --workers (each scrape would reach one worker): set GATEHOUSE_METRICS_PORT, where the primary serves every worker\'s metrics');
     const { runCluster } = await import('./workers.js');
-    return runCluster(workers, () => startOne(config, logger));
+    const metrics = config.metrics.port === null ? null : { host: config.metrics.host, port: config.metrics.port };
+    return runCluster(workers, () => startOne(config, logger, true), metrics);
   }
   await startOne(config, logger);
   return 0;
 }
 
-async function startOne(config: GatehouseConfig, logger: ReturnType<typeof createLogger>): Promise<void> {
+async function startOne(config: GatehouseConfig, logger: ReturnType<typeof createLogger>, clusterWorker = false): Promise<void> {
   ensureDataDir(config);
-  const srv = await createServerApp({ config, logger });
+  const srv = await createServerApp({ config, logger, clusterWorker });
   const port = await srv.listen();
-  logger.info({ port, publicUrl: config.publicUrl, database: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl) }, 'gatehouse listening');
+  const metricsPort = srv.metricsServer?.port() ?? null;
+  logger.info({ port, publicUrl: config.publicUrl, database: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl), ...(metricsPort !== null ? { metricsPort } : {}) }, 'gatehouse listening');
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);

@@ -31,6 +31,9 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
   if (config.admin.enabled && config.admin.allowIps.length === 0 && config.publicUrl.startsWith('https://')) {
     warnings.push('The admin API (/admin/api) answers administrators from any address: set GATEHOUSE_ADMIN_ALLOW_IPS, or GATEHOUSE_ADMIN_API=off here and run it on an internal instance (docs/admin.md).');
   }
+  if (config.metrics.port !== null && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.metrics.host)) {
+    warnings.push(`GATEHOUSE_METRICS_HOST=${config.metrics.host}: the metrics port (no token) is reachable from the network; keep it on a private network or firewall it.`);
+  }
   if (config.databaseUrl === 'memory:') warnings.push('GATEHOUSE_DATABASE_URL=memory: nothing survives a restart.');
   return warnings;
 }

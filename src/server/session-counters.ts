@@ -72,7 +72,6 @@ export class SessionCounters {
 export function countedSessionStore(s: SessionStore, c: SessionCounters): SessionStore {
   return {
     createSession: (session, opts) => s.createSession(session, opts),
-    countSessions: (now) => s.countSessions(now),
     async getSession(id, now) {
       const r = await s.getSession(id, now);
       if (r) c.read(id);
@@ -93,6 +92,7 @@ export function countedSessionStore(s: SessionStore, c: SessionCounters): Sessio
     deleteSession: (id) => s.deleteSession(id),
     deleteUserSessions: (userId, exceptId) => s.deleteUserSessions(userId, exceptId),
     deleteExpiredSessions: (now) => s.deleteExpiredSessions(now),
+    countLiveSessions: (now) => s.countLiveSessions(now),
     async getSessionData(id) {
       const r = await s.getSessionData(id);
       if (r) c.read(id);

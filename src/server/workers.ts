@@ -8,7 +8,7 @@
 import cluster from 'node:cluster';
 import { serveClusterCounters, useClusterCounters } from '../http/rate-limit-cluster.js';
 
-export async function runCluster(workers: number, startWorker: () => Promise<void>): Promise<number> {
+export async function runCluster(workers: number, startWorker: () => Promise<void>, metrics: { host: string; port: number } | null = null): Promise<number> {
   if (!cluster.isPrimary) {
     // Workers with Redis count there (createRateLimits prefers it); without, in the primary.
     useClusterCounters();
@@ -16,6 +16,11 @@ export async function runCluster(workers: number, startWorker: () => Promise<voi
     return 0;
   }
   serveClusterCounters();
+  // The metrics port belongs to the primary: each scrape gathers every worker's figures.
+  if (metrics) {
+    const { serveClusterMetrics } = await import('./metrics.js');
+    await (await serveClusterMetrics(metrics.host, metrics.port)).listen();
+  }
   let stopping = false;
   const fork = () => cluster.fork();
   for (let i = 0; i < workers; i++) fork();

@@ -25,9 +25,25 @@ export interface OpenStoresOptions {
   redisWaitTimeoutMs?: number;
 }
 
+/** The separate liveness checks of a bundle opened here (readiness reports each dependency). */
+export interface StoreParts {
+  database: () => Promise<void>;
+  redis: (() => Promise<void>) | null;
+}
+
+const parts = new WeakMap<Stores, StoreParts>();
+
+/** The parts of a bundle `openStores` made; null for stores made elsewhere. */
+export function storeParts(stores: Stores): StoreParts | null {
+  return parts.get(stores) ?? null;
+}
+
 export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
   const sql = await openSql(opts);
-  if (!opts.redisUrl) return sql;
+  if (!opts.redisUrl) {
+    parts.set(sql, { database: () => sql.ping(), redis: null });
+    return sql;
+  }
   const { openRedisStores } = await import('./redis/index.js');
   const redis = await openRedisStores({
     url: opts.redisUrl,
@@ -38,7 +54,7 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
     ...(opts.redisWaitTimeoutMs !== undefined ? { replicaAckTimeoutMs: opts.redisWaitTimeoutMs } : {}),
   });
   await sql.feed.close();
-  return {
+  const bundle: Stores = {
     ...sql,
     sessions: redis.sessions,
     refreshTokens: redis.refreshTokens,
@@ -54,6 +70,8 @@ export async function openStores(opts: OpenStoresOptions): Promise<Stores> {
       await sql.close();
     },
   };
+  parts.set(bundle, { database: () => sql.ping(), redis: () => redis.ping() });
+  return bundle;
 }
 
 async function openSql(opts: OpenStoresOptions): Promise<Stores> {

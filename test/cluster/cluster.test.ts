@@ -313,4 +313,38 @@ describe('Gatehouse behind nginx, three instances on shared PostgreSQL and Redis
     const after = new Set(rowsAfter.audit);
     assert.ok(rowsBefore.audit.every((x) => after.has(x)), 'no audit event lost');
   });
+
+  test('/readyz turns 503 on every instance while Redis is down (naming redis and the feed), 200 on every instance after', async () => {
+    const readiness = async (url: string) => {
+      const r = await http(`${url}/readyz`, { timeoutMs: 5000 });
+      return { status: r.status, body: r.status === 200 || r.status === 503 ? json<{ checks: Record<string, { ok: boolean }> }>(r) : null };
+    };
+    for (const i of bed.instances) assert.equal((await readiness(i.url)).status, 200, `${i.name} ready before`);
+    assert.equal((await readiness(bed.nginxUrl)).status, 200, 'through nginx (allowed from this host)');
+    await bed.killRedis();
+    try {
+      await waitFor('every instance to answer /readyz 503', async () => {
+        for (const i of bed.instances) if ((await readiness(i.url)).status !== 503) return false;
+        return true;
+      }, 20_000, 100);
+      for (const i of bed.instances) {
+        const r = await readiness(i.url);
+        assert.equal(r.status, 503);
+        assert.equal(r.body?.checks.redis?.ok, false, `${i.name}: the redis check fails`);
+        assert.equal(r.body?.checks.database?.ok, true, `${i.name}: PostgreSQL still answers`);
+      }
+      // The processes are alive and answer (no hang, no reset) while not ready.
+      for (const i of bed.instances) assert.ok([200, 503].includes((await http(`${i.url}/healthz`, { timeoutMs: 5000 })).status), `${i.name} answers /healthz`);
+    } finally {
+      await bed.startRedis();
+    }
+    await waitFor('every instance to answer /readyz 200 again', async () => {
+      for (const i of bed.instances) if ((await readiness(i.url)).status !== 200) return false;
+      return true;
+    }, 30_000, 100);
+    for (const i of bed.instances) {
+      const r = await readiness(i.url);
+      assert.deepEqual(Object.values(r.body!.checks).map((c) => c.ok), [true, true, true, true], `${i.name} every check ok`);
+    }
+  });
 });

@@ -168,3 +168,42 @@ test('serve --workers 4 without Redis: the per-account limit (10) holds across w
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('serve --workers 2 with GATEHOUSE_METRICS_PORT: the primary serves every worker\'s metrics, summed', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-metrics-'));
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const { primary, log } = serveWorkers(2, dir, port, { GATEHOUSE_METRICS_PORT: String(metricsPort) });
+  try {
+    await waitFor('every worker to listen', async () => (log().match(/gatehouse listening/g) ?? []).length >= 2, 30_000, 100).catch((e) => {
+      throw new Error(`${(e as Error).message}; log: ${log().slice(-1500)}`);
+    });
+    // Fresh connections: the primary deals them to both workers.
+    for (let i = 0; i < 20; i++) assert.equal((await http(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } })).status, 200);
+    const pids = new Set(log().split('\n').filter((l) => l.includes('"path":"/healthz"')).map((l) => JSON.parse(l).pid as number));
+    assert.equal(pids.size, 2, 'both workers answered');
+    const r = await http(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(r.status, 200, r.body.slice(0, 300));
+    const line = r.body.split('\n').find((l) => l.startsWith('gatehouse_http_request_duration_seconds_count{route="/healthz",method="GET",status="200"}'));
+    assert.equal(line?.split(' ').pop(), '20', `the sum over both workers: ${line}`);
+    assert.match(r.body, /^gatehouse_revocation_feed_trusted 1$/m, 'min over workers: every worker trusts its feed');
+    assert.equal((await http(`http://127.0.0.1:${port}/metrics`)).status, 404, 'not on the main port');
+  } finally {
+    await stopProcess(primary, 5000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve --workers with GATEHOUSE_METRICS_TOKEN is refused at start, pointing to GATEHOUSE_METRICS_PORT', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-token-'));
+  const { primary, log } = serveWorkers(2, dir, await freePort(), { GATEHOUSE_METRICS_TOKEN: 'a-metrics-token-of-more-than-32-characters' });
+  try {
+    const code = await new Promise<number | null>((r) => primary.once('exit', (c) => r(c)));
+    assert.notEqual(code, 0);
+    assert.match(log(), /GATEHOUSE_METRICS_PORT/);
+    assert.doesNotMatch(log(), /a-metrics-token-of-more/, 'the token is not logged');
+  } finally {
+    await stopProcess(primary, 5000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -31,7 +31,9 @@ addFormats(ajv);
 ajv.addSchema(doc, 'gatehouse-openapi', undefined, false);
 
 /** The routes the standalone server adds beside the framework-neutral ones. */
-const SERVER_ONLY = ['GET /healthz', 'GET /openapi.json', 'GET /auth/session/counters'];
+const METRICS_TOKEN = 'openapi-test-metrics-token-0123456789abcdef';
+
+const SERVER_ONLY = ['GET /healthz', 'GET /readyz', 'GET /metrics', 'GET /openapi.json', 'GET /auth/session/counters'];
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 const validators = new Map<string, ReturnType<Ajv2020['compile']>>();
@@ -131,7 +133,7 @@ describe('real responses conform to the OpenAPI document', () => {
   let password = GOOD_PASSWORD;
 
   before(async () => {
-    t = await startTestServer({ config: { token: { refreshGrace: 0 } } });
+    t = await startTestServer({ config: { token: { refreshGrace: 0 }, metrics: { token: METRICS_TOKEN } } });
   });
   after(async () => {
     await t?.close();
@@ -176,6 +178,9 @@ describe('real responses conform to the OpenAPI document', () => {
     conforms('GET', '/.well-known/jwks.json', await new Client(t.url).req('GET', '/.well-known/jwks.json'));
     conforms('GET', '/.well-known/openid-configuration', await new Client(t.url).req('GET', '/.well-known/openid-configuration'));
     conforms('GET', '/healthz', await new Client(t.url).req('GET', '/healthz'));
+    conforms('GET', '/readyz', await new Client(t.url).req('GET', '/readyz'));
+    conforms('GET', '/metrics', await new Client(t.url).req('GET', '/metrics', { bearer: METRICS_TOKEN }));
+    conforms('GET', '/metrics', await new Client(t.url).req('GET', '/metrics'));
   });
 
   test('the revocation list: 200, 304 with its ETag, 503 while the revocation set is not trusted', async () => {

@@ -162,6 +162,7 @@ describe('configuration stated once', () => {
       const d = valueAt(defaults, v.path);
       const expected: Record<string, (x: unknown) => boolean> = {
         int: (x) => typeof x === 'number' && Number.isInteger(x),
+        'nullable-int': (x) => x === null || (typeof x === 'number' && Number.isInteger(x)),
         duration: (x) => typeof x === 'number',
         bool: (x) => typeof x === 'boolean',
         list: (x) => Array.isArray(x),

@@ -37,9 +37,9 @@ export function createMemorySessionStore(): SessionStore {
       const excess = Math.max(0, rivals.length + 1 - maxPerUser);
       return rivals.slice(0, excess).map((s) => remove(s.id)!);
     },
-    async countSessions(now) {
+    async countLiveSessions(now) {
       const out = { session: 0, token: 0 };
-      for (const s of sessions.values()) if (!sessionExpired(s, now)) out[s.mode]++;
+      for (const s of sessions.values()) if (!sessionExpired(s, now)) out[s.mode] += 1;
       return out;
     },
     async getSession(id, now) {

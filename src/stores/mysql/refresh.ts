@@ -1,29 +1,16 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
+import { REFRESH_COLUMNS, refreshParams, toRefreshToken, type BytesCodec, type RefreshRow } from '../sql/refresh-row.js';
 import type { Db, Row } from './db.js';
 import { deleteInBatches } from './sweep.js';
 
-const COLS = 'id, session_id, user_id, secret_hash, created_at, expires_at, spent_at, successor_id, successor_salt';
-
-function toToken(r: Row): RefreshTokenRecord {
-  return {
-    id: r.id as string,
-    sessionId: r.session_id as string,
-    userId: r.user_id as string,
-    secretHash: new Uint8Array(r.secret_hash as Buffer),
-    createdAt: r.created_at as number,
-    expiresAt: r.expires_at as number,
-    spentAt: (r.spent_at as number | null) ?? null,
-    successorId: (r.successor_id as string | null) ?? null,
-    successorSalt: r.successor_salt ? new Uint8Array(r.successor_salt as Buffer) : null,
-  };
-}
+const COLS = REFRESH_COLUMNS;
+const BYTES: BytesCodec = { out: (u) => Buffer.from(u), in: (b) => new Uint8Array(b) };
+const toToken = (r: Row): RefreshTokenRecord => toRefreshToken(r as RefreshRow, BYTES);
 
 const bytes = (u: Uint8Array | null) => (u ? Buffer.from(u) : null);
 
 const INSERT = `INSERT INTO refresh_tokens (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const insertParams = (t: RefreshTokenRecord) => [
-  t.id, t.sessionId, t.userId, bytes(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, bytes(t.successorSalt),
-];
+const insertParams = (t: RefreshTokenRecord) => refreshParams(t, BYTES);
 
 export function createMysqlRefreshStore(db: Db): RefreshTokenStore {
   return {

@@ -1,69 +1,18 @@
-import type { AssuranceLevel, SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import * as row from '../sql/session-row.js';
 import type { Db, Queryable } from './db.js';
 import { deleteInBatches } from './sweep.js';
 
-type SessionRow = {
-  id: string;
-  user_id: string;
-  secret_hash: Buffer;
-  mode: SessionMode;
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  expires_at: number;
-  auth_at: number;
-  amr: string;
-  acr: AssuranceLevel;
-  credential_version: number;
-  ip: string | null;
-  device_browser: string | null;
-  device_os: string | null;
-  device_type: string | null;
-  binding_kind: string | null;
-  binding_jkt: string | null;
-  binding_key: string | null;
-};
-
-const COLS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
-
-function toBinding(r: SessionRow): SessionBinding | null {
-  if (r.binding_kind === 'dpop' && r.binding_jkt !== null) return { kind: 'dpop', jkt: r.binding_jkt };
-  if (r.binding_kind === 'dbsc' && r.binding_jkt !== null && r.binding_key !== null) return { kind: 'dbsc', jkt: r.binding_jkt, key: r.binding_key };
-  return null;
-}
-
-/** The binding columns: kind, thumbprint, and the DBSC public key (null for DPoP). */
-function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
-  if (b === null) return [null, null, null];
-  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
-}
-
-/** amr values are RFC 8176 tokens (no spaces): stored space-separated, as on SQLite. */
-const amrText = (amr: readonly string[]): string => amr.join(' ');
-const amrList = (text: string): string[] => (text === '' ? [] : text.split(' '));
-
-function toSession(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    secretHash: new Uint8Array(r.secret_hash),
-    mode: r.mode,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    idleExpiresAt: r.idle_expires_at,
-    expiresAt: r.expires_at,
-    authAt: r.auth_at,
-    amr: amrList(r.amr),
-    acr: r.acr,
-    credentialVersion: r.credential_version,
-    ip: r.ip,
-    device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
-    binding: toBinding(r),
-  };
-}
+type SessionRow = row.SessionRow<string>;
 
 const bytes = (u: Uint8Array) => Buffer.from(u);
+const COLS = row.SESSION_COLUMNS;
+const { amrText, bindingParams } = row;
+/** amr as space-separated text, as on SQLite; mysql2 hands BINARY columns back as Buffers. */
+const codec: row.SessionCodec<string> = { amrOut: row.amrText, amrIn: row.amrList, bytesOut: (b) => bytes(b), bytesIn: (b) => new Uint8Array(b) };
+
+const toSession = (r: SessionRow): SessionRecord => row.toSession(r, codec);
+
 
 const byAge = (a: SessionRecord, b: SessionRecord) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -87,16 +36,18 @@ const LIVE = 'expiry > ?';
 
 export function createMysqlSessionStore(db: Db): SessionStore {
   return {
+    async countLiveSessions(now) {
+      const r = await db.exec<{ mode: string; n: number | string }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`, [now]);
+      const out = { session: 0, token: 0 };
+      for (const row of r.rows) if (row.mode === 'session' || row.mode === 'token') out[row.mode] = Number(row.n);
+      return out;
+    },
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {
         // Serialise session creation per user: concurrent logins of one user queue on the user's row,
         // so the limit is applied to a consistent set of sessions.
         await q.exec(`SELECT id FROM users WHERE id = ? FOR UPDATE`, [s.userId]);
-        await q.exec(`INSERT INTO sessions (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
-          s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
-          s.authAt, amrText(s.amr), s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type,
-          ...bindingParams(s.binding),
-        ]);
+        await q.exec(`INSERT INTO sessions (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.sessionParams(s, codec));
         // Locking read: a rival deleted meanwhile (logout on another instance) is not counted or reported.
         const rivals = await q.exec<SessionRow>(
           `SELECT ${COLS} FROM sessions
@@ -162,12 +113,6 @@ export function createMysqlSessionStore(db: Db): SessionStore {
         await deleteIds(q, ids);
         return ids;
       });
-    },
-    async countSessions(now) {
-      const out = { session: 0, token: 0 };
-      const r = await db.exec<{ mode: 'session' | 'token'; n: number }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`, [now]);
-      for (const row of r.rows) out[row.mode] = Number(row.n);
-      return out;
     },
     async deleteExpiredSessions(now) {
       return deleteInBatches(db, 'sessions', 'expiry', now);

@@ -1,40 +1,16 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
+import { REFRESH_COLUMNS, refreshParams, toRefreshToken, type BytesCodec, type RefreshRow } from '../sql/refresh-row.js';
 import type { Db } from './db.js';
 
-/** A refresh_tokens row as pg returns it. */
-type TokenRow = {
-  id: string;
-  session_id: string;
-  user_id: string;
-  secret_hash: Buffer;
-  created_at: number;
-  expires_at: number;
-  spent_at: number | null;
-  successor_id: string | null;
-  successor_salt: Buffer | null;
-};
-
-const COLS = 'id, session_id, user_id, secret_hash, created_at, expires_at, spent_at, successor_id, successor_salt';
-
-function toToken(r: TokenRow): RefreshTokenRecord {
-  return {
-    id: r.id,
-    sessionId: r.session_id,
-    userId: r.user_id,
-    secretHash: r.secret_hash,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    spentAt: r.spent_at,
-    successorId: r.successor_id,
-    successorSalt: r.successor_salt,
-  };
-}
+/** A refresh_tokens row as pg returns it (bytea as Buffer). */
+type TokenRow = RefreshRow;
+const COLS = REFRESH_COLUMNS;
 
 const bytes = (u: Uint8Array | null) => (u ? Buffer.from(u.buffer, u.byteOffset, u.byteLength) : null);
 
-const insertParams = (t: RefreshTokenRecord) => [
-  t.id, t.sessionId, t.userId, bytes(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, bytes(t.successorSalt),
-];
+const BYTES: BytesCodec = { out: (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength), in: (b) => b };
+const toToken = (r: TokenRow): RefreshTokenRecord => toRefreshToken(r, BYTES);
+const insertParams = (t: RefreshTokenRecord) => refreshParams(t, BYTES);
 const INSERT = `INSERT INTO refresh_tokens (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
 
 export function createPostgresRefreshStore(db: Db): RefreshTokenStore {

@@ -1,71 +1,30 @@
-import type { AssuranceLevel, SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import type { SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
+import * as row from '../sql/session-row.js';
 import type { Db } from './db.js';
 
 /** A sessions row as pg returns it (int8 as numbers, text[] as string[], bytea as Buffer). */
-type SessionRow = {
-  id: string;
-  user_id: string;
-  secret_hash: Buffer;
-  mode: SessionMode;
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  expires_at: number;
-  auth_at: number;
-  amr: string[];
-  acr: AssuranceLevel;
-  credential_version: number;
-  ip: string | null;
-  device_browser: string | null;
-  device_os: string | null;
-  device_type: string | null;
-  binding_kind: 'dpop' | 'dbsc' | null;
-  binding_jkt: string | null;
-  binding_key: string | null;
-};
-
-const COLS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
-
-function toBinding(r: SessionRow): SessionBinding | null {
-  if (r.binding_kind === 'dpop' && r.binding_jkt !== null) return { kind: 'dpop', jkt: r.binding_jkt };
-  if (r.binding_kind === 'dbsc' && r.binding_jkt !== null && r.binding_key !== null) return { kind: 'dbsc', jkt: r.binding_jkt, key: r.binding_key };
-  return null;
-}
-
-/** The binding columns: kind, thumbprint, and the DBSC public key (null for DPoP). */
-function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
-  if (b === null) return [null, null, null];
-  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
-}
-
-export function toSession(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    secretHash: r.secret_hash,
-    mode: r.mode,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    idleExpiresAt: r.idle_expires_at,
-    expiresAt: r.expires_at,
-    authAt: r.auth_at,
-    amr: r.amr,
-    acr: r.acr,
-    credentialVersion: r.credential_version,
-    ip: r.ip,
-    device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
-    binding: toBinding(r),
-  };
-}
+type SessionRow = row.SessionRow<string[]>;
 
 const bytes = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+const COLS = row.SESSION_COLUMNS;
+const { bindingParams } = row;
+const codec: row.SessionCodec<string[]> = { amrOut: (amr) => [...amr], amrIn: (amr) => amr, bytesOut: (b) => bytes(b), bytesIn: (b) => b };
+
+export const toSession = (r: SessionRow): SessionRecord => row.toSession(r, codec);
+
 
 /** Live at `now`: neither the idle nor the absolute expiry has been reached. */
 const LIVE = `idle_expires_at > $2 AND expires_at > $2`;
 
 export function createPostgresSessionStore(db: Db): SessionStore {
   return {
+    async countLiveSessions(now) {
+      // The expiry index (LEAST of the two deadlines) serves the range; the count is one pass over live rows.
+      const r = await db.query<{ mode: string; n: string }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE LEAST(idle_expires_at, expires_at) > $1 GROUP BY mode`, [now]);
+      const out = { session: 0, token: 0 };
+      for (const row of r.rows) if (row.mode === 'session' || row.mode === 'token') out[row.mode] = Number(row.n);
+      return out;
+    },
     async createSession(s, { maxPerUser }) {
       return db.tx(async (q) => {
         // Serialise session creation per user: concurrent logins of one user queue here, so the
@@ -73,8 +32,7 @@ export function createPostgresSessionStore(db: Db): SessionStore {
         await q.query(`SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, [s.userId]);
         await q.query(
           `INSERT INTO sessions (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-          [s.id, s.userId, bytes(s.secretHash), s.mode, s.createdAt, s.lastSeenAt, s.idleExpiresAt, s.expiresAt,
-            s.authAt, s.amr, s.acr, s.credentialVersion, s.ip, s.device.browser, s.device.os, s.device.type, ...bindingParams(s.binding)],
+          row.sessionParams(s, codec),
         );
         const r = await q.query<SessionRow>(
           `DELETE FROM sessions WHERE id IN (
@@ -139,15 +97,6 @@ export function createPostgresSessionStore(db: Db): SessionStore {
         );
         return r.rows.map((x) => x.id);
       });
-    },
-    async countSessions(now) {
-      const out = { session: 0, token: 0 };
-      const r = await db.query<{ mode: 'session' | 'token'; n: string }>(
-        `SELECT mode, COUNT(*) AS n FROM sessions WHERE idle_expires_at > $1 AND expires_at > $1 GROUP BY mode`,
-        [now],
-      );
-      for (const row of r.rows) out[row.mode] = Number(row.n);
-      return out;
     },
     async deleteExpiredSessions(now) {
       return (await db.query(`DELETE FROM sessions WHERE LEAST(idle_expires_at, expires_at) <= $1`, [now])).rowCount;

@@ -1,34 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { RefreshTokenRecord, RefreshTokenStore, RotateResult } from '../../ports.js';
+import { REFRESH_COLUMNS, refreshParams, toRefreshToken, type BytesCodec, type RefreshRow } from '../sql/refresh-row.js';
 import { blobOrNull, fromBlob, toBlob } from './db.js';
 
-interface RefreshRow {
-  id: string;
-  session_id: string;
-  user_id: string;
-  secret_hash: Buffer;
-  created_at: number;
-  expires_at: number;
-  spent_at: number | null;
-  successor_id: string | null;
-  successor_salt: Buffer | null;
-}
-
-const COLUMNS = 'id, session_id, user_id, secret_hash, created_at, expires_at, spent_at, successor_id, successor_salt';
-
-function toToken(r: RefreshRow): RefreshTokenRecord {
-  return {
-    id: r.id,
-    sessionId: r.session_id,
-    userId: r.user_id,
-    secretHash: fromBlob(r.secret_hash),
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    spentAt: r.spent_at,
-    successorId: r.successor_id,
-    successorSalt: r.successor_salt ? fromBlob(r.successor_salt) : null,
-  };
-}
+const COLUMNS = REFRESH_COLUMNS;
+const BYTES: BytesCodec = { out: toBlob, in: fromBlob };
+const toToken = (r: RefreshRow): RefreshTokenRecord => toRefreshToken(r, BYTES);
 
 export function createSqliteRefreshStore(db: Database.Database): RefreshTokenStore {
   const insert = db.prepare(`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -41,7 +18,7 @@ export function createSqliteRefreshStore(db: Database.Database): RefreshTokenSto
   const expired = db.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?');
 
   const add = (t: RefreshTokenRecord) =>
-    insert.run(t.id, t.sessionId, t.userId, toBlob(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, blobOrNull(t.successorSalt));
+    insert.run(...refreshParams(t, BYTES));
 
   const rotate = db.transaction(
     (id: string, successor: RefreshTokenRecord, now: number, graceMs: number, salt: Uint8Array | null): RotateResult => {

@@ -1,85 +1,12 @@
-import type { AssuranceLevel, SessionBinding, SessionRecord } from '../../ports.js';
+/** The sessions row on SQLite: the shared SQL layout with `amr` as text and the secret hash as a BLOB. */
+import type { SessionRecord } from '../../ports.js';
+import * as row from '../sql/session-row.js';
 import { fromBlob, toBlob } from './db.js';
 
-export interface SessionRow {
-  id: string;
-  user_id: string;
-  secret_hash: Buffer;
-  mode: 'session' | 'token';
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  expires_at: number;
-  auth_at: number;
-  amr: string;
-  acr: AssuranceLevel;
-  credential_version: number;
-  ip: string | null;
-  device_browser: string | null;
-  device_os: string | null;
-  device_type: string | null;
-  binding_kind: 'dpop' | 'dbsc' | null;
-  binding_jkt: string | null;
-  binding_key: string | null;
-}
+export { amrText, bindingParams, SESSION_COLUMNS } from '../sql/session-row.js';
+export type SessionRow = row.SessionRow<string>;
 
-export const SESSION_COLUMNS =
-  'id, user_id, secret_hash, mode, created_at, last_seen_at, idle_expires_at, expires_at, auth_at, amr, acr, credential_version, ip, device_browser, device_os, device_type, binding_kind, binding_jkt, binding_key';
+const codec: row.SessionCodec<string> = { amrOut: row.amrText, amrIn: row.amrList, bytesOut: toBlob, bytesIn: fromBlob };
 
-/** amr values are RFC 8176 tokens (no spaces): stored space-separated. */
-export const amrText = (amr: readonly string[]): string => amr.join(' ');
-export const amrList = (text: string): string[] => (text === '' ? [] : text.split(' '));
-
-/** The binding columns of a session: kind, thumbprint, and the DBSC public key (null for DPoP). */
-export function bindingParams(b: SessionBinding | null): [string | null, string | null, string | null] {
-  if (b === null) return [null, null, null];
-  return [b.kind, b.jkt, b.kind === 'dbsc' ? b.key : null];
-}
-
-export function toBinding(kind: string | null, jkt: string | null, key: string | null): SessionBinding | null {
-  if (kind === 'dpop' && jkt !== null) return { kind, jkt };
-  if (kind === 'dbsc' && jkt !== null && key !== null) return { kind, jkt, key };
-  return null;
-}
-
-export function toSession(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    secretHash: fromBlob(r.secret_hash),
-    mode: r.mode,
-    createdAt: r.created_at,
-    lastSeenAt: r.last_seen_at,
-    idleExpiresAt: r.idle_expires_at,
-    expiresAt: r.expires_at,
-    authAt: r.auth_at,
-    amr: amrList(r.amr),
-    acr: r.acr,
-    credentialVersion: r.credential_version,
-    ip: r.ip,
-    device: { browser: r.device_browser, os: r.device_os, type: r.device_type },
-    binding: toBinding(r.binding_kind, r.binding_jkt, r.binding_key),
-  };
-}
-
-export function sessionParams(s: SessionRecord): unknown[] {
-  return [
-    s.id,
-    s.userId,
-    toBlob(s.secretHash),
-    s.mode,
-    s.createdAt,
-    s.lastSeenAt,
-    s.idleExpiresAt,
-    s.expiresAt,
-    s.authAt,
-    amrText(s.amr),
-    s.acr,
-    s.credentialVersion,
-    s.ip,
-    s.device.browser,
-    s.device.os,
-    s.device.type,
-    ...bindingParams(s.binding),
-  ];
-}
+export const toSession = (r: SessionRow): SessionRecord => row.toSession(r, codec);
+export const sessionParams = (s: SessionRecord): unknown[] => row.sessionParams(s, codec);

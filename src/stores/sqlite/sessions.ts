@@ -26,7 +26,6 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
   const removeUser = db.prepare<[string, string | null], { id: string }>(
     'DELETE FROM sessions WHERE user_id = ? AND id IS NOT ? RETURNING id',
   );
-  const countLive = db.prepare<{ now: number }, { mode: 'session' | 'token'; n: number }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`);
   const removeExpired = db.prepare('DELETE FROM sessions WHERE idle_expires_at <= @now OR expires_at <= @now');
   const dataOf = db.prepare<[string], { data: string | null }>(
     'SELECT d.data AS data FROM sessions s LEFT JOIN session_data d ON d.session_id = s.id WHERE s.id = ?',
@@ -57,7 +56,13 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     return 'ok' as const;
   });
 
+  const countLive = db.prepare<{ now: number }, { mode: string; n: number }>(`SELECT mode, COUNT(*) AS n FROM sessions WHERE ${LIVE} GROUP BY mode`);
   return {
+    async countLiveSessions(now) {
+      const out = { session: 0, token: 0 };
+      for (const r of countLive.all({ now })) if (r.mode === 'session' || r.mode === 'token') out[r.mode] = r.n;
+      return out;
+    },
     async createSession(session, { maxPerUser }) {
       return create.immediate(session, maxPerUser);
     },
@@ -84,11 +89,6 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
     },
     async deleteUserSessions(userId, exceptId) {
       return removeUser.all(userId, exceptId ?? null).map((r) => r.id);
-    },
-    async countSessions(now) {
-      const out = { session: 0, token: 0 };
-      for (const r of countLive.all({ now })) out[r.mode] = r.n;
-      return out;
     },
     async deleteExpiredSessions(now) {
       return removeExpired.run({ now }).changes;

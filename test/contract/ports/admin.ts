@@ -131,9 +131,9 @@ export function auditSearchContract(get: () => AuditLog): void {
 }
 
 export function sessionCountContract(get: () => SessionStore): void {
-  it('countSessions counts live sessions per mode over every user, expired ones excluded', async () => {
+  it('countLiveSessions counts live sessions per mode over every user, expired ones excluded', async () => {
     const t = Date.now();
-    assert.deepEqual(await get().countSessions(t), { session: 0, token: 0 });
+    assert.deepEqual(await get().countLiveSessions(t), { session: 0, token: 0 });
     const a = rid('u_');
     const b = rid('u_');
     const many = { maxPerUser: 100 };
@@ -141,9 +141,9 @@ export function sessionCountContract(get: () => SessionStore): void {
     await get().createSession(makeSession({ userId: a, createdAt: t, mode: 'token' }), many);
     await get().createSession(makeSession({ userId: b, createdAt: t }), many);
     await get().createSession(makeSession({ userId: b, createdAt: t, idleExpiresAt: t + 60_000, expiresAt: t + 120_000 }), many);
-    assert.deepEqual(await get().countSessions(t + 1000), { session: 3, token: 1 });
-    assert.deepEqual(await get().countSessions(t + 60_000), { session: 2, token: 1 }, 'reaching the idle deadline is expiry');
+    assert.deepEqual(await get().countLiveSessions(t + 1000), { session: 3, token: 1 });
+    assert.deepEqual(await get().countLiveSessions(t + 60_000), { session: 2, token: 1 }, 'reaching the idle deadline is expiry');
     await get().deleteUserSessions(a);
-    assert.deepEqual(await get().countSessions(t + 1000), { session: 2, token: 0 });
+    assert.deepEqual(await get().countLiveSessions(t + 1000), { session: 2, token: 0 });
   });
 }

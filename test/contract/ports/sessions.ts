@@ -10,6 +10,19 @@ const P256 = '{"crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9
 const ids = (xs: SessionRecord[]) => xs.map((s) => s.id);
 
 export function sessionsContract(get: () => SessionStore): void {
+  it('countLiveSessions counts the sessions live at `now`, per mode, and none that expired (idle or absolute)', async () => {
+    // Far in the future, so that only this test's sessions are live then, whatever the others left.
+    const T = Date.now() + 40 * 365 * 86_400_000;
+    const live = (mode: 'session' | 'token') => makeSession({ mode, createdAt: T - 1000, lastSeenAt: T - 1000, authAt: T - 1000, idleExpiresAt: T + 60_000, expiresAt: T + 120_000 });
+    const before = await get().countLiveSessions(T);
+    for (const s of [live('session'), live('session'), live('token')]) await get().createSession(s, MANY);
+    await get().createSession(makeSession({ createdAt: T - 2000, lastSeenAt: T - 2000, authAt: T - 2000, idleExpiresAt: T - 1, expiresAt: T + 120_000 }), MANY);
+    await get().createSession(makeSession({ mode: 'token', createdAt: T - 2000, lastSeenAt: T - 2000, authAt: T - 2000, idleExpiresAt: T + 60_000, expiresAt: T }), MANY);
+    const after = await get().countLiveSessions(T);
+    assert.deepEqual({ session: after.session - before.session, token: after.token - before.token }, { session: 2, token: 1 });
+    assert.deepEqual(await get().countLiveSessions(T + 10 * 365 * 86_400_000), { session: 0, token: 0 }, 'none live much later');
+  });
+
   it('a created session reads back exactly, secret hash as bytes, device and nulls included', async () => {
     const s = makeSession({ mode: 'token', secretHash: new Uint8Array(32), ip: null, device: { browser: null, os: 'iOS', type: null } });
     const t = makeSession();
