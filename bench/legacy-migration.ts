@@ -40,7 +40,7 @@ async function main() {
   const pipe = redis.pipeline();
   for (let i = 0; i < N; i++) {
     const userId = `user${i}`;
-    await stores.users.createUser({ id: userId, email: `${userId}@example.com`, emailCanonical: `${userId}@example.com`, passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 });
+    await stores.users.createUser({ id: userId, email: `${userId}@example.com`, emailCanonical: `${userId}@example.com`, passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null, credentialVersion: 0, admin: false });
     const sid = randomBytes(24).toString('base64url');
     const value = { cookie: { originalMaxAge: HOUR, expires: new Date(now + HOUR).toISOString(), httpOnly: true, path: '/' }, userId };
     pipe.set(prefix + sid, JSON.stringify(value), 'PX', HOUR);

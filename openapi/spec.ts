@@ -150,6 +150,127 @@ const emptyBody = { required: false, content: { 'application/json': { schema: ob
 const password = { type: 'string', minLength: 1, description: 'At least 8 characters, at most 1024 bytes (UTF-8).' };
 const splitToken = { type: 'string', minLength: 1, maxLength: 128, description: 'The token from the link (its fragment).' };
 
+
+/**
+ * The admin API: every operation needs the administrator role and a recent authentication at the
+ * highest level the admin has; a request from outside GATEHOUSE_ADMIN_ALLOW_IPS gets `forbidden`.
+ */
+const ADMIN_GATE: ErrorCode[] = ['admin_required', 'reauth_required', 'forbidden'];
+const ADMIN_DESC = ' Requires the administrator role (`gatehouse user grant-admin`) and a recent authentication at the highest level the admin has (`reauth_required` with `acr` otherwise; step up at `POST /auth/reauth`). Every change is recorded in the audit trail with the admin\'s id as `actor`. See docs/admin.md.';
+const USER_ID_PARAM = { name: 'id', in: 'path', required: true, description: 'The user id.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } };
+const SESSION_ID_PARAM = { name: 'sid', in: 'path', required: true, description: 'The session id (as in the user\'s session list).', schema: { type: 'string' } };
+const q = (name: string, description: string, schema: Json = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const LIMIT = (def: number) => q('limit', `Page size, 1 to 100 (default ${def}).`, { type: 'integer', minimum: 1, maximum: 100, default: def });
+const adminOp = (o: Omit<Op, 'tag' | 'security'> & { unsafe?: boolean; codes?: ErrorCode[] }): Op => {
+  const { unsafe, codes = [], ...rest } = o;
+  return {
+    ...rest,
+    tag: 'admin',
+    security: COOKIE_OR_BEARER,
+    description: (o.description ?? '') + ADMIN_DESC,
+    responses: { ...o.responses, ...problems(...AUTH, ...ADMIN_GATE, ...(unsafe ? CSRF : []), ...codes, ...OUTAGE) },
+  };
+};
+
+const ADMIN_OPS: Op[] = [
+  adminOp({
+    method: 'get', path: '/admin/api/users', operationId: 'adminSearchUsers', summary: 'Search users',
+    description: 'Users matching every given filter, oldest first, one page at a time: pass `next_cursor` back as `cursor` (opaque) until it is null. Every user is listed exactly once across pages, also while users are added or deleted.',
+    parameters: [
+      q('email', 'A prefix of the address (matched in its canonical, lower-case form; no wildcards).', { type: 'string', maxLength: 320 }),
+      q('status', '`active` (enabled, verified), `unverified` (enabled, address not verified) or `disabled`.', { type: 'string', enum: ['active', 'unverified', 'disabled'] }),
+      q('created_from', 'Created at or after (RFC 3339).', { type: 'string', format: 'date-time' }),
+      q('created_to', 'Created before (RFC 3339).', { type: 'string', format: 'date-time' }),
+      LIMIT(25),
+      q('cursor', 'The `next_cursor` of the previous page.'),
+    ],
+    responses: { '200': json(obj({ users: { type: 'array', items: ref('AdminUser') }, next_cursor: { ...nullable('string'), description: 'Pass as `cursor` for the next page; null on the last.' } }), 'One page of users.') },
+    codes: ['invalid_field'],
+  }),
+  adminOp({
+    method: 'get', path: '/admin/api/users/{id}', operationId: 'adminGetUser', summary: 'A user with their sessions, second factors and linked identities',
+    description: 'Sessions in both modes with how they were authenticated and the device; second factors and passkeys as metadata only (never a secret, hash or key).',
+    parameters: [USER_ID_PARAM],
+    responses: { '200': json(ref('AdminUserDetail'), 'The user.') },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'post', path: '/admin/api/users/{id}/disable', operationId: 'adminDisableUser', summary: 'Disable a user',
+    description: 'The user can no longer sign in, and every session of theirs in both modes ends on every instance (through the revocation feed). Not for the admin\'s own account (`forbidden`).',
+    parameters: [USER_ID_PARAM], body: emptyBody, unsafe: true,
+    responses: { '204': { description: 'Disabled.' } },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'post', path: '/admin/api/users/{id}/enable', operationId: 'adminEnableUser', summary: 'Enable a disabled user',
+    parameters: [USER_ID_PARAM], body: emptyBody, unsafe: true,
+    responses: { '204': { description: 'Enabled.' } },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'delete', path: '/admin/api/users/{id}', operationId: 'adminDeleteUser', summary: 'Delete a user and everything of theirs',
+    description: 'As the user\'s own deletion: sessions end everywhere, the trail keeps the events without address or user agent. Not for the admin\'s own account (`forbidden`).',
+    parameters: [USER_ID_PARAM], unsafe: true,
+    responses: { '204': { description: 'Deleted.' } },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'delete', path: '/admin/api/users/{id}/sessions', operationId: 'adminEndSessions', summary: 'End every session of a user',
+    description: 'Both modes: session cookies and token sessions (their refresh tokens, and access tokens within the feed\'s latency) stop working on every instance.',
+    parameters: [USER_ID_PARAM], unsafe: true,
+    responses: { '200': json(obj({ ended: { type: 'integer', minimum: 0 } }), 'How many sessions ended.') },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'delete', path: '/admin/api/users/{id}/sessions/{sid}', operationId: 'adminEndSession', summary: 'End one session of a user',
+    parameters: [USER_ID_PARAM, SESSION_ID_PARAM], unsafe: true,
+    responses: { '204': { description: 'Ended.' } },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'post', path: '/admin/api/users/{id}/mfa/reset', operationId: 'adminResetMfa', summary: 'Remove a user\'s second factors and passkeys',
+    description: 'For a user who lost them: the authenticator app, recovery codes and passkeys go, every session ends, and the user is told by mail. Not for the admin\'s own account (`forbidden`).',
+    parameters: [USER_ID_PARAM], body: emptyBody, unsafe: true,
+    responses: { '200': json(obj({ totp: { type: 'boolean' }, recovery_codes: { type: 'integer' }, passkeys: { type: 'integer' } }), 'What was removed.') },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'post', path: '/admin/api/users/{id}/verification', operationId: 'adminResendVerification', summary: 'Send the verification mail again',
+    parameters: [USER_ID_PARAM], body: emptyBody, unsafe: true,
+    responses: { '200': json(obj({ sent: { type: 'boolean', description: 'false: the address is verified already.' } }), 'Queued (or not needed).') },
+    codes: ['not_found'],
+  }),
+  adminOp({
+    method: 'get', path: '/admin/api/audit', operationId: 'adminSearchAudit', summary: 'Search the audit trail across users',
+    description: 'Newest first, every given filter applies; pass `next_cursor` back as `cursor` for the next page.',
+    parameters: [
+      q('user', 'Events about this user id.'),
+      q('type', 'One event type, e.g. `login.failed`, `user.disabled`.', { type: 'string', maxLength: 65 }),
+      q('ip', 'Events from this client address (exact).', { type: 'string', maxLength: 64 }),
+      q('since', 'At or after (RFC 3339).', { type: 'string', format: 'date-time' }),
+      q('until', 'Before (RFC 3339).', { type: 'string', format: 'date-time' }),
+      LIMIT(50),
+      q('cursor', 'The `next_cursor` of the previous page.', { type: 'string', pattern: '^[0-9a-v]{20}$' }),
+    ],
+    responses: { '200': json(obj({ events: { type: 'array', items: ref('AdminEvent') }, next_cursor: { ...nullable('string'), description: 'Pass as `cursor` for the next page; null on the last.' } }), 'One page of events.') },
+    codes: ['invalid_field'],
+  }),
+  adminOp({
+    method: 'get', path: '/admin/api/stats', operationId: 'adminStats', summary: 'Key figures for the console\'s live panel',
+    description: 'Sign-ins in the window by result (from the audit trail), live sessions per mode (sampled: a count is reused for 10 s), whether this instance\'s revocation feed is trusted, and one store round-trip now. For Prometheus, see docs/operations.md.',
+    parameters: [q('window', 'Minutes, 1 to 60 (default 5).', { type: 'integer', minimum: 1, maximum: 60, default: 5 })],
+    responses: {
+      '200': json(obj({
+        logins: obj({ window_seconds: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' }, mfa_required: { type: 'integer' } }),
+        sessions: obj({ session: { type: 'integer' }, token: { type: 'integer' }, counted_at: dateTime }),
+        revocation_feed: obj({ trusted: { type: 'boolean', description: 'false while this instance may have missed a revocation (feed down, replay pending).' } }),
+        store: obj({ ping_ms: { type: 'number', description: 'One liveness round-trip to the stores, measured for this answer.' } }),
+      }), 'The figures.'),
+    },
+    codes: ['invalid_field'],
+  }),
+];
+
 const OPS: Op[] = [
   {
     method: 'post', path: '/auth/register', operationId: 'register', tag: 'auth', summary: 'Create an account',
@@ -562,6 +683,8 @@ const OPS: Op[] = [
       ...problems(...AUTH, ...OUTAGE),
     },
   },
+  // ------------------------------------------------------------------ the admin API (docs/admin.md)
+  ...ADMIN_OPS,
   {
     method: 'get', path: '/healthz', operationId: 'health', tag: 'server', summary: 'Health check of the standalone server and its stores',
     responses: { '200': json(obj({ status: { const: 'ok' } }), 'Healthy.'), ...problems(...OUTAGE) },
@@ -671,6 +794,47 @@ const SCHEMAS: Record<string, Json> = {
     user_agent: nullable('string'),
     detail: { type: ['object', 'null'], additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
   }),
+  AdminUser: obj({
+    id: { type: 'string' },
+    email: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'unverified', 'disabled'] },
+    admin: { type: 'boolean' },
+    created_at: dateTime,
+    email_verified_at: { oneOf: [dateTime, { type: 'null' }] },
+    disabled_at: { oneOf: [dateTime, { type: 'null' }] },
+  }),
+  AdminUserDetail: obj({
+    user: ref('AdminUser'),
+    sessions: { type: 'array', items: obj({
+      id: { type: 'string' },
+      mode: { type: 'string', enum: ['session', 'token'] },
+      device: obj({ browser: nullable('string'), os: nullable('string'), type: nullable('string') }),
+      ip: nullable('string'),
+      created_at: dateTime,
+      last_seen_at: dateTime,
+      expires_at: dateTime,
+      ...SESSION_AUTH,
+      ...BINDING,
+      provider: { ...nullable('string'), description: 'The identity provider the session was opened through, or null.' },
+    }) },
+    second_factors: obj({
+      totp: { type: 'boolean', description: 'An authenticator app is set up.' },
+      recovery_codes: { type: 'integer', description: 'Unused recovery codes left.' },
+      passkeys: { type: 'array', items: ref('Passkey') },
+    }),
+    identities: { type: 'array', items: obj({ id: { type: 'string' }, provider: { type: 'string' }, email: nullable('string'), email_verified: { type: 'boolean' }, created_at: dateTime, last_used_at: { oneOf: [dateTime, { type: 'null' }] } }) },
+  }),
+  AdminEvent: obj({
+    id: { type: 'string' },
+    type: { type: 'string' },
+    at: dateTime,
+    user_id: nullable('string'),
+    session_id: nullable('string'),
+    actor: { ...nullable('string'), description: 'The administrator who took the action (their user id), or null.' },
+    ip: nullable('string'),
+    user_agent: nullable('string'),
+    detail: { type: ['object', 'null'], additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+  }),
   Accepted: obj({ status: { const: 'accepted' } }),
   RecoveryCodes: obj({ recovery_codes: { type: 'array', minItems: 10, maxItems: 10, items: { type: 'string', pattern: '^[A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' }, description: 'Ten single-use codes, shown once.' } }),
   Passkey: obj({
@@ -732,6 +896,7 @@ const TAGS = [
   { name: 'identity providers', description: 'Signing in with OpenID Connect and OAuth 2.0 providers, linked identities and back-channel logout.' },
   { name: 'lifecycle', description: 'Email verification, password reset and email change by mailed link.' },
   { name: 'discovery', description: 'Public keys, discovery and the revocation list for services that verify access tokens.' },
+  { name: 'admin', description: 'The admin API at `/admin/api` (administrators only; mounted by `gatehouse serve`, by an application only if it chooses). See docs/admin.md.' },
   { name: 'server', description: 'Endpoints of the standalone server only (not mounted by the framework adapters).' },
 ];
 

@@ -3,6 +3,7 @@
  * the server builds the same object from GATEHOUSE_* environment variables (see ENV below). Either
  * way it is validated once at start, and a bad value stops start-up with a message naming it.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { oidcSchema, providersFromEnv } from './oidc-config.js';
 import { parseRedisUrl, RedisUrlError } from './stores/redis/url.js';
@@ -34,6 +35,17 @@ const duration = (min = 1) =>
   });
 
 /** A web origin (`scheme://host[:port]`), normalised; a path, query, credentials or `null` are refused. */
+/** An IP address or a CIDR block (`10.0.0.0/8`, `2001:db8::/32`), as proxy-addr reads them. */
+const cidr = z.string().transform((v, ctx) => {
+  const t = v.trim();
+  const [addr = '', bits, ...more] = t.split('/');
+  const family = isIP(addr);
+  const max = family === 4 ? 32 : 128;
+  if (family !== 0 && more.length === 0 && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max))) return t;
+  ctx.addIssue({ code: 'custom', message: `"${v}" is not an IP address or CIDR block (e.g. 10.0.0.0/8)` });
+  return z.NEVER;
+});
+
 const origin = z.string().transform((v, ctx) => {
   try {
     const u = new URL(v.trim());
@@ -207,6 +219,14 @@ export const configSchema = z
         rpName: z.string().min(1).max(64).default('Gatehouse'),
         /** Origins besides the public URL's whose passkey ceremonies are accepted (e.g. a second web app). */
         origins: z.array(origin).default([]),
+      })
+      .prefault({}),
+    admin: z
+      .object({
+        /** Serve the admin API (and the console's data) at /admin/api in `gatehouse serve`. */
+        enabled: z.boolean().default(true),
+        /** Client addresses (CIDR blocks) the admin API answers; empty: any address (admins only). */
+        allowIps: z.array(cidr).default([]),
       })
       .prefault({}),
     rateLimits: z
@@ -398,6 +418,8 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_METRICS_HOST', path: ['metrics', 'host'], kind: 'string', doc: 'Address the metrics port binds to: loopback by default, so only a local scraper (or a sidecar) reaches it.' },
   { name: 'GATEHOUSE_METRICS_TOKEN', path: ['metrics', 'token'], kind: 'nullable-string', doc: 'Serves `/metrics` on the main port to requests with `Authorization: Bearer <token>` only (at least 32 characters; compared in constant time). Unset (and no port): metrics are off.' },
   { name: 'GATEHOUSE_ALLOWED_ORIGINS', path: ['csrf', 'allowedOrigins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, allowed to send cookie-authenticated POST/PUT/PATCH/DELETE requests (CSRF check).' },
+  { name: 'GATEHOUSE_ADMIN_API', path: ['admin', 'enabled'], kind: 'bool', doc: '`off` removes the admin API (`/admin/api`) from `gatehouse serve`: run it on an internal instance only (see docs/admin.md). On by default; only users holding the administrator role (`gatehouse user grant-admin`) get past it.' },
+  { name: 'GATEHOUSE_ADMIN_ALLOW_IPS', path: ['admin', 'allowIps'], kind: 'list', doc: 'Comma-separated IP addresses or CIDR blocks (`10.0.0.0/8,2001:db8::/32`) the admin API answers (403 `forbidden` from anywhere else; the client address follows GATEHOUSE_TRUST_PROXY). Empty by default: any address, administrators only.' },
   { name: 'GATEHOUSE_CORS_ORIGINS', path: ['cors', 'origins'], kind: 'list', doc: 'Comma-separated origins allowed to call the API from a browser with credentials (CORS). Empty by default: no cross-origin access.' },
   { name: 'GATEHOUSE_WEBAUTHN_RP_ID', path: ['webauthn', 'rpId'], kind: 'nullable-string', doc: 'WebAuthn relying-party id of passkeys (a host name). Default: the host of the public URL.' },
   { name: 'GATEHOUSE_WEBAUTHN_ORIGINS', path: ['webauthn', 'origins'], kind: 'list', doc: 'Comma-separated origins, besides the public URL\'s, whose passkey ceremonies are accepted.' },

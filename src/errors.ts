@@ -55,6 +55,7 @@ export const ERROR_CODES = [
   'csrf_rejected',
   'rate_limited',
   'forbidden',
+  'admin_required',
   // outages and bugs
   'store_unavailable',
   'not_ready',

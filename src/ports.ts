@@ -34,6 +34,27 @@ export interface UserRecord {
    * minted from the old password.
    */
   credentialVersion: number;
+  /**
+   * Holds the administrator role: may use the admin API (`/admin/api`) and console. Granted and
+   * revoked from the command line only (`gatehouse user grant-admin` / `revoke-admin`).
+   */
+  admin: boolean;
+}
+
+/** Who an admin search finds: `active` (enabled, verified), `unverified` (enabled, not verified), `disabled`. */
+export type UserStatus = 'active' | 'unverified' | 'disabled';
+
+export interface UserSearchQuery {
+  /** Canonical email starts with this (already in canonical form; matched literally, no wildcards). */
+  emailPrefix?: string;
+  status?: UserStatus;
+  /** createdAt at or after. */
+  createdFrom?: number;
+  /** createdAt before. */
+  createdTo?: number;
+  /** Keyset cursor: the (createdAt, id) of the last user of the previous page. */
+  after?: { createdAt: number; id: string };
+  limit: number;
 }
 
 export interface UserStore {
@@ -43,6 +64,13 @@ export interface UserStore {
   getUserByEmail(emailCanonical: string): Promise<UserRecord | null>;
   /** Users ordered by createdAt then id; `after` is the id of the last user of the previous page. */
   listUsers(opts: { limit: number; after?: string }): Promise<UserRecord[]>;
+  /**
+   * Users matching every given filter, ordered by createdAt then id, strictly after `after`. A cursor
+   * whose user was deleted meanwhile still continues where it was (it is a position, not a user).
+   */
+  searchUsers(query: UserSearchQuery): Promise<UserRecord[]>;
+  /** Grants or revokes the administrator role. Resolves false when there is no such user. */
+  setAdmin(id: string, admin: boolean): Promise<boolean>;
   /**
    * Sets a new password and increments credentialVersion, atomically. Resolves the new
    * credentialVersion, or null when there is no such user.
@@ -161,7 +189,7 @@ export interface SessionStore {
   /** Removes expired sessions (a no-op for stores that expire by TTL). Resolves how many. */
   deleteExpiredSessions(now: number): Promise<number>;
   /**
-   * Live sessions at `now`, per mode: what the active-sessions metric samples (at most once per
+   * Live sessions at `now`, per mode: what the active-sessions metric samples and the admin console shows (at most once per
    * interval, never per request). May read every session: it is an operator's figure, not a hot path.
    */
   countLiveSessions(now: number): Promise<Record<SessionMode, number>>;
@@ -301,7 +329,10 @@ export type AuditEventType =
   | 'session.proof_refused'
   /** An identity-provider account was linked to the user, or unlinked. */
   | 'identity.linked'
-  | 'identity.unlinked';
+  | 'identity.unlinked'
+  /** The administrator role was granted or revoked (command line). */
+  | 'admin.granted'
+  | 'admin.revoked';
 
 export interface AuditEvent {
   /** Sortable unique id (time-ordered); doubles as the pagination cursor. */
@@ -312,7 +343,10 @@ export interface AuditEvent {
   sessionId: string | null;
   ip: string | null;
   userAgent: string | null;
-  /** Small, secret-free details: a failure reason category, a count, an evicted session handle. */
+  /**
+   * Small, secret-free details: a failure reason category, a count, an evicted session handle. An
+   * action an administrator took on a user's account carries their user id as `actor`.
+   */
   detail: Record<string, string | number | boolean | null> | null;
 }
 
@@ -321,13 +355,21 @@ export interface AuditQuery {
   since?: number;
   /** Return events older than this event id (cursor from the previous page). */
   before?: string;
+  /** Only events of these types (an empty list matches none). */
+  types?: AuditEventType[];
+  /** Only events from this client address (exact match). */
+  ip?: string;
+  /** Only events before this time. */
+  until?: number;
   limit: number;
 }
 
 export interface AuditLog {
   appendEvent(event: AuditEvent): Promise<void>;
-  /** Newest first. */
+  /** Newest first; every given filter applies. */
   listEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** How many events of each of `types` happened at or after `since` (types without any: 0). */
+  countEvents(since: number, types: AuditEventType[]): Promise<Partial<Record<AuditEventType, number>>>;
   /** Retention: deletes events older than `at`. Resolves how many. */
   deleteEventsBefore(at: number): Promise<number>;
   /**

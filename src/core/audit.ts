@@ -67,6 +67,10 @@ export class Audit {
     return this.log.listEvents(query);
   }
 
+  count(since: number, types: AuditEventType[]): ReturnType<AuditLog['countEvents']> {
+    return this.log.countEvents(since, types);
+  }
+
   /** Retention: drops events older than `retentionMs`. */
   prune(retentionMs: number): Promise<number> {
     return this.log.deleteEventsBefore(this.clock.now() - retentionMs);

@@ -276,6 +276,10 @@ export class AuthCore {
       factors: { totp, recovery, passkeys },
       mail,
       keysChanged: () => stores.feed.publish({ type: 'keys.changed', at: clock.now() }),
+      assurance,
+      identities: stores.identities,
+      sessionStore: stores.sessions,
+      clock,
     });
     this.published = {
       jwks: () => keys.jwks(),

@@ -275,7 +275,7 @@ export class Federation {
     // Never linked by email: the owner of an existing account signs in to it and links from there.
     if (await d.users.byEmail(email.canonical)) return refuse('oidc_account_exists', `An account with this email address exists: sign in to it, then link ${p.name} from the account page.`);
     const now = d.clock.now();
-    const user: UserRecord = { id: randomId(d.random), email: email.email, emailCanonical: email.canonical, passwordHash: NO_PASSWORD, createdAt: now, disabledAt: null, emailVerifiedAt: now, credentialVersion: 0 };
+    const user: UserRecord = { id: randomId(d.random), email: email.email, emailCanonical: email.canonical, passwordHash: NO_PASSWORD, createdAt: now, disabledAt: null, emailVerifiedAt: now, credentialVersion: 0, admin: false };
     if (!(await d.users.create(user))) return refuse('oidc_account_exists', `An account with this email address exists: sign in to it, then link ${p.name} from the account page.`);
     const rec: IdentityRecord = { id: randomId(d.random), userId: user.id, provider: p.id, subject: c.subject, email: c.email, emailVerified: true, createdAt: now, lastUsedAt: now };
     if ((await d.identities.createIdentity(rec)) !== 'ok') {

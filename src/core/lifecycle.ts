@@ -201,6 +201,7 @@ export class Lifecycle {
       disabledAt: null,
       emailVerifiedAt: null,
       credentialVersion: 0,
+      admin: false,
     };
   }
 

@@ -5,7 +5,7 @@
  * the cached copy is dropped and every instance is told (`user.changed` on the feed), and the changes
  * that move the credential version (a new password, disable, enable) are made by the store atomically.
  */
-import type { ChangeFeed, Clock, UserRecord, UserStore } from '../ports.js';
+import type { ChangeFeed, Clock, UserRecord, UserSearchQuery, UserStore } from '../ports.js';
 import { ExpiringCache } from './cache.js';
 
 export interface PublicUser {
@@ -75,6 +75,10 @@ export class UserDirectory {
     return this.store.listUsers(q);
   }
 
+  search(q: UserSearchQuery): Promise<UserRecord[]> {
+    return this.store.searchUsers(q);
+  }
+
   // ------------------------------------------------------------------ changes
 
   /** Inserts a new user; false when the canonical email is taken. */
@@ -99,6 +103,13 @@ export class UserDirectory {
 
   async setDisabled(id: string, disabled: boolean): Promise<boolean> {
     const ok = await this.store.setDisabled(id, disabled ? this.clock.now() : null);
+    await this.changed(id);
+    return ok;
+  }
+
+  /** Grants or revokes the administrator role (read fresh by every admin request, never cached). */
+  async setAdmin(id: string, admin: boolean): Promise<boolean> {
+    const ok = await this.store.setAdmin(id, admin);
     await this.changed(id);
     return ok;
   }

@@ -24,6 +24,8 @@ import { sendProblem } from './problem.js';
 export interface Gatehouse extends GatehouseCoreHandle {
   /** Mount at `basePath` (default `/auth`). */
   router: ExpressRouter;
+  /** The admin API (docs/admin.md); `gatehouse serve` mounts it at `/admin/api`. Not mounted unless you do. */
+  admin: ExpressRouter;
   /** Mount at the root: `/.well-known/jwks.json`, `/.well-known/openid-configuration` and `/.well-known/gatehouse-revocations`. */
   wellKnown: ExpressRouter;
   /**
@@ -65,6 +67,10 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
   router.use((req, res, next) => gh.authHandler(req, res, next));
   router.use(errorHandler);
 
+  const admin = express.Router();
+  admin.use((req, res, next) => gh.adminHandler(req, res, next));
+  admin.use(errorHandler);
+
   const wellKnown = express.Router();
   wellKnown.use((req, res, next) => gh.wellKnownHandler(req, res, next));
 
@@ -88,7 +94,7 @@ export async function createGatehouse(options: GatehouseOptions = {}): Promise<G
     };
   };
 
-  return { ...gh, router, wellKnown, authenticate, authenticateWith, requireAuth, errorHandler };
+  return { ...gh, router, admin, wellKnown, authenticate, authenticateWith, requireAuth, errorHandler };
 }
 
 export type { GatehouseOptions } from './gatehouse.js';

@@ -14,7 +14,9 @@ import { LegacyCookies } from './legacy.js';
 import { compileTrust, type TrustFn } from './meta.js';
 import { Authenticator } from './middleware.js';
 import type { RateLimits } from './rate-limit.js';
+import { adminAllowList } from './admin-gate.js';
 import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { dbscRoutes } from './routes/dbsc.js';
 import { lifecycleRoutes } from './routes/lifecycle.js';
@@ -52,6 +54,14 @@ export interface GatehouseCoreHandle {
   wellKnownHandler: NodeHandler;
   /** Every route, for documentation and adapters. */
   routes: Router;
+  /**
+   * The admin API (see docs/admin.md), relative to where it is mounted: `gatehouse serve` mounts it at
+   * `/admin/api`; an application mounts it only if it wants it. Requests from outside
+   * `admin.allowIps` are refused before anything else.
+   */
+  adminHandler: NodeHandler;
+  /** The admin API's routes, relative to its mount path. */
+  adminRoutes: Router;
   /** The brute-force limits the credential routes use (a no-op when `rateLimits.enabled` is false). */
   rateLimits: RateLimits;
   /**
@@ -110,6 +120,17 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
   const authHandler = createHandler(common);
   const prefixedAuthHandler = createHandler({ ...common, prefix: basePath, fallthrough: true });
 
+  const adminRouter = new Router();
+  adminRoutes(adminRouter, ctx);
+  const allowList = adminAllowList(config.admin.allowIps, trust);
+  // No CORS: the console is served by the same origin, and nothing else should call this from a browser.
+  const adminHandler = createHandler({
+    router: adminRouter,
+    authenticator,
+    before: [...(allowList ? [allowList] : []), csrf],
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+
   const wk = new Router();
   wellKnownRoutes(wk, core, basePath);
   const wellKnownHandler = createHandler({
@@ -130,6 +151,8 @@ export async function createGatehouseCore(options: GatehouseOptions = {}): Promi
     prefixedAuthHandler,
     wellKnownHandler,
     routes,
+    adminHandler,
+    adminRoutes: adminRouter,
     rateLimits: rt.rateLimits,
     outbox: rt.outbox,
     metrics: rt.metrics && timer ? { metrics: rt.metrics, registry: rt.metrics.registry, handler: metricsHandler(rt.metrics), requestTimer: timer.middleware, timer } : null,

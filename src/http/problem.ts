@@ -55,6 +55,7 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   csrf_rejected: { status: 403, title: 'Cross-site request refused.' },
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },
+  admin_required: { status: 403, title: 'This needs an administrator.' },
   store_unavailable: { status: 503, title: 'Service temporarily unavailable; try again shortly.' },
   not_ready: { status: 503, title: 'This instance is not ready to serve; a dependency is down.' },
   internal: { status: 500, title: 'Internal error.' },

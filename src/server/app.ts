@@ -134,6 +134,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   app.use(explorerLab(config));
   app.use(counters.countRequests, counters.routes(gatehouse.requireAuth));
   app.use('/auth', gatehouse.router);
+  if (config.admin.enabled) app.use('/admin/api', gatehouse.admin);
   app.use(web.notFound);
   app.use(gatehouse.errorHandler);
 

@@ -24,6 +24,8 @@ const USAGE = `usage: gatehouse <command>
   user delete EMAIL            delete a user and everything of theirs
   user list                    list users
   user mfa reset EMAIL         remove a user's second factors and passkeys, end their sessions, mail them
+  user grant-admin EMAIL       give a user the administrator role (the admin API and console)
+  user revoke-admin EMAIL      take the administrator role away (effective at once)
   keys list                    list signing keys
   keys rotate                  add a new signing key; old keys verify until their tokens expire
   keys retire KID [--now]      stop a key signing (--now: stop it verifying at once)
@@ -196,11 +198,19 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
         for (;;) {
           const page = await core.admin.listUsers({ limit: 500, ...(after ? { after } : {}) });
           for (const u of page) {
-            out(JSON.stringify({ id: u.id, email: u.email, created_at: new Date(u.createdAt).toISOString(), disabled: u.disabledAt !== null }));
+            out(JSON.stringify({ id: u.id, email: u.email, created_at: new Date(u.createdAt).toISOString(), disabled: u.disabledAt !== null, admin: u.admin }));
           }
           if (page.length < 500) break;
           after = page[page.length - 1]!.id;
         }
+        return 0;
+      }
+      case 'grant-admin':
+      case 'revoke-admin': {
+        if (!email) throw new Error(`usage: gatehouse user ${sub} EMAIL`);
+        const u = await userByEmail(core, email);
+        await core.admin.setAdmin(u.id, sub === 'grant-admin', CLI_META);
+        out(`${sub === 'grant-admin' ? 'granted the administrator role to' : 'revoked the administrator role of'} ${u.email}`);
         return 0;
       }
       case 'mfa': {
@@ -212,7 +222,7 @@ async function userCommand(config: GatehouseConfig, sub: string | undefined, res
         return 0;
       }
       default:
-        throw new Error('usage: gatehouse user add|disable|enable|delete|list|mfa reset');
+        throw new Error('usage: gatehouse user add|disable|enable|delete|list|mfa reset|grant-admin|revoke-admin');
     }
   });
 }

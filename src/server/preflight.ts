@@ -27,6 +27,10 @@ export function checkProductionConfig(config: GatehouseConfig): string[] {
     const perHour = r.accountAttempts * Math.ceil(3_600_000 / Math.max(r.accountWindow, r.accountBlock, 1));
     if (perHour > 100) warnings.push(`GATEHOUSE_RATE_LIMIT_ACCOUNT_*: up to ${perHour} password attempts an hour per account; ASVS allows at most 100.`);
   }
+  // A deployment (https) whose admin API answers any address: allowed (administrators only), but said.
+  if (config.admin.enabled && config.admin.allowIps.length === 0 && config.publicUrl.startsWith('https://')) {
+    warnings.push('The admin API (/admin/api) answers administrators from any address: set GATEHOUSE_ADMIN_ALLOW_IPS, or GATEHOUSE_ADMIN_API=off here and run it on an internal instance (docs/admin.md).');
+  }
   if (config.metrics.port !== null && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.metrics.host)) {
     warnings.push(`GATEHOUSE_METRICS_HOST=${config.metrics.host}: the metrics port (no token) is reachable from the network; keep it on a private network or firewall it.`);
   }

@@ -22,7 +22,7 @@ export const WEB_CSP =
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 // The account-lifecycle pages match the links mailed by src/core/lifecycle.ts (LINK_PATHS).
-const PAGES = ['/', '/signin', '/signup', '/account', '/explorer', '/forgot', '/reset', '/verify-email', '/confirm-email', '/signin/verify', '/security'];
+const PAGES = ['/', '/signin', '/signup', '/account', '/explorer', '/forgot', '/reset', '/verify-email', '/confirm-email', '/signin/verify', '/security', '/admin', '/admin/user'];
 
 // web/ sits two levels above this file both in src/server and in dist/server.
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -100,7 +100,7 @@ export function renderShell(shell: string, lang: WebLanguage, messages: Messages
 
 /** What `<main>` shows until the scripts run: the page's heading and a loading line. */
 function skeleton(html: string, path: string, messages: Messages): string {
-  const id = PAGES.includes(path) ? `page-${path === '/' ? 'home' : path.slice(1)}` : 'page-notfound';
+  const id = PAGES.includes(path) ? `page-${path === '/' ? 'home' : path.slice(1).replace(/\//g, '-')}` : 'page-notfound';
   const tpl = new RegExp(`<template id="${id}">([\\s\\S]*?)</template>`).exec(html)?.[1] ?? '';
   const h1 = /<h1\b[^>]*>[\s\S]*?<\/h1>/.exec(tpl)?.[0] ?? '';
   return `${h1}<p class="loading">${escapeHtml(messages['app.loading'] ?? '')}</p>`;

@@ -42,6 +42,7 @@ export function makeUser(over: Partial<UserRecord> = {}): UserRecord {
     disabledAt: null,
     emailVerifiedAt: null,
     credentialVersion: 0,
+    admin: false,
     ...over,
   };
 }

@@ -10,6 +10,7 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import type { Stores, UserStore } from '../../src/ports.js';
 import { makeUser } from './fixtures.js';
+import { adminUsersContract, auditSearchContract, sessionCountContract } from './ports/admin.js';
 import { auditContract } from './ports/audit.js';
 import { challengesContract, passkeysContract, recoveryCodesContract, totpContract } from './ports/factors.js';
 import { feedContract } from './ports/feed.js';
@@ -31,11 +32,11 @@ type Port = 'users' | 'sessions' | 'refreshTokens' | 'keys' | 'audit' | 'oneTime
 type Get<P extends Port> = () => Stores[P];
 
 const CONTRACTS: { [P in Port]: Array<(get: Get<P>) => void> } = {
-  users: [usersContract],
-  sessions: [sessionsContract, sessionDataContract],
+  users: [usersContract, adminUsersContract],
+  sessions: [sessionsContract, sessionDataContract, sessionCountContract],
   refreshTokens: [refreshContract],
   keys: [keysContract],
-  audit: [auditContract],
+  audit: [auditContract, auditSearchContract],
   oneTimeTokens: [oneTimeContract],
   totp: [totpContract],
   recoveryCodes: [recoveryCodesContract],

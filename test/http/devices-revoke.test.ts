@@ -45,7 +45,7 @@ describe('ending sessions', () => {
     const hasher = new PasswordHasher(t.srv.gatehouse.config.passwordHashing);
     // A user id from elsewhere (an imported account), as long as ids may name: 64 base64url characters.
     const id = 'U'.repeat(MAX_USER_ID_LENGTH - 6) + 'xY-_09';
-    assert.ok(await t.stores.users.createUser({ id, email, emailCanonical: email, passwordHash: await hasher.hash(GOOD_PASSWORD), createdAt: t.clock.now(), disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 }));
+    assert.ok(await t.stores.users.createUser({ id, email, emailCanonical: email, passwordHash: await hasher.hash(GOOD_PASSWORD), createdAt: t.clock.now(), disabledAt: null, emailVerifiedAt: null, credentialVersion: 0, admin: false }));
     const laptop = await cookieLogin(t, email);
     const phone = await tokenLogin(t, email);
     assert.equal(phone.id.length, RANDOM_ID_LENGTH + MAX_USER_ID_LENGTH);

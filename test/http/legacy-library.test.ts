@@ -29,7 +29,7 @@ describe('migration through the library option', { skip: redisUrl ? false : skip
   before(async () => {
     redis = new Redis(redisUrl!);
     const stores = createMemoryStores();
-    await stores.users.createUser({ id: 'gh-user-7', email: 'seven@example.com', emailCanonical: 'seven@example.com', passwordHash: 'x', createdAt: Date.now(), disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 });
+    await stores.users.createUser({ id: 'gh-user-7', email: 'seven@example.com', emailCanonical: 'seven@example.com', passwordHash: 'x', createdAt: Date.now(), disabledAt: null, emailVerifiedAt: null, credentialVersion: 0, admin: false });
     gh = await createGatehouseNode({
       stores,
       config: { databaseUrl: 'memory:', rateLimits: { enabled: false }, passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1, unsafeAllowWeak: true } },

@@ -100,7 +100,7 @@ async function startOldApp(opts: { maxAge?: number; secret?: string | string[] }
 async function userIn(stores: Stores, email: string): Promise<string> {
   const id = `u${Math.random().toString(36).slice(2, 12)}`;
   const now = Date.now();
-  assert.equal(await stores.users.createUser({ id, email, emailCanonical: email.toLowerCase(), passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null, credentialVersion: 0 }), true);
+  assert.equal(await stores.users.createUser({ id, email, emailCanonical: email.toLowerCase(), passwordHash: 'x', createdAt: now, disabledAt: null, emailVerifiedAt: null, credentialVersion: 0, admin: false }), true);
   return id;
 }
 

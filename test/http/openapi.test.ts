@@ -106,6 +106,7 @@ describe('the OpenAPI document', () => {
       const registered = [
         ...gh.routes.all().map((r) => `${r.method} ${gh.basePath}${r.path}`),
         ...wk.all().map((r) => `${r.method} ${r.path}`),
+        ...gh.adminRoutes.all().map((r) => `${r.method} /admin/api${r.path}`),
         ...SERVER_ONLY,
       ].sort();
       assert.deepEqual([...documentedRoutes()].sort(), registered);
@@ -591,6 +592,58 @@ describe('real responses conform to the OpenAPI document', () => {
     } finally {
       await bed.close();
     }
+  });
+
+  test('the admin API: every operation, the gate (admin_required, reauth_required), input errors and not found', async () => {
+    const O = { origin: 'http://localhost:3000' };
+    const reg = async (prefix: string) => {
+      const e = uniqueEmail(prefix);
+      const r = await new Client(t.url).req('POST', '/auth/register', { json: { email: e, password: GOOD_PASSWORD } });
+      assert.equal(r.status, 201);
+      return { email: e, id: r.body.user.id as string };
+    };
+    const signIn = async (e: string) => {
+      const c = new Client(t.url);
+      assert.equal((await c.req('POST', '/auth/login', { json: { email: e, password: GOOD_PASSWORD } })).status, 200);
+      return c;
+    };
+    const boss = await reg('oas-admin');
+    await t.srv.gatehouse.core.admin.setAdmin(boss.id, true);
+    const plain = await signIn((await reg('oas-plain')).email);
+    conforms('GET', '/admin/api/stats', await plain.req('GET', '/admin/api/stats'));
+    conforms('GET', '/admin/api/users', await new Client(t.url).req('GET', '/admin/api/users'));
+    const a = await signIn(boss.email);
+    const target = await reg('oas-target');
+    const tc = await signIn(target.email);
+    const sid = (await tc.req('GET', '/auth/session')).body.session.id as string;
+    const u = `/admin/api/users/${target.id}`;
+    const ok = async (method: string, path: string, tpl: string, status: number) => {
+      const r = await a.req(method, path, { headers: O, ...(method === 'POST' ? { json: {} } : {}) });
+      conforms(method, tpl, r);
+      assert.equal(r.status, status, `${method} ${path}: ${r.text}`);
+      return r;
+    };
+    await ok('GET', '/admin/api/stats', '/admin/api/stats', 200);
+    await ok('GET', `/admin/api/users?email=oas-&limit=1`, '/admin/api/users', 200);
+    await ok('GET', '/admin/api/users?status=nope', '/admin/api/users', 400);
+    await ok('GET', u, '/admin/api/users/{id}', 200);
+    await ok('GET', '/admin/api/users/nobody', '/admin/api/users/{id}', 404);
+    await ok('GET', `/admin/api/audit?user=${target.id}&limit=2`, '/admin/api/audit', 200);
+    await ok('GET', '/admin/api/audit?cursor=x', '/admin/api/audit', 400);
+    await ok('POST', `${u}/verification`, '/admin/api/users/{id}/verification', 200);
+    await ok('DELETE', `${u}/sessions/${encodeURIComponent(sid)}`, '/admin/api/users/{id}/sessions/{sid}', 204);
+    await ok('DELETE', `${u}/sessions`, '/admin/api/users/{id}/sessions', 200);
+    await ok('POST', `${u}/disable`, '/admin/api/users/{id}/disable', 204);
+    await ok('POST', `${u}/enable`, '/admin/api/users/{id}/enable', 204);
+    await ok('POST', `${u}/mfa/reset`, '/admin/api/users/{id}/mfa/reset', 200);
+    await ok('POST', `/admin/api/users/${boss.id}/disable`, '/admin/api/users/{id}/disable', 403);
+    const forged = await a.req('DELETE', u, { headers: { origin: 'https://evil.example' } });
+    conforms('DELETE', '/admin/api/users/{id}', forged);
+    assert.equal(forged.body.code, 'csrf_rejected');
+    await ok('DELETE', u, '/admin/api/users/{id}', 204);
+    t.clock.advance(t.srv.gatehouse.config.reauthWindow + 1);
+    const stale = await ok('GET', '/admin/api/stats', '/admin/api/stats', 403);
+    assert.equal(stale.body.code, 'reauth_required');
   });
 
   test('unknown paths and wrong methods answer documented problems', async () => {

@@ -13,6 +13,8 @@ import * as verifyEmail from './pages/verify-email.js';
 import * as confirmEmail from './pages/confirm-email.js';
 import * as secondFactor from './pages/second-factor.js';
 import * as security from './pages/security.js';
+import * as admin from './pages/admin.js';
+import * as adminUser from './pages/admin-user.js';
 import { promptStepUp } from './step-up.js';
 
 const routes = {
@@ -27,6 +29,8 @@ const routes = {
   '/confirm-email': confirmEmail,
   '/signin/verify': secondFactor,
   '/security': security,
+  '/admin': admin,
+  '/admin/user': adminUser,
 };
 let cleanup = null;
 let currentPage = null;

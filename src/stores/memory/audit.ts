@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditLog } from '../../ports.js';
+import type { AuditEvent, AuditEventType, AuditLog } from '../../ports.js';
 import { clone } from './copy.js';
 
 export function createMemoryAuditLog(): AuditLog {
@@ -11,14 +11,27 @@ export function createMemoryAuditLog(): AuditLog {
       while (i > 0 && events[i - 1]!.id > event.id) i--;
       events.splice(i, 0, clone(event));
     },
-    async listEvents({ userId, since, before, limit }) {
+    async listEvents({ userId, since, before, types, ip, until, limit }) {
       const out: AuditEvent[] = [];
       for (let i = events.length - 1; i >= 0 && out.length < limit; i--) {
         const e = events[i]!;
         if (before !== undefined && e.id >= before) continue;
         if (userId !== undefined && e.userId !== userId) continue;
         if (since !== undefined && e.at < since) continue;
+        if (until !== undefined && e.at >= until) continue;
+        if (types !== undefined && !types.includes(e.type)) continue;
+        if (ip !== undefined && e.ip !== ip) continue;
         out.push(clone(e));
+      }
+      return out;
+    },
+    async countEvents(since, types) {
+      const out: Partial<Record<AuditEventType, number>> = {};
+      for (const t of types) out[t] = 0;
+      for (let i = events.length - 1; i >= 0; i--) {
+        const e = events[i]!;
+        if (e.at < since) continue;
+        if (e.type in out) out[e.type] = out[e.type]! + 1;
       }
       return out;
     },

@@ -1,7 +1,19 @@
-import type { UserRecord, UserStore } from '../../ports.js';
+import type { UserRecord, UserSearchQuery, UserStore } from '../../ports.js';
 import { clone } from './copy.js';
 
 const byCreation = (a: UserRecord, b: UserRecord) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function matches(u: UserRecord, q: UserSearchQuery): boolean {
+  if (q.emailPrefix !== undefined && !u.emailCanonical.startsWith(q.emailPrefix)) return false;
+  if (q.createdFrom !== undefined && u.createdAt < q.createdFrom) return false;
+  if (q.createdTo !== undefined && u.createdAt >= q.createdTo) return false;
+  if (q.status === 'disabled' && u.disabledAt === null) return false;
+  if (q.status === 'active' && (u.disabledAt !== null || u.emailVerifiedAt === null)) return false;
+  if (q.status === 'unverified' && (u.disabledAt !== null || u.emailVerifiedAt !== null)) return false;
+  const a = q.after;
+  if (a !== undefined && byCreation(u, { createdAt: a.createdAt, id: a.id } as UserRecord) <= 0) return false;
+  return true;
+}
 
 export function createMemoryUserStore(): UserStore {
   const users = new Map<string, UserRecord>();
@@ -40,6 +52,12 @@ export function createMemoryUserStore(): UserStore {
         if (start < 0) return [];
       }
       return all.slice(start, start + limit).map(clone);
+    },
+    async searchUsers(q) {
+      return [...users.values()].filter((u) => matches(u, q)).sort(byCreation).slice(0, q.limit).map(clone);
+    },
+    async setAdmin(id, admin) {
+      return update(id, { admin });
     },
     async setPasswordHash(id, passwordHash) {
       const u = users.get(id);

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditLog } from '../../ports.js';
+import type { AuditEvent, AuditEventType, AuditLog } from '../../ports.js';
 import type { Db, Row } from './db.js';
 import { deleteInBatches } from './sweep.js';
 import { limit } from './users.js';
@@ -25,8 +25,8 @@ export function createMysqlAuditLog(db: Db): AuditLog {
         e.id, e.at, e.type, e.userId, e.sessionId, e.ip, e.userAgent, e.detail === null ? null : JSON.stringify(e.detail),
       ]);
     },
-    async listEvents({ userId, since, before, limit: n }) {
-      // One prepared statement per combination of filters (at most eight per connection).
+    async listEvents({ userId, since, before, types, ip, until, limit: n }) {
+      // One prepared statement per combination of filters .
       const where: string[] = [];
       const params: unknown[] = [];
       const filter = (cond: string, value: unknown) => {
@@ -36,8 +36,23 @@ export function createMysqlAuditLog(db: Db): AuditLog {
       if (userId !== undefined) filter('user_id = ?', userId);
       if (since !== undefined) filter('at >= ?', since);
       if (before !== undefined) filter('id < ?', before);
+      if (until !== undefined) filter('at < ?', until);
+      if (ip !== undefined) filter('ip = ?', ip);
+      if (types !== undefined) {
+        if (types.length === 0) return [];
+        where.push(`type IN (${types.map(() => '?').join(', ')})`);
+        params.push(...types);
+      }
       const sql = `SELECT ${COLS} FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${limit(n)}`;
       return (await db.exec(sql, params)).rows.map(toEvent);
+    },
+    async countEvents(since, types) {
+      const out: Partial<Record<AuditEventType, number>> = {};
+      for (const t of types) out[t] = 0;
+      if (types.length === 0) return out;
+      const r = await db.exec(`SELECT type, COUNT(*) AS n FROM audit_events WHERE at >= ? AND type IN (${types.map(() => '?').join(', ')}) GROUP BY type`, [since, ...types]);
+      for (const row of r.rows) out[row.type as AuditEventType] = Number(row.n);
+      return out;
     },
     async deleteEventsBefore(at) {
       return deleteInBatches(db, 'audit_events', 'at', at, true);

@@ -269,6 +269,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) ${TABLE}`,
     ],
   },
+  {
+    version: 5,
+    name: 'admin',
+    // The administrator role (the admin API and console), and what an admin's audit search filters
+    // on besides user and time: event type and client address.
+    statements: [
+      'ALTER TABLE users ADD COLUMN is_admin TINYINT(1) NOT NULL DEFAULT 0',
+      'CREATE INDEX audit_type ON audit_events (type, at)',
+      'CREATE INDEX audit_ip ON audit_events (ip, id)',
+    ],
+  },
 ];
 
 /** GET_LOCK names are server-wide and at most 64 characters: one per database. */

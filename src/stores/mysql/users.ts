@@ -10,9 +10,13 @@ type UserRow = {
   disabled_at: number | null;
   email_verified_at: number | null;
   credential_version: number;
+  is_admin: number;
 };
 
-const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version';
+const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version, is_admin';
+
+/** A LIKE pattern matching strings that start with `s` literally (escape character `!`). */
+const likePrefix = (s: string) => s.replace(/[!%_]/g, (c) => '!' + c) + '%';
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -24,6 +28,7 @@ function toUser(r: UserRow): UserRecord {
     disabledAt: r.disabled_at,
     emailVerifiedAt: r.email_verified_at,
     credentialVersion: r.credential_version,
+    admin: Number(r.is_admin) === 1,
   };
 }
 
@@ -40,8 +45,8 @@ export function createMysqlUserStore(db: Db): UserStore {
   return {
     async createUser(u) {
       try {
-        await db.exec(`INSERT INTO users (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-          u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt, u.credentialVersion,
+        await db.exec(`INSERT INTO users (${COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+          u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt, u.credentialVersion, u.admin ? 1 : 0,
         ]);
         return true;
       } catch (e) {
@@ -69,6 +74,28 @@ export function createMysqlUserStore(db: Db): UserStore {
             [after],
           );
       return r.rows.map(toUser);
+    },
+    async searchUsers(q) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const filter = (cond: string, ...values: unknown[]) => {
+        where.push(cond);
+        params.push(...values);
+      };
+      if (q.emailPrefix !== undefined) filter("email_canonical LIKE ? ESCAPE '!'", likePrefix(q.emailPrefix));
+      if (q.status === 'disabled') filter('disabled_at IS NOT NULL');
+      if (q.status === 'active') filter('disabled_at IS NULL AND email_verified_at IS NOT NULL');
+      if (q.status === 'unverified') filter('disabled_at IS NULL AND email_verified_at IS NULL');
+      if (q.createdFrom !== undefined) filter('created_at >= ?', q.createdFrom);
+      if (q.createdTo !== undefined) filter('created_at < ?', q.createdTo);
+      if (q.after !== undefined) filter('(created_at > ? OR (created_at = ? AND id > ?))', q.after.createdAt, q.after.createdAt, q.after.id);
+      const sql = `SELECT ${COLS} FROM users ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ${limit(q.limit)}`;
+      return (await db.exec<UserRow>(sql, params)).rows.map(toUser);
+    },
+    async setAdmin(id, admin) {
+      // affectedRows counts matched rows here (the pool's FOUND_ROWS flag is not assumed): read back instead.
+      await db.exec(`UPDATE users SET is_admin = ? WHERE id = ?`, [admin ? 1 : 0, id]);
+      return (await db.exec(`SELECT 1 AS n FROM users WHERE id = ?`, [id])).rows.length === 1;
     },
     async setPasswordHash(id, passwordHash) {
       // MySQL has no RETURNING: the row lock taken by the UPDATE makes the read that follows it in

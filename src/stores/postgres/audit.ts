@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditLog } from '../../ports.js';
+import type { AuditEvent, AuditEventType, AuditLog } from '../../ports.js';
 import type { Db } from './db.js';
 
 /** An audit_events row as pg returns it (jsonb parsed). */
@@ -26,15 +26,28 @@ export function createPostgresAuditLog(db: Db): AuditLog {
         e.id, e.at, e.type, e.userId, e.sessionId, e.ip, e.userAgent, e.detail === null ? null : JSON.stringify(e.detail),
       ]);
     },
-    async listEvents({ userId, since, before, limit }) {
+    async listEvents({ userId, since, before, types, ip, until, limit }) {
       const where: string[] = [];
       const params: unknown[] = [];
       if (userId !== undefined) where.push(`user_id = $${params.push(userId)}`);
       if (since !== undefined) where.push(`at >= $${params.push(since)}`);
       if (before !== undefined) where.push(`id < $${params.push(before)}`);
+      if (until !== undefined) where.push(`at < $${params.push(until)}`);
+      if (ip !== undefined) where.push(`ip = $${params.push(ip)}`);
+      if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
       const sql = `SELECT ${COLS} FROM audit_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                    ORDER BY id DESC LIMIT $${params.push(limit)}`;
       return (await db.query<EventRow>(sql, params)).rows.map(toEvent);
+    },
+    async countEvents(since, types) {
+      const out: Partial<Record<AuditEventType, number>> = {};
+      for (const t of types) out[t] = 0;
+      const r = await db.query<{ type: AuditEventType; n: string }>(
+        `SELECT type, COUNT(*) AS n FROM audit_events WHERE at >= $1 AND type = ANY($2::text[]) GROUP BY type`,
+        [since, types],
+      );
+      for (const row of r.rows) out[row.type] = Number(row.n);
+      return out;
     },
     async deleteEventsBefore(at) {
       return (await db.query(`DELETE FROM audit_events WHERE at < $1`, [at])).rowCount;

@@ -215,6 +215,17 @@ CREATE INDEX federated_sessions_subject_idx ON federated_sessions (provider, sub
 CREATE INDEX federated_sessions_expiry_idx ON federated_sessions (expires_at);
 `,
   },
+  {
+    version: 6,
+    name: 'admin',
+    // The administrator role (the admin API and console), and what an admin's audit search filters
+    // on besides user and time: event type and client address.
+    sql: `
+ALTER TABLE users ADD COLUMN is_admin boolean NOT NULL DEFAULT false;
+CREATE INDEX audit_events_type_idx ON audit_events (type, at);
+CREATE INDEX audit_events_ip_idx ON audit_events (ip, id);
+`,
+  },
 ];
 
 /**

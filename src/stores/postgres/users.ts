@@ -11,9 +11,13 @@ type UserRow = {
   disabled_at: number | null;
   email_verified_at: number | null;
   credential_version: number;
+  is_admin: boolean;
 };
 
-const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version';
+const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version, is_admin';
+
+/** A LIKE pattern matching strings that start with `s` literally (escape character `!`). */
+const likePrefix = (s: string) => s.replace(/[!%_]/g, (c) => '!' + c) + '%';
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -25,6 +29,7 @@ function toUser(r: UserRow): UserRecord {
     disabledAt: r.disabled_at,
     emailVerifiedAt: r.email_verified_at,
     credentialVersion: r.credential_version,
+    admin: r.is_admin,
   };
 }
 
@@ -34,8 +39,8 @@ export function createPostgresUserStore(db: Db): UserStore {
   return {
     async createUser(u) {
       const r = await db.query(
-        `INSERT INTO users (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-        [u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt, u.credentialVersion],
+        `INSERT INTO users (${COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+        [u.id, u.email, u.emailCanonical, u.passwordHash, u.createdAt, u.disabledAt, u.emailVerifiedAt, u.credentialVersion, u.admin],
       );
       return r.rowCount === 1;
     },
@@ -57,6 +62,22 @@ export function createPostgresUserStore(db: Db): UserStore {
             [limit, after],
           );
       return r.rows.map(toUser);
+    },
+    async searchUsers(q) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (q.emailPrefix !== undefined) where.push(`email_canonical LIKE $${params.push(likePrefix(q.emailPrefix))} ESCAPE '!'`);
+      if (q.status === 'disabled') where.push('disabled_at IS NOT NULL');
+      if (q.status === 'active') where.push('disabled_at IS NULL AND email_verified_at IS NOT NULL');
+      if (q.status === 'unverified') where.push('disabled_at IS NULL AND email_verified_at IS NULL');
+      if (q.createdFrom !== undefined) where.push(`created_at >= $${params.push(q.createdFrom)}`);
+      if (q.createdTo !== undefined) where.push(`created_at < $${params.push(q.createdTo)}`);
+      if (q.after !== undefined) where.push(`(created_at, id) > ($${params.push(q.after.createdAt)}, $${params.push(q.after.id)})`);
+      const sql = `SELECT ${COLS} FROM users ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT $${params.push(q.limit)}`;
+      return (await db.query<UserRow>(sql, params)).rows.map(toUser);
+    },
+    async setAdmin(id, admin) {
+      return (await db.query(`UPDATE users SET is_admin = $2 WHERE id = $1`, [id, admin])).rowCount === 1;
     },
     async setPasswordHash(id, passwordHash) {
       const r = await db.query<{ credential_version: number }>(

@@ -100,11 +100,15 @@ export function createRedisSessionStore(r: RedisClient, k: Keys, s: Scripts): Se
           do {
             const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
             cursor = next;
-            for (const key of found) {
-              const uid = key.slice(key.indexOf('{') + 1, key.lastIndexOf('}'));
-              const all = await node.hgetallBuffer(key);
-              for (const [f, v] of Object.entries(all)) {
-                const sess = decodeSession(f + uid, uid, v);
+            if (found.length === 0) continue;
+            // One round-trip per SCAN batch (each key lives on the node that listed it): about half
+            // the time of one HGETALL per user (bench/admin-counts.ts). Only mode and expiry are read.
+            const pipe = node.pipeline();
+            for (const key of found) pipe.hvalsBuffer(key);
+            for (const [err, values] of (await pipe.exec()) ?? []) {
+              if (err) throw err;
+              for (const v of values as Buffer[]) {
+                const sess = decodeSession('', '', v);
                 if (sess.idleExpiresAt > now && sess.expiresAt > now) out[sess.mode] += 1;
               }
             }

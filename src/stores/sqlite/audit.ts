@@ -29,7 +29,10 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
   );
   const prune = db.prepare('DELETE FROM audit_events WHERE at < ?');
   const redact = db.prepare('UPDATE audit_events SET ip = NULL, user_agent = NULL WHERE user_id = ? AND (ip IS NOT NULL OR user_agent IS NOT NULL)');
-  // One prepared statement per combination of filters (at most eight), built on first use.
+  const count = db.prepare<[number, string], { type: AuditEventType; n: number }>(
+    'SELECT type, COUNT(*) AS n FROM audit_events WHERE at >= ? AND type IN (SELECT value FROM json_each(?)) GROUP BY type',
+  );
+  // One prepared statement per combination of filters , built on first use.
   const queries = new Map<string, Database.Statement<Record<string, unknown>, AuditRow>>();
 
   function query(q: AuditQuery): Database.Statement<Record<string, unknown>, AuditRow> {
@@ -37,6 +40,10 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
     if (q.userId !== undefined) where.push('user_id = @userId');
     if (q.since !== undefined) where.push('at >= @since');
     if (q.before !== undefined) where.push('id < @before');
+    if (q.until !== undefined) where.push('at < @until');
+    if (q.ip !== undefined) where.push('ip = @ip');
+    // The types go in as one JSON array, so the statement does not depend on how many there are.
+    if (q.types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
     const key = where.join(' AND ');
     let stmt = queries.get(key);
     if (!stmt) {
@@ -55,7 +62,16 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
       if (q.userId !== undefined) params.userId = q.userId;
       if (q.since !== undefined) params.since = q.since;
       if (q.before !== undefined) params.before = q.before;
+      if (q.until !== undefined) params.until = q.until;
+      if (q.ip !== undefined) params.ip = q.ip;
+      if (q.types !== undefined) params.types = JSON.stringify(q.types);
       return query(q).all(params).map(toEvent);
+    },
+    async countEvents(since, types) {
+      const out: Partial<Record<AuditEventType, number>> = {};
+      for (const t of types) out[t] = 0;
+      for (const r of count.all(since, JSON.stringify(types))) out[r.type] = r.n;
+      return out;
     },
     async deleteEventsBefore(at) {
       return prune.run(at).changes;

@@ -229,6 +229,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX federated_sessions_by_expiry ON federated_sessions (expires_at);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- The administrator role (the admin API and console), and what an admin's audit search filters
+      -- on besides user and time: event type and client address.
+      ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX audit_by_type ON audit_events (type, at);
+      CREATE INDEX audit_by_ip ON audit_events (ip, id);
+    `,
+  },
 ];
 
 /**

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { UserRecord, UserStore } from '../../ports.js';
+import type { UserRecord, UserSearchQuery, UserStore } from '../../ports.js';
 
 interface UserRow {
   id: string;
@@ -10,9 +10,10 @@ interface UserRow {
   disabled_at: number | null;
   email_verified_at: number | null;
   credential_version: number;
+  is_admin: number;
 }
 
-const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version';
+const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version, is_admin';
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -24,12 +25,18 @@ function toUser(r: UserRow): UserRecord {
     disabledAt: r.disabled_at,
     emailVerifiedAt: r.email_verified_at,
     credentialVersion: r.credential_version,
+    admin: r.is_admin === 1,
   };
+}
+
+/** A LIKE pattern matching strings that start with `s` literally (escape character `!`). */
+export function likePrefix(s: string): string {
+  return s.replace(/[!%_]/g, (c) => '!' + c) + '%';
 }
 
 export function createSqliteUserStore(db: Database.Database): UserStore {
   const insert = db.prepare(
-    `INSERT INTO users (${COLUMNS}) VALUES (@id, @email, @emailCanonical, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt, @credentialVersion)
+    `INSERT INTO users (${COLUMNS}) VALUES (@id, @email, @emailCanonical, @passwordHash, @createdAt, @disabledAt, @emailVerifiedAt, @credentialVersion, @isAdmin)
      ON CONFLICT DO NOTHING`,
   );
   const byId = db.prepare<[string], UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = ?`);
@@ -49,6 +56,40 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
   const holder = db.prepare<[string], { id: string }>('SELECT id FROM users WHERE email_canonical = ?');
   const setEmail = db.prepare('UPDATE users SET email = ?, email_canonical = ?, email_verified_at = ? WHERE id = ?');
   const remove = db.prepare('DELETE FROM users WHERE id = ?');
+  const setAdmin = db.prepare('UPDATE users SET is_admin = ? WHERE id = ?');
+  // One prepared statement per combination of filters, built on first use.
+  const searches = new Map<string, Database.Statement<Record<string, unknown>, UserRow>>();
+  function search(q: UserSearchQuery): UserRow[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: q.limit };
+    if (q.emailPrefix !== undefined) {
+      where.push("email_canonical LIKE @prefix ESCAPE '!'");
+      params.prefix = likePrefix(q.emailPrefix);
+    }
+    if (q.status === 'disabled') where.push('disabled_at IS NOT NULL');
+    if (q.status === 'active') where.push('disabled_at IS NULL AND email_verified_at IS NOT NULL');
+    if (q.status === 'unverified') where.push('disabled_at IS NULL AND email_verified_at IS NULL');
+    if (q.createdFrom !== undefined) {
+      where.push('created_at >= @from');
+      params.from = q.createdFrom;
+    }
+    if (q.createdTo !== undefined) {
+      where.push('created_at < @to');
+      params.to = q.createdTo;
+    }
+    if (q.after !== undefined) {
+      where.push('(created_at, id) > (@afterAt, @afterId)');
+      params.afterAt = q.after.createdAt;
+      params.afterId = q.after.id;
+    }
+    const key = where.join(' AND ');
+    let stmt = searches.get(key);
+    if (!stmt) {
+      stmt = db.prepare(`SELECT ${COLUMNS} FROM users ${key ? `WHERE ${key}` : ''} ORDER BY created_at, id LIMIT @limit`);
+      searches.set(key, stmt);
+    }
+    return stmt.all(params);
+  }
 
   const changeEmail = db.transaction(
     (id: string, email: string, canonical: string, verifiedAt: number | null): 'ok' | 'missing' | 'taken' => {
@@ -62,7 +103,13 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
 
   return {
     async createUser(user) {
-      return insert.run(user).changes === 1;
+      return insert.run({ ...user, isAdmin: user.admin ? 1 : 0 }).changes === 1;
+    },
+    async searchUsers(q) {
+      return search(q).map(toUser);
+    },
+    async setAdmin(id, admin) {
+      return setAdmin.run(admin ? 1 : 0, id).changes === 1;
     },
     async getUserById(id) {
       const r = byId.get(id);
