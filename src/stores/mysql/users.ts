@@ -1,36 +1,6 @@
 import type { UserRecord, UserStore } from '../../ports.js';
+import { likePrefix, toUser, USER_COLUMNS as COLS, type UserRow } from '../sql/user-row.js';
 import type { Db } from './db.js';
-
-type UserRow = {
-  id: string;
-  email: string;
-  email_canonical: string;
-  password_hash: string;
-  created_at: number;
-  disabled_at: number | null;
-  email_verified_at: number | null;
-  credential_version: number;
-  is_admin: number;
-};
-
-const COLS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version, is_admin';
-
-/** A LIKE pattern matching strings that start with `s` literally (escape character `!`). */
-const likePrefix = (s: string) => s.replace(/[!%_]/g, (c) => '!' + c) + '%';
-
-function toUser(r: UserRow): UserRecord {
-  return {
-    id: r.id,
-    email: r.email,
-    emailCanonical: r.email_canonical,
-    passwordHash: r.password_hash,
-    createdAt: r.created_at,
-    disabledAt: r.disabled_at,
-    emailVerifiedAt: r.email_verified_at,
-    credentialVersion: r.credential_version,
-    admin: Number(r.is_admin) === 1,
-  };
-}
 
 const ER_DUP_ENTRY = 1062;
 const isDuplicate = (e: unknown) => (e as { errno?: unknown } | null)?.errno === ER_DUP_ENTRY;

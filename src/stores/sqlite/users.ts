@@ -1,38 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { UserRecord, UserSearchQuery, UserStore } from '../../ports.js';
-
-interface UserRow {
-  id: string;
-  email: string;
-  email_canonical: string;
-  password_hash: string;
-  created_at: number;
-  disabled_at: number | null;
-  email_verified_at: number | null;
-  credential_version: number;
-  is_admin: number;
-}
-
-const COLUMNS = 'id, email, email_canonical, password_hash, created_at, disabled_at, email_verified_at, credential_version, is_admin';
-
-function toUser(r: UserRow): UserRecord {
-  return {
-    id: r.id,
-    email: r.email,
-    emailCanonical: r.email_canonical,
-    passwordHash: r.password_hash,
-    createdAt: r.created_at,
-    disabledAt: r.disabled_at,
-    emailVerifiedAt: r.email_verified_at,
-    credentialVersion: r.credential_version,
-    admin: r.is_admin === 1,
-  };
-}
-
-/** A LIKE pattern matching strings that start with `s` literally (escape character `!`). */
-export function likePrefix(s: string): string {
-  return s.replace(/[!%_]/g, (c) => '!' + c) + '%';
-}
+import { likePrefix, toUser, USER_COLUMNS as COLUMNS, type UserRow } from '../sql/user-row.js';
 
 export function createSqliteUserStore(db: Database.Database): UserStore {
   const insert = db.prepare(
