@@ -1,0 +1,10 @@
+import { openFiller } from './fill.js';
+import { usersFor } from './fixture.js';
+import { rmSync, mkdirSync } from 'node:fs';
+const dir = '/tmp/scale-try'; rmSync(dir, { recursive: true, force: true }); mkdirSync(dir, { recursive: true });
+const N = Number(process.argv[2] ?? 10000);
+const p = { seed: 'try', users: usersFor(N), at: Date.now() };
+const f = await openFiller({ kind: 'sqlite', sqlitePath: dir + '/gatehouse.db' }, p);
+await f.users(0, p.users); await f.sessions('live', 0, N); await f.revocations(1000, p.at);
+await f.close();
+console.log(JSON.stringify({ config: { publicUrl: 'http://127.0.0.1', logLevel: 'silent', databaseUrl: 'sqlite:' + dir + '/gatehouse.db', dataDir: dir, session: { idleTtl: '2d', absoluteTtl: '7d', renewInterval: '1d' } }, seed: 'try', users: p.users, k: N }));

@@ -1,0 +1,56 @@
+/**
+ * The scale bench's load generator (its own process, like bench/load.ts): GET /auth/me with autocannon,
+ * each request carrying the cookie of the next session of a list spread over [0, n) of the fixture's
+ * population. The cookies are rebuilt here from the run's seed (fixture.ts). Reads a ScaleLoadSpec
+ * as JSON on stdin; prints one JSON LoadSample line.
+ */
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { text } from 'node:stream/consumers';
+import type { LoadSample } from '../lib/types.js';
+import { sessionToken, spread } from './fixture.js';
+
+export interface ScaleLoadSpec {
+  url: string;
+  cookieName: string;
+  connections: number;
+  durationS: number;
+  warmupS: number;
+  seed: string;
+  users: number;
+  /** Requests go to `count` distinct sessions spread over [0, n), in turn. */
+  n: number;
+  count: number;
+  salt: number;
+}
+
+const spec = JSON.parse(await text(process.stdin)) as ScaleLoadSpec;
+const pop = { seed: spec.seed, users: spec.users, at: 0 };
+const cookies = spread(spec.n, spec.count, spec.salt).map((i) => `${spec.cookieName}=${sessionToken(pop, 'live', i).token}`);
+let next = 0;
+const options = {
+  url: spec.url,
+  connections: spec.connections,
+  timeout: 10,
+  requests: [
+    {
+      setupRequest(req: { headers?: Record<string, string> }) {
+        req.headers = { ...req.headers, cookie: cookies[next]! };
+        next = next + 1 === cookies.length ? 0 : next + 1;
+        return req;
+      },
+    },
+  ],
+};
+const run = autocannon as unknown as (o: typeof options & { duration: number }) => Promise<AutocannonResult>;
+if (spec.warmupS > 0) await run({ ...options, duration: spec.warmupS });
+const r = await run({ ...options, duration: spec.durationS });
+const sample: LoadSample = {
+  rps: r.requests.total / r.duration,
+  requests: r.requests.total,
+  durationS: r.duration,
+  latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
+  non2xx: r.non2xx,
+  errors: r.errors,
+  timeouts: r.timeouts,
+};
+process.stdout.write(JSON.stringify(sample) + '\n');
