@@ -1,6 +1,6 @@
 /**
  * The scale bench's population, derived from an index alone: session i belongs to user
- * `i % users`, and its cookie (`id.secret`) and record follow from a run seed and i. The filler
+ * `floor(i / SESSIONS_PER_USER)` (so the population grows without moving anyone), and its cookie (`id.secret`) and record follow from a run seed and i. The filler
  * writes records and the load generator rebuilds cookies from the same seed, so a million cookies
  * never pass between processes. Records are what SessionManager.create makes: an owned id, sha256
  * of the secret at rest, the same fields; only the times are chosen (see `Population`).
@@ -17,15 +17,16 @@ const DAY = 86_400_000;
 
 export interface Population {
   seed: string;
-  /** Users behind the sessions (session i is of user i % users). */
-  users: number;
   /** When the rows were written: live sessions were last seen then and expire a day later. */
   at: number;
 }
 
+/** Users behind sessions [0, sessions). */
 export function usersFor(sessions: number): number {
   return Math.max(1, Math.ceil(sessions / SESSIONS_PER_USER));
 }
+
+export const userOf = (i: number): number => Math.floor(i / SESSIONS_PER_USER);
 
 function digest(label: string): Buffer {
   return createHash('sha256').update(label).digest();
@@ -58,7 +59,7 @@ export type RowKind = 'live' | 'expired';
 /** The id and secret of session `i` of a kind: its cookie is `${id}.${secret}`. */
 export function sessionToken(p: Population, kind: RowKind, i: number): { id: string; secret: string; token: string } {
   const random = digest(`sid:${p.seed}:${kind}:${i}`).subarray(0, 16).toString('base64url');
-  const id = ownedId(random, userId(p.seed, i % p.users));
+  const id = ownedId(random, userId(p.seed, userOf(i)));
   const secret = digest(`secret:${p.seed}:${kind}:${i}`).toString('base64url');
   return { id, secret, token: `${id}.${secret}` };
 }
@@ -69,7 +70,7 @@ export function session(p: Population, kind: RowKind, i: number): SessionRecord 
   const created = kind === 'live' ? p.at - (i % 3600) * 1000 : p.at - 2 * DAY;
   return {
     id,
-    userId: userId(p.seed, i % p.users),
+    userId: userId(p.seed, userOf(i)),
     secretHash: sha256(secret),
     mode: 'session',
     createdAt: created,

@@ -16,7 +16,6 @@ export interface ScaleLoadSpec {
   durationS: number;
   warmupS: number;
   seed: string;
-  users: number;
   /** Requests go to `count` distinct sessions spread over [0, n), in turn. */
   n: number;
   count: number;
@@ -24,7 +23,7 @@ export interface ScaleLoadSpec {
 }
 
 const spec = JSON.parse(await text(process.stdin)) as ScaleLoadSpec;
-const pop = { seed: spec.seed, users: spec.users, at: 0 };
+const pop = { seed: spec.seed, at: 0 };
 const cookies = spread(spec.n, spec.count, spec.salt).map((i) => `${spec.cookieName}=${sessionToken(pop, 'live', i).token}`);
 let next = 0;
 const options = {

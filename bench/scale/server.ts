@@ -23,6 +23,8 @@ const gh = await createGatehouseNode({
     databaseUrl: env('SCALE_DATABASE_URL') ?? 'memory:',
     ...(env('SCALE_DATA_DIR') ? { dataDir: env('SCALE_DATA_DIR')! } : {}),
     ...(env('SCALE_SCHEMA') ? { databaseSchema: env('SCALE_SCHEMA')! } : {}),
+    // Keys in a shared database are stored encrypted under this (a fixed value: bench data only).
+    ...(env('SCALE_SECRET') ? { secret: env('SCALE_SECRET')! } : {}),
     ...(env('SCALE_REDIS_URL') ? { redisUrl: env('SCALE_REDIS_URL')!, redisPrefix: env('SCALE_REDIS_PREFIX') ?? 'gh:' } : {}),
     cacheMaxEntries: Number(env('SCALE_CACHE_ENTRIES') ?? 100_000),
     // The fixture's sessions were last seen when filled: a long idle lifetime and renewal interval keep
