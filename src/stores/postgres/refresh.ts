@@ -1,5 +1,6 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** A refresh_tokens row as pg returns it. */
 type TokenRow = {
@@ -75,7 +76,7 @@ export function createPostgresRefreshStore(db: Db): RefreshTokenStore {
       return (await db.query(`DELETE FROM refresh_tokens WHERE user_id = $1`, [userId])).rowCount;
     },
     async deleteExpiredRefreshTokens(now) {
-      return (await db.query(`DELETE FROM refresh_tokens WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'refresh_tokens', now);
     },
   };
 }

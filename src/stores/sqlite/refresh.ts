@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RefreshTokenRecord, RefreshTokenStore, RotateResult } from '../../ports.js';
 import { blobOrNull, fromBlob, toBlob } from './db.js';
+import { batchedDelete } from './sweep.js';
 
 interface RefreshRow {
   id: string;
@@ -38,7 +39,7 @@ export function createSqliteRefreshStore(db: Database.Database): RefreshTokenSto
   );
   const bySession = db.prepare('DELETE FROM refresh_tokens WHERE session_id = ?');
   const byUser = db.prepare('DELETE FROM refresh_tokens WHERE user_id = ?');
-  const expired = db.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?');
+  const expired = batchedDelete(db, 'refresh_tokens', 'expires_at');
 
   const add = (t: RefreshTokenRecord) =>
     insert.run(t.id, t.sessionId, t.userId, toBlob(t.secretHash), t.createdAt, t.expiresAt, t.spentAt, t.successorId, blobOrNull(t.successorSalt));
@@ -75,7 +76,7 @@ export function createSqliteRefreshStore(db: Database.Database): RefreshTokenSto
       return byUser.run(userId).changes;
     },
     async deleteExpiredRefreshTokens(now) {
-      return expired.run(now).changes;
+      return expired(now);
     },
   };
 }
