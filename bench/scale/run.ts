@@ -296,7 +296,7 @@ const full: ScaleResults = {
   date: started.toISOString().slice(0, 10),
   started_at: started.toISOString(),
   finished_at: new Date().toISOString(),
-  config: { ...cfg, out: undefined, sessionsPerUser: SESSIONS_PER_USER },
+  config: { ...cfg, out: undefined, sessionsPerUser: SESSIONS_PER_USER, run: runName },
   machine: { node: process.version, cores: availableParallelism(), pinning: pin ? 'server core 1, load generator core 0' : 'none' },
   stores: results,
 };
