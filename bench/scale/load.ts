@@ -20,6 +20,8 @@ export interface ScaleLoadSpec {
   n: number;
   count: number;
   salt: number;
+  /** Send every cookie once before the warm-up. */
+  prime: boolean;
 }
 
 const spec = JSON.parse(await text(process.stdin)) as ScaleLoadSpec;
@@ -40,7 +42,10 @@ const options = {
     },
   ],
 };
-const run = autocannon as unknown as (o: typeof options & { duration: number }) => Promise<AutocannonResult>;
+const run = autocannon as unknown as (o: typeof options & ({ duration: number } | { amount: number })) => Promise<AutocannonResult>;
+// With `prime`, a first pass sends every cookie of the list once (so on the hit path the whole working
+// set is cached before anything is measured); then the timed warm-up.
+if (spec.prime) await run({ ...options, amount: cookies.length });
 if (spec.warmupS > 0) await run({ ...options, duration: spec.warmupS });
 const r = await run({ ...options, duration: spec.durationS });
 const sample: LoadSample = {

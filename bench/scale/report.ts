@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import type { LoadSample } from '../lib/types.js';
 import { lineCharts, type LinePanel } from './svg.js';
 
+/** One load run, with how busy the machine was with other work just before it (percent of all CPUs). */
+export type ScaleSample = LoadSample & { cpuBusyBefore?: number };
+
 export interface LevelResult {
   n: number;
   users: number;
@@ -15,15 +18,17 @@ export interface LevelResult {
   fillMs: number;
   bytes: { total: number; perSession: number; method: string };
   startup: { startMs: number; processMs: number; heapUsed: number; rss: number } | null;
-  hit: LoadSample | null;
-  miss: LoadSample | null;
+  hit: ScaleSample | null;
+  miss: ScaleSample | null;
 }
 
 export interface StoreResult {
   store: string;
   levels: LevelResult[];
   memory: { bytesPerSession: number; bytesPerUser: number; k: number } | null;
-  sweep: { rows: number; removed: number; sweepMs: number; idle: LoadSample; during: LoadSample } | null;
+  sweep: { rows: number; removed: number; sweepMs: number; idle: ScaleSample; during: ScaleSample } | null;
+  /** Why the store's run stopped, when it did. */
+  error?: string;
 }
 
 export interface ScaleResults {
@@ -97,6 +102,7 @@ export function scaleMarkdown(full: ScaleResults, goals: ScaleGoal[]): string {
       );
     }
   }
+  for (const s of full.stores) if (s.error) lines.push('', `**${s.store} failed:** ${s.error}`);
   lines.push('', '## Process memory per cached session', '', '| store | sessions cached | bytes per session | bytes per cached user |', '|---|---:|---:|---:|');
   for (const s of full.stores) if (s.memory) lines.push(`| ${s.store} | ${r0(s.memory.k)} | ${r0(s.memory.bytesPerSession)} | ${r0(s.memory.bytesPerUser)} |`);
   lines.push('', '## The expired-row sweep', '', '| store | expired rows | removed | sweep ms | p99 idle ms | p99 during ms | req/s idle | req/s during |', '|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -106,6 +112,12 @@ export function scaleMarkdown(full: ScaleResults, goals: ScaleGoal[]): string {
     lines.push(`| ${s.store} | ${r0(w.rows)} | ${r0(w.removed)} | ${r0(w.sweepMs)} | ${w.idle.latency.p99} | ${w.during.latency.p99} | ${r0(w.idle.rps)} | ${r0(w.during.rps)} |`);
   }
   lines.push('', 'Bytes per session: SQLite `dbstat` pages of `sessions` and its indexes; PostgreSQL `pg_total_relation_size(sessions)`; Redis `MEMORY USAGE` of a sample of the per-user session hashes over the sessions in them. Start-up: from before `createGatehouseNode` to listening (open, migrations, keys, change-feed replay into the revocation set); in parentheses the whole process including Node and tsx compiling TypeScript. Redis has no sweep: sessions expire by TTL.', '');
+  const busy = full.stores.flatMap((s) => [...s.levels.flatMap((l) => [l.hit, l.miss]), s.sweep?.idle]).flatMap((x) => (x?.cpuBusyBefore === undefined ? [] : [x.cpuBusyBefore]));
+  if (busy.length > 0) {
+    const sorted = [...busy].sort((a, b) => a - b);
+    const med = sorted[sorted.length >> 1]!;
+    lines.push(`CPU busy with other work just before a measurement: median ${med}%, max ${sorted.at(-1)}% (the machine is shared).${med > 50 ? ' **Noisy run:** other work kept the CPUs busy; absolute figures are low and ratios are rough.' : ''}`, '');
+  }
   return lines.join('\n');
 }
 

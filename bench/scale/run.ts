@@ -27,13 +27,13 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { postgresSessionBytes, sqliteSessionBytes } from '../lib/disk-bytes.js';
 import { killAll, pinningAvailable, REPO_ROOT, startServer, type RunningServer } from '../lib/procs.js';
-import type { LoadSample } from '../lib/types.js';
+import { waitForQuiet } from '../lib/quiet.js';
 import { postgresUrl } from '../variants/_sql.js';
 import { redisUrl } from '../variants/_redis.js';
 import { openFiller, type Filler, type StoreKind, type Target } from './fill.js';
 import { SESSIONS_PER_USER, usersFor } from './fixture.js';
 import type { ScaleLoadSpec } from './load.js';
-import { writeScaleResults, type LevelResult, type ScaleResults, type StoreResult } from './report.js';
+import { writeScaleResults, type LevelResult, type ScaleResults, type ScaleSample, type StoreResult } from './report.js';
 
 const num = (name: string, dflt: number): number => {
   const v = process.env[name];
@@ -70,8 +70,12 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-/** Runs bench/scale/load.ts (pinned to core 0), bounded by its duration + 60 s. */
-async function load(spec: ScaleLoadSpec): Promise<LoadSample> {
+/**
+ * Runs bench/scale/load.ts (pinned to core 0), bounded by its duration + 60 s. Before it, waits (10 s at
+ * most) for the machine's other work to fall under 25 % CPU and records what it found with the sample.
+ */
+async function load(spec: ScaleLoadSpec, quiet = true): Promise<ScaleSample> {
+  const busy = quiet ? await waitForQuiet(25, 10_000) : undefined;
   const node = [process.execPath, '--import', 'tsx', 'bench/scale/load.ts'];
   const [cmd, args] = pin ? ['taskset', ['-c', '0', ...node]] : [node[0]!, node.slice(1)];
   const child = spawn(cmd as string, args as string[], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -85,9 +89,10 @@ async function load(spec: ScaleLoadSpec): Promise<LoadSample> {
   clearTimeout(timer);
   const line = out.trim().split('\n').at(-1) ?? '';
   if (code !== 0 || !line.startsWith('{')) throw new Error(`scale load generator failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`);
-  const s = JSON.parse(line) as LoadSample;
+  const s = JSON.parse(line) as ScaleSample;
   // A run with refusals measured something else (e.g. 401s are cheaper): discard it loudly.
   if (s.non2xx > 0 || s.errors > 0) throw new Error(`GET /auth/me answered ${s.non2xx} non-2xx and ${s.errors} errors`);
+  if (busy !== undefined) s.cpuBusyBefore = busy;
   return s;
 }
 
@@ -215,6 +220,8 @@ const loadSpec = (base: string, n: number, count: number, salt: number, duration
   n,
   count: Math.min(n, count),
   salt,
+  // The hit path's working set is cached before the measurement; the miss path's is never cached.
+  prime: count <= cfg.hitSet,
 });
 
 interface Startup {
@@ -273,7 +280,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
         const idle = await load(loadSpec(base, n, cfg.hitSet, 3));
         // The sweep starts with the measurement (after the warm-up) and runs beside it.
         const spec = loadSpec(base, n, cfg.hitSet, 4, cfg.durationS);
-        const during = load(spec);
+        const during = load(spec, false);
         await new Promise((r) => setTimeout(r, (cfg.warmupS + 0.5) * 1000));
         const sweep = await getJson<{ ms: number; removed: { sessions: number } }>(`${base}/__scale/sweep`, 'POST', 600_000);
         return { rows, idle, during: await during, sweepMs: sweep.ms, removed: sweep.removed.sessions };
@@ -288,9 +295,17 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
 }
 const started = new Date();
 const results: StoreResult[] = [];
+let failed = false;
 for (const kind of cfg.stores) {
   log(`${kind}: start`);
-  results.push(await runStore(kind));
+  try {
+    results.push(await runStore(kind));
+  } catch (e) {
+    // The other stores still run; the failure is in the results and the exit status.
+    failed = true;
+    log(`${kind} failed: ${(e as Error).message}`);
+    results.push({ store: kind, levels: [], memory: null, sweep: null, error: (e as Error).message });
+  }
 }
 const full: ScaleResults = {
   date: started.toISOString().slice(0, 10),
@@ -302,3 +317,4 @@ const full: ScaleResults = {
 };
 mkdirSync(cfg.out, { recursive: true });
 process.stdout.write(writeScaleResults(cfg.out, full));
+if (failed) process.exitCode = 1;
