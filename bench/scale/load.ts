@@ -2,7 +2,8 @@
  * The scale bench's load generator (its own process, like bench/load.ts): GET /auth/me with autocannon,
  * each request carrying the cookie of the next session of a list spread over [0, n) of the fixture's
  * population. The cookies are rebuilt here from the run's seed (fixture.ts). Reads a ScaleLoadSpec
- * as JSON on stdin; prints one JSON LoadSample line.
+ * as JSON on stdin; prints one JSON LoadSample line, with the server's CPU time per request over the
+ * measurement (from its /__scale/stats).
  */
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { text } from 'node:stream/consumers';
@@ -47,8 +48,11 @@ const run = autocannon as unknown as (o: typeof options & ({ duration: number } 
 // set is cached before anything is measured); then the timed warm-up.
 if (spec.prime) await run({ ...options, amount: cookies.length });
 if (spec.warmupS > 0) await run({ ...options, duration: spec.warmupS });
+const stats = async () => (await (await fetch(new URL('/__scale/stats', spec.url), { signal: AbortSignal.timeout(10_000) })).json()) as { cpuUs: number; served: number };
+const before = await stats();
 const r = await run({ ...options, duration: spec.durationS });
-const sample: LoadSample = {
+const after = await stats();
+const sample: LoadSample & { serverCpuUsPerRequest: number } = {
   rps: r.requests.total / r.duration,
   requests: r.requests.total,
   durationS: r.duration,
@@ -56,5 +60,7 @@ const sample: LoadSample = {
   non2xx: r.non2xx,
   errors: r.errors,
   timeouts: r.timeouts,
+  // The stats requests themselves are two of `served`: negligible against thousands.
+  serverCpuUsPerRequest: (after.cpuUs - before.cpuUs) / Math.max(1, after.served - before.served),
 };
 process.stdout.write(JSON.stringify(sample) + '\n');

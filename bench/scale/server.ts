@@ -1,8 +1,8 @@
 /**
  * The scale bench's server: Gatehouse on bare node:http (`createGatehouseNode`), its `/auth/*`
  * routes as shipped (GET /auth/me is what is measured), on a store the harness has filled. Two
- * bench-only routes, reachable on 127.0.0.1 only: GET /__scale/stats (start-up time and memory, cache
- * sizes) and POST /__scale/sweep (one expired-row sweep now, timed). Settings come from SCALE_* variables.
+ * bench-only routes, reachable on 127.0.0.1 only: GET /__scale/stats (start-up time and memory, CPU
+ * time used and requests served, cache sizes) and POST /__scale/sweep (one expired-row sweep now, timed). Settings come from SCALE_* variables.
  *
  * Start-up is timed from before `createGatehouseNode` (open the store, run migrations, load keys,
  * replay the change feed into the revocation set) to listening; the whole process (Node, tsx
@@ -37,8 +37,12 @@ const gh = await createGatehouseNode({
 const gc = (globalThis as { gc?: () => void }).gc;
 
 let startup: Record<string, number> | null = null;
+let served = 0;
 const server = createServer((req, res) => {
-  if (gh.handle(req, res)) return;
+  if (gh.handle(req, res)) {
+    served += 1;
+    return;
+  }
   const json = (status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -46,7 +50,10 @@ const server = createServer((req, res) => {
   };
   if (req.method === 'GET' && req.url === '/__scale/stats') {
     const m = process.memoryUsage();
-    return json(200, { startup, now: { heapUsed: m.heapUsed, rss: m.rss }, diagnostics: gh.core.diagnostics() });
+    const cpu = process.cpuUsage();
+    // CPU time this process has used and the Gatehouse requests it has served: their ratio over a
+    // measurement is the server's cost per request, which other work on a shared machine does not inflate.
+    return json(200, { startup, now: { heapUsed: m.heapUsed, rss: m.rss }, cpuUs: cpu.user + cpu.system, served, diagnostics: gh.core.diagnostics() });
   }
   if (req.method === 'POST' && req.url === '/__scale/sweep') {
     const t = performance.now();
