@@ -164,12 +164,9 @@ export function scaleSvg(full: ScaleResults): string {
       series: full.stores.map((s) => ({ label: s.store, colour: COLOURS[s.store] ?? '#444', points: s.levels.map((l) => [l.n, l.bytes.perSession] as [number, number]) })),
     },
     {
-      title: 'GET /auth/me p99 during the sweep of expired rows vs idle, ms',
+      title: 'heap after start-up, MB (100k revocations held)',
       format: (y) => r2(y),
-      series: full.stores.filter((s) => s.sweep).flatMap((s) => [
-        { label: `${s.store} idle`, colour: COLOURS[s.store] ?? '#444', points: [[s.sweep!.rows, s.sweep!.idle.latency.p99] as [number, number]] },
-        { label: `${s.store} during the sweep`, colour: COLOURS[s.store] ?? '#444', dashed: true, points: [[s.sweep!.rows, s.sweep!.during.latency.p99] as [number, number]] },
-      ]),
+      series: full.stores.map((s) => ({ label: s.store, colour: COLOURS[s.store] ?? '#444', points: s.levels.filter((l) => l.startup).map((l) => [l.n, l.startup!.heapUsed / 2 ** 20] as [number, number]) })),
     },
     {
       title: 'start-up, ms (with the revocations in the feed)',
