@@ -65,9 +65,15 @@ const runName = `scale_${process.pid}_${Date.now().toString(36)}`;
 const seed = runName;
 const log = (msg: string) => process.stderr.write(`[scale] ${msg}\n`);
 
+/** Stores being filled or measured: an interrupted run still drops what it made (bounded: 15 s). */
+const active = new Set<Place>();
 process.on('SIGINT', () => {
   killAll();
-  process.exit(130);
+  const timer = setTimeout(() => process.exit(130), 15_000);
+  void Promise.allSettled([...active].map((p) => p.cleanup())).then(() => {
+    clearTimeout(timer);
+    process.exit(130);
+  });
 });
 
 /**
@@ -233,6 +239,7 @@ interface Startup {
 
 async function runStore(kind: StoreKind): Promise<StoreResult> {
   const p = await place(kind);
+  active.add(p);
   const result: StoreResult = { store: kind, levels: [], memory: null, sweep: null };
   let filler: Filler | null = null;
   try {
@@ -291,6 +298,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
   } finally {
     await filler?.close().catch(() => {});
     await p.cleanup().catch((e: unknown) => log(`cleanup of ${kind} failed: ${String(e)}`));
+    active.delete(p);
   }
 }
 const started = new Date();
