@@ -38,6 +38,8 @@ export interface ScaleResults {
   config: Record<string, unknown>;
   machine: { node: string; cores: number; pinning: string };
   stores: StoreResult[];
+  /** Where stores come from different runs (merged by hand), which run each is from. */
+  note?: string;
 }
 
 export interface ScaleGoal {
@@ -88,6 +90,7 @@ export function scaleMarkdown(full: ScaleResults, goals: ScaleGoal[]): string {
       `${String(full.config.warmupS)} s warm-up + ${String(full.config.durationS)} s per figure, one round. Hit path: ${r0(Number(full.config.hitSet))} sessions in turn ` +
       `(they fit the default cache of 100,000); miss path: cache off (\`cacheMaxEntries: 0\`), ${r0(Number(full.config.missSet))} sessions spread over all N in turn, ` +
       `so every request reads its session and user from the store. ${String(full.config.sessionsPerUser)} sessions per user; ${r0(Number(full.config.revoked))} revocations in the change feed at every start.`,
+    ...(full.note ? ['', full.note] : []),
     '',
     '## Goals',
     '',
