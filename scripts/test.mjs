@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // Runs the whole suite with Node's test runner. Test files are TypeScript, loaded through tsx.
-// Usage: node scripts/test.mjs [dir-or-file ...]   (default: test/unit test/core test/contract test/http test/adapters test/e2e)
+// Usage: node scripts/test.mjs [dir-or-file ...]   (default: test/unit test/core test/contract test/http test/adapters test/e2e test/bench)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const defaults = ['test/unit', 'test/core', 'test/contract', 'test/http', 'test/adapters', 'test/e2e'];
+const defaults = ['test/unit', 'test/core', 'test/contract', 'test/http', 'test/adapters', 'test/e2e', 'test/bench'];
 
 function collect(p, out) {
   let st;

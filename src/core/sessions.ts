@@ -8,9 +8,9 @@
  * renewal writes to the store at most once per renewal interval.
  */
 import type { AssuranceLevel, Clock, DeviceInfo, Random, SessionAuth, SessionBinding, SessionDataPatch, SessionMode, SessionRecord, SessionStore } from '../ports.js';
-import { ExpiringCache } from './cache.js';
 import { newOwnedId, newSplitToken, parseSplitToken, safeEqual, sha256 } from './crypto.js';
 import type { RevocationSet } from './revocations.js';
+import { SessionCache } from './session-cache.js';
 
 export interface SessionTimes {
   /** Single-session mode: a new session of this mode ends the others (maxPerUser is then 1). */
@@ -50,7 +50,7 @@ export interface NewSession {
 }
 
 export class SessionManager {
-  private readonly cache: ExpiringCache<string, SessionRecord>;
+  private readonly cache: SessionCache;
 
   constructor(
     private readonly store: SessionStore,
@@ -59,7 +59,7 @@ export class SessionManager {
     private readonly clock: Clock,
     private readonly random: Random,
   ) {
-    this.cache = new ExpiringCache(policy.cacheMaxEntries);
+    this.cache = new SessionCache(policy.cacheMaxEntries);
     revocations.onRevoked((ids) => {
       for (const id of ids) this.cache.delete(id);
     });
@@ -186,7 +186,7 @@ export class SessionManager {
   }
 
   private remember(rec: SessionRecord, now: number): void {
-    this.cache.set(rec.id, rec, Math.min(rec.idleExpiresAt, rec.expiresAt, now + this.policy.cacheTtlMs));
+    this.cache.set(rec, Math.min(rec.idleExpiresAt, rec.expiresAt, now + this.policy.cacheTtlMs));
   }
 
   /**

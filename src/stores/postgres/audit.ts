@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditEventType, AuditLog } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** An audit_events row as pg returns it (jsonb parsed). */
 type EventRow = {
@@ -50,7 +51,7 @@ export function createPostgresAuditLog(db: Db): AuditLog {
       return out;
     },
     async deleteEventsBefore(at) {
-      return (await db.query(`DELETE FROM audit_events WHERE at < $1`, [at])).rowCount;
+      return deleteInBatches(db, 'audit_events', at, true);
     },
     async redactUserEvents(userId) {
       const r = await db.query(`UPDATE audit_events SET ip = NULL, user_agent = NULL WHERE user_id = $1 AND (ip IS NOT NULL OR user_agent IS NOT NULL)`, [userId]);

@@ -1,6 +1,7 @@
 /** Second factors, passkeys and pending challenges in PostgreSQL: every check-and-set is one conditional statement. */
 import type { ChallengeRecord, ChallengeStore, PasskeyRecord, PasskeyStore, RecoveryCodeStore, TotpRecord, TotpStore } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
@@ -192,7 +193,7 @@ export function createPostgresChallengeStore(db: Db): ChallengeStore {
       return (await db.query(`DELETE FROM auth_challenges WHERE user_id = $1`, [userId])).rowCount;
     },
     async deleteExpiredChallenges(now) {
-      return (await db.query(`DELETE FROM auth_challenges WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'auth_challenges', now);
     },
   };
 }

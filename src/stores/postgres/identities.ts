@@ -1,6 +1,7 @@
 /** Linked identity-provider accounts and the sessions opened through them, in PostgreSQL. */
 import type { FederatedSessionRecord, IdentityRecord, IdentityStore } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** An identities row as pg returns it (int8 columns parse as numbers in this pool). */
 type IdentityRow = {
@@ -94,7 +95,7 @@ export function createPostgresIdentityStore(db: Db): IdentityStore {
       return r.rows.map(toFed);
     },
     async deleteExpiredFederatedSessions(now) {
-      return (await db.query(`DELETE FROM federated_sessions WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'federated_sessions', now);
     },
   };
 }

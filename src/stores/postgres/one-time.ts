@@ -1,5 +1,6 @@
 import type { OneTimeTokenRecord, OneTimeTokenStore } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** A one_time_tokens row as pg returns it. */
 type TokenRow = {
@@ -47,7 +48,7 @@ export function createPostgresOneTimeStore(db: Db): OneTimeTokenStore {
       return r.rowCount;
     },
     async deleteExpiredOneTimeTokens(now) {
-      return (await db.query(`DELETE FROM one_time_tokens WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'one_time_tokens', now);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ProofMarkStore } from '../../ports.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** Proof marks in an UNLOGGED table: single statements, so concurrent callers serialise on the row. */
 export function createPostgresProofStore(db: Db): ProofMarkStore {
@@ -22,7 +23,7 @@ export function createPostgresProofStore(db: Db): ProofMarkStore {
       return r.rowCount === 1;
     },
     async deleteExpiredProofMarks(now) {
-      return (await db.query(`DELETE FROM proof_marks WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'proof_marks', now);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../ports.js';
 import { REFRESH_COLUMNS, refreshParams, toRefreshToken, type BytesCodec, type RefreshRow } from '../sql/refresh-row.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** A refresh_tokens row as pg returns it (bytea as Buffer). */
 type TokenRow = RefreshRow;
@@ -51,7 +52,7 @@ export function createPostgresRefreshStore(db: Db): RefreshTokenStore {
       return (await db.query(`DELETE FROM refresh_tokens WHERE user_id = $1`, [userId])).rowCount;
     },
     async deleteExpiredRefreshTokens(now) {
-      return (await db.query(`DELETE FROM refresh_tokens WHERE expires_at <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'refresh_tokens', now);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { SessionBinding, SessionData, SessionMode, SessionRecord, SessionStore } from '../../ports.js';
 import * as row from '../sql/session-row.js';
 import type { Db } from './db.js';
+import { deleteInBatches } from './sweep.js';
 
 /** A sessions row as pg returns it (int8 as numbers, text[] as string[], bytea as Buffer). */
 type SessionRow = row.SessionRow<string[]>;
@@ -99,7 +100,7 @@ export function createPostgresSessionStore(db: Db): SessionStore {
       });
     },
     async deleteExpiredSessions(now) {
-      return (await db.query(`DELETE FROM sessions WHERE LEAST(idle_expires_at, expires_at) <= $1`, [now])).rowCount;
+      return deleteInBatches(db, 'sessions', now);
     },
     async getSessionData(id) {
       const r = await db.query<{ data: SessionData }>(`SELECT data FROM sessions WHERE id = $1`, [id]);

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditEvent, AuditEventType, AuditLog, AuditQuery } from '../../ports.js';
+import { batchedDelete } from './sweep.js';
 
 interface AuditRow {
   id: string;
@@ -27,7 +28,7 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
   const insert = db.prepare(
     'INSERT INTO audit_events (id, at, type, user_id, session_id, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const prune = db.prepare('DELETE FROM audit_events WHERE at < ?');
+  const prune = batchedDelete(db, 'audit_events', 'at', true);
   const redact = db.prepare('UPDATE audit_events SET ip = NULL, user_agent = NULL WHERE user_id = ? AND (ip IS NOT NULL OR user_agent IS NOT NULL)');
   const count = db.prepare<[number, string], { type: AuditEventType; n: number }>(
     'SELECT type, COUNT(*) AS n FROM audit_events WHERE at >= ? AND type IN (SELECT value FROM json_each(?)) GROUP BY type',
@@ -74,7 +75,7 @@ export function createSqliteAuditLog(db: Database.Database): AuditLog {
       return out;
     },
     async deleteEventsBefore(at) {
-      return prune.run(at).changes;
+      return prune(at);
     },
     async redactUserEvents(userId) {
       return redact.run(userId).changes;

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { ChallengeRecord, ChallengeStore, PasskeyRecord, PasskeyStore, RecoveryCodeStore, TotpRecord, TotpStore } from '../../ports.js';
 import { fromBlob, toBlob } from './db.js';
+import { batchedDelete } from './sweep.js';
 
 interface TotpRow {
   user_id: string;
@@ -180,7 +181,7 @@ export function createSqliteChallengeStore(db: Database.Database): ChallengeStor
      WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING failures`,
   );
   const byUser = db.prepare('DELETE FROM auth_challenges WHERE user_id = ?');
-  const expired = db.prepare('DELETE FROM auth_challenges WHERE expires_at <= ?');
+  const expired = batchedDelete(db, 'auth_challenges', 'expires_at');
   return {
     async createChallenge(r) {
       insert.run(r.id, r.purpose, toBlob(r.secretHash), r.userId, r.binding, r.createdAt, r.expiresAt, r.failures, r.usedAt);
@@ -200,7 +201,7 @@ export function createSqliteChallengeStore(db: Database.Database): ChallengeStor
       return byUser.run(userId).changes;
     },
     async deleteExpiredChallenges(now) {
-      return expired.run(now).changes;
+      return expired(now);
     },
   };
 }

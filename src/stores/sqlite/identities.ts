@@ -1,6 +1,7 @@
 /** Linked identity-provider accounts and the sessions opened through them, in SQLite. */
 import type Database from 'better-sqlite3';
 import type { FederatedSessionRecord, IdentityRecord, IdentityStore } from '../../ports.js';
+import { batchedDelete } from './sweep.js';
 
 interface IdentityRow {
   id: string;
@@ -65,7 +66,7 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
   const fedByUser = db.prepare<[string], FedRow>('SELECT * FROM federated_sessions WHERE user_id = ? ORDER BY created_at, session_id');
   const fedBySid = db.prepare<[string, string], FedRow>('SELECT * FROM federated_sessions WHERE provider = ? AND sid = ?');
   const fedBySubject = db.prepare<[string, string], FedRow>('SELECT * FROM federated_sessions WHERE provider = ? AND subject = ?');
-  const fedExpired = db.prepare('DELETE FROM federated_sessions WHERE expires_at <= ?');
+  const fedExpired = batchedDelete(db, 'federated_sessions', 'expires_at');
 
   // One transaction (better-sqlite3 runs it alone on the connection; other processes wait on the
   // write lock), so the count and the delete see the same rows.
@@ -109,7 +110,7 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
       return ('sid' in by ? fedBySid.all(provider, by.sid) : fedBySubject.all(provider, by.subject)).map(toFed);
     },
     async deleteExpiredFederatedSessions(now) {
-      return fedExpired.run(now).changes;
+      return fedExpired(now);
     },
   };
 }

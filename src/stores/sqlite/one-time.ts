@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { OneTimePurpose, OneTimeTokenRecord, OneTimeTokenStore } from '../../ports.js';
 import { fromBlob, toBlob } from './db.js';
+import { batchedDelete } from './sweep.js';
 
 interface OneTimeRow {
   id: string;
@@ -34,7 +35,7 @@ export function createSqliteOneTimeStore(db: Database.Database): OneTimeTokenSto
   const consume = db.prepare('UPDATE one_time_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND expires_at > ?');
   const byUser = db.prepare('DELETE FROM one_time_tokens WHERE user_id = ?');
   const byUserPurpose = db.prepare('DELETE FROM one_time_tokens WHERE user_id = ? AND purpose = ?');
-  const expired = db.prepare('DELETE FROM one_time_tokens WHERE expires_at <= ?');
+  const expired = batchedDelete(db, 'one_time_tokens', 'expires_at');
 
   return {
     async createOneTimeToken(t) {
@@ -51,7 +52,7 @@ export function createSqliteOneTimeStore(db: Database.Database): OneTimeTokenSto
       return (purpose === undefined ? byUser.run(userId) : byUserPurpose.run(userId, purpose)).changes;
     },
     async deleteExpiredOneTimeTokens(now) {
-      return expired.run(now).changes;
+      return expired(now);
     },
   };
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { RefreshTokenRecord, RefreshTokenStore, RotateResult } from '../../ports.js';
 import { REFRESH_COLUMNS, refreshParams, toRefreshToken, type BytesCodec, type RefreshRow } from '../sql/refresh-row.js';
 import { blobOrNull, fromBlob, toBlob } from './db.js';
+import { batchedDelete } from './sweep.js';
 
 const COLUMNS = REFRESH_COLUMNS;
 const BYTES: BytesCodec = { out: toBlob, in: fromBlob };
@@ -15,7 +16,7 @@ export function createSqliteRefreshStore(db: Database.Database): RefreshTokenSto
   );
   const bySession = db.prepare('DELETE FROM refresh_tokens WHERE session_id = ?');
   const byUser = db.prepare('DELETE FROM refresh_tokens WHERE user_id = ?');
-  const expired = db.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?');
+  const expired = batchedDelete(db, 'refresh_tokens', 'expires_at');
 
   const add = (t: RefreshTokenRecord) =>
     insert.run(...refreshParams(t, BYTES));
@@ -52,7 +53,7 @@ export function createSqliteRefreshStore(db: Database.Database): RefreshTokenSto
       return byUser.run(userId).changes;
     },
     async deleteExpiredRefreshTokens(now) {
-      return expired.run(now).changes;
+      return expired(now);
     },
   };
 }

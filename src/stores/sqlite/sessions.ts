@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SessionData, SessionRecord, SessionStore } from '../../ports.js';
 import { amrText, bindingParams, SESSION_COLUMNS, sessionParams, toSession, type SessionRow } from './session-rows.js';
+import { batchedDelete } from './sweep.js';
 
 // A session is live while now is before both deadlines (reaching a deadline is expiry).
 const LIVE = 'idle_expires_at > @now AND expires_at > @now';
@@ -26,7 +27,9 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
   const removeUser = db.prepare<[string, string | null], { id: string }>(
     'DELETE FROM sessions WHERE user_id = ? AND id IS NOT ? RETURNING id',
   );
-  const removeExpired = db.prepare('DELETE FROM sessions WHERE idle_expires_at <= @now OR expires_at <= @now');
+  // In batches that yield between them (sweep.ts); by either deadline, each along its own index.
+  const expiredIdle = batchedDelete(db, 'sessions', 'idle_expires_at');
+  const expiredAbsolute = batchedDelete(db, 'sessions', 'expires_at');
   const dataOf = db.prepare<[string], { data: string | null }>(
     'SELECT d.data AS data FROM sessions s LEFT JOIN session_data d ON d.session_id = s.id WHERE s.id = ?',
   );
@@ -91,7 +94,7 @@ export function createSqliteSessionStore(db: Database.Database): SessionStore {
       return removeUser.all(userId, exceptId ?? null).map((r) => r.id);
     },
     async deleteExpiredSessions(now) {
-      return removeExpired.run({ now }).changes;
+      return (await expiredIdle(now)) + (await expiredAbsolute(now));
     },
     async getSessionData(id) {
       const row = dataOf.get(id);

@@ -224,6 +224,30 @@ export function sessionsContract(get: () => SessionStore): void {
     assert.ok(await get().getSession(live.id, t + 50_000));
   });
 
+  it('deleteExpiredSessions removes a backlog larger than any sweep batch completely, by either deadline', async () => {
+    // More than the batch of every SQL store (SQLite 256, MySQL 500, PostgreSQL 1000), so the sweep
+    // must run several batches and stop only when nothing expired is left.
+    const t = Date.now();
+    const DAY = 86_400_000;
+    const expired = Array.from({ length: 1201 }, (_, i) =>
+      i % 2 === 0
+        ? makeSession({ createdAt: t - 2 * DAY, idleExpiresAt: t - DAY + i, expiresAt: t + DAY })
+        : makeSession({ createdAt: t - 2 * DAY, idleExpiresAt: t - DAY + i, expiresAt: t - DAY + i }),
+    );
+    const live = makeSession({ createdAt: t });
+    for (let i = 0; i < expired.length; i += 100) await Promise.all(expired.slice(i, i + 100).map((s) => get().createSession(s, MANY)));
+    await get().createSession(live, MANY);
+    const n = await get().deleteExpiredSessions(t);
+    assert.ok(n === 0 || n >= expired.length, `swept ${n} of ${expired.length}`);
+    if (n > 0) {
+      // Read as of their own creation, when they were live: only a deleted row reads as absent then.
+      for (const s of expired.filter((_, i) => i % 40 === 0 || i === expired.length - 1)) {
+        assert.equal(await get().getSession(s.id, s.createdAt), null, 'a swept session is gone');
+      }
+    }
+    assert.ok(await get().getSession(live.id, t));
+  });
+
   it('concurrent createSession calls of one user keep the per-user limit exact', async () => {
     const userId = rid('u_');
     const t = Date.now();
