@@ -48,6 +48,7 @@ export function user(p: Population, u: number): UserRecord {
     passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$${digest(`salt:${p.seed}:${u}`).subarray(0, 16).toString('base64').replace(/=+$/, '')}$${digest(`hash:${p.seed}:${u}`).toString('base64').replace(/=+$/, '')}`,
     createdAt: p.at - 30 * DAY,
     disabledAt: null,
+    admin: false,
     emailVerifiedAt: p.at - 30 * DAY,
     credentialVersion: 0,
   };
