@@ -14,7 +14,7 @@ import { cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { variants as registry } from './variants/index.js';
 import type { LoadSample, VariantDef } from './lib/types.js';
-import { killAll, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
+import { ensureBuilt, killAll, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
 import type { RoundRecord } from './lib/summary.js';
 import { markdown, type Machine } from './lib/report.js';
 import { evaluate, methodNote, writeResults, type FullResults } from './lib/output.js';
@@ -53,6 +53,7 @@ process.on('SIGINT', () => {
 });
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
+if (selected.some((v) => v.build)) ensureBuilt();
 const loadTimeoutMs = (config.warmupS + config.durationS) * 1000 + 30_000;
 
 async function measure(v: VariantDef, round: number, position: number): Promise<RoundRecord> {

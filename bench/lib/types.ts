@@ -66,6 +66,8 @@ export interface VariantDef {
   metrics?(ctx: VariantContext): Promise<Metrics>;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /** The server runs the built package (dist/): the harness builds it first when it is stale. */
+  build?: boolean;
 }
 
 /** One autocannon run, as printed by bench/load.ts. */

@@ -212,6 +212,25 @@ export const variants: VariantDef[] = [
   },
 ];
 
+/**
+ * `gatehouse serve` as shipped (bin/gatehouse.js from dist/, helmet headers, one JSON log line per
+ * request appended to a file), measured on its own GET /auth/me. Names: `gatehouse-serve-<transport>-<store>`.
+ */
+function serveVariant(transport: 'cookie' | 'bearer', store: 'sqlite' | 'redis', storm = false): VariantDef {
+  const login = transport === 'cookie' ? cookieLogin(GH_LOGIN, [GH_REGISTER, ...(storm ? [GH_REGISTER_STORM] : [])]) : bearerLogin({ ...GH_LOGIN, body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [GH_REGISTER]);
+  return {
+    name: `gatehouse-serve-${transport}-${store}`,
+    description: `\`gatehouse serve\` as shipped (helmet headers, request log to a file), ${transport === 'cookie' ? 'cookie session' : 'EdDSA bearer token'}, ${store === 'sqlite' ? 'SQLite' : 'sessions in Redis + users in SQLite'}, GET /auth/me${storm ? '; production argon2id (login storm)' : ''}`,
+    file: 'gatehouse-serve.ts',
+    path: '/auth/me',
+    env: { BENCH_SERVE_STORE: store },
+    build: true,
+    setup: login,
+    ...(storm ? { storm: { login: (ctx: VariantContext) => loginOnce(ctx, GH_LOGIN_STORM) } } : {}),
+  };
+}
+variants.push(serveVariant('cookie', 'sqlite', true), serveVariant('bearer', 'sqlite'), serveVariant('cookie', 'redis'), serveVariant('bearer', 'redis'));
+
 export function findVariant(name: string): VariantDef | undefined {
   return variants.find((v) => v.name === name);
 }
