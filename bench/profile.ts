@@ -55,12 +55,12 @@ for (const n of profile.nodes) {
   const where = n.callFrame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
   const key = `${n.callFrame.functionName || '(anonymous)'}  ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
   self.set(key, (self.get(key) ?? 0) + hits);
-  if (where.startsWith('src/')) ours += hits;
+  if (where.startsWith('src/') || where.startsWith('dist/')) ours += hits;
 }
 // Inclusive time in Gatehouse: every subtree whose root frame is in src/ (outermost only, so nothing
 // is counted twice). Async continuations start new subtrees under the microtask queue; they count too.
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const inSrc = (n: ProfileNode) => n.callFrame.url.replace(/^file:\/\//, '').startsWith(REPO_ROOT + 'src/');
+const inSrc = (n: ProfileNode) => /^(src|dist)\//.test(n.callFrame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, ''));
 // A framework called back from our middleware (Express's `next()`) is not ours: stop there.
 const framework = (n: ProfileNode) => /node_modules\/(express|router)\//.test(n.callFrame.url);
 const subtree = (n: ProfileNode): number =>

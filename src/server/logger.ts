@@ -2,6 +2,14 @@
  * Structured JSON logs (pino). Request lines carry method, path, status and latency only — never
  * headers, bodies or query strings, so cookies, tokens and passwords cannot reach a log. The redact
  * list is a second line of defence for anything logged by mistake.
+ *
+ * The server's logs leave the event loop: lines are buffered and written by libuv's thread pool in
+ * chunks of at least LOG_MIN_WRITE bytes (pino's asynchronous destination), at the latest every
+ * LOG_FLUSH_MS. A synchronous write per request line cost 10–15 % of a request (docs/performance.md).
+ * What a crash can lose: the buffer not yet written — under LOG_MIN_WRITE bytes (about 25–30 request
+ * lines) or the last LOG_FLUSH_MS of lines, whichever is less, plus a chunk (≤ 16 KiB) the kernel has
+ * not finished writing when the process is killed outright. A clean stop (SIGTERM, SIGINT) and a fatal
+ * error flush everything first (`flushLogs`, `flushLogsSync`).
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
 
@@ -11,8 +19,56 @@ export const REDACT_PATHS = [
   'cookie', '*.cookie', 'authorization', '*.authorization', 'headers', '*.headers', 'secret', '*.secret',
 ];
 
+/** Bytes buffered before a write is started (well under sonic-boom's 16 KiB write size). */
+export const LOG_MIN_WRITE = 4096;
+/** The buffer is written at least this often, so a quiet server holds no line for long. */
+export const LOG_FLUSH_MS = 1000;
+
+type AsyncDestination = ReturnType<typeof pino.destination>;
+const destinations = new WeakMap<Logger, AsyncDestination>();
+const requestLoggers = new WeakMap<Logger, Logger>();
+
+const baseOptions = (level: string) => ({ level, base: { service: 'gatehouse', pid: process.pid } });
+
+/**
+ * `destination` given (tests, the CLI's stderr): lines go there as they are written. Otherwise
+ * stdout through the asynchronous destination described above.
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   // The pid tells the workers of `serve --workers N` apart in one log.
-  const opts = { level, base: { service: 'gatehouse', pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
-  return destination ? pino(opts, destination) : pino(opts);
+  const opts = { ...baseOptions(level), redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const dest = destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_MIN_WRITE, periodicFlush: LOG_FLUSH_MS });
+  const logger = pino(opts, dest);
+  if (!destination) destinations.set(logger, dest as AsyncDestination);
+  // Request lines are built from four fixed fields (method, path without query, status, ms) and
+  // carry nothing to redact; the redaction pass would cost more than the rest of the line.
+  requestLoggers.set(logger, pino(baseOptions(level), dest));
+  return logger;
+}
+
+/** The logger for the per-request line: same destination and level, without the redaction pass. */
+export function requestLogger(logger: Logger): Logger {
+  return requestLoggers.get(logger) ?? logger;
+}
+
+/** Writes every buffered line (clean shutdown). Resolves at once for a synchronous destination. */
+export function flushLogs(logger: Logger): Promise<void> {
+  const dest = destinations.get(logger);
+  if (!dest) return Promise.resolve();
+  return new Promise((resolve) => {
+    try {
+      dest.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+/** Writes every buffered line before the process dies (fatal error): blocking, best effort. */
+export function flushLogsSync(logger: Logger): void {
+  try {
+    destinations.get(logger)?.flushSync();
+  } catch {
+    // Not open yet or already closed: nothing more can be written.
+  }
 }
