@@ -229,7 +229,13 @@ function serveVariant(transport: 'cookie' | 'bearer', store: 'sqlite' | 'redis',
     ...(storm ? { storm: { login: (ctx: VariantContext) => loginOnce(ctx, GH_LOGIN_STORM) } } : {}),
   };
 }
-variants.push(serveVariant('cookie', 'sqlite', true), serveVariant('bearer', 'sqlite'), serveVariant('cookie', 'redis'), serveVariant('bearer', 'redis'));
+variants.push(serveVariant('cookie', 'sqlite', true), serveVariant('bearer', 'sqlite'), serveVariant('cookie', 'redis'), serveVariant('bearer', 'redis'), {
+  // The request log's cost: the same server with request lines off.
+  ...serveVariant('cookie', 'sqlite'),
+  name: 'gatehouse-serve-cookie-sqlite-nolog',
+  description: '`gatehouse-serve-cookie-sqlite` with GATEHOUSE_LOG_LEVEL=warn (no request lines): the baseline of the request log\'s cost',
+  env: { BENCH_SERVE_STORE: 'sqlite', GATEHOUSE_LOG_LEVEL: 'warn' },
+});
 
 export function findVariant(name: string): VariantDef | undefined {
   return variants.find((v) => v.name === name);
