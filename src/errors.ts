@@ -57,6 +57,7 @@ export const ERROR_CODES = [
   'forbidden',
   // outages and bugs
   'store_unavailable',
+  'password_hashing_busy',
   'internal',
 ] as const;
 

@@ -15,7 +15,7 @@
  * Transport-free: the HTTP layer calls these and maps results and GatehouseErrors to HTTP.
  */
 import type { GatehouseConfig } from '../config.js';
-import type { Clock, Random, Stores } from '../ports.js';
+import type { Clock, PasswordHashEngine, Random, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
 import { Assurance } from './assurance.js';
@@ -64,6 +64,8 @@ export interface CoreDeps {
   logger?: CoreLogger;
   /** Where lifecycle mail goes (verification, reset, email change); default: dropped with a warning. */
   mail?: MailQueue;
+  /** Where argon2id runs; default: in this process (libuv's thread pool). */
+  passwordEngine?: PasswordHashEngine;
 }
 
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
@@ -154,7 +156,7 @@ export class AuthCore {
           '(GATEHOUSE_ACCESS_TOKEN_TTL / GATEHOUSE_ACCESS_TOKEN_MAX_AGE): open the stores with a longer feedRetentionMs',
       );
     }
-    const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing));
+    const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing, deps.passwordEngine));
     const audit = new Audit(stores.audit, clock, random);
     const tokenLife = config.token.accessTtl + config.token.clockSkew;
     const keys = (this.#keys = new KeyRing(stores.keys, { alg: config.token.alg, secret: config.secret, verifyWindowMs: Math.max(tokenLife, config.token.maxAge) }, clock, random));

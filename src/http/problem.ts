@@ -56,6 +56,8 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   rate_limited: { status: 429, title: 'Too many attempts; try again later.' },
   forbidden: { status: 403, title: 'Forbidden.' },
   store_unavailable: { status: 503, title: 'Service temporarily unavailable; try again shortly.' },
+  // Admission control of password hashing: refused at once rather than queued for seconds.
+  password_hashing_busy: { status: 503, title: 'Too many sign-ins are being checked right now; try again shortly.' },
   internal: { status: 500, title: 'Internal error.' },
 };
 
