@@ -87,9 +87,13 @@ export interface StormStats {
   attempted: number;
   succeeded: number;
   failed: number;
+  /** Logins answered 503 (admission control of password hashing): refused at once, not failed. */
+  refused: number;
   /** Logins not started because too many were still in flight. */
   skipped: number;
   /** Achieved logins per second over the measurement window. */
   achievedPerSec: number;
   latencyP99Ms: number;
+  /** Median time of the successful logins. */
+  latencyP50Ms: number;
 }
