@@ -152,6 +152,8 @@ async function startOne(config: GatehouseConfig, logger: ReturnType<typeof creat
   const srv = await createServerApp({ config, logger });
   const port = await srv.listen();
   logger.info({ port, publicUrl: config.publicUrl, database: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl) }, 'gatehouse listening');
+  // The start-up lines go out now rather than with the first second of request lines.
+  void flushLogs(logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
