@@ -36,6 +36,8 @@ export function killAll(): void {
 
 export interface RunningServer {
   port: number;
+  /** The server process (with taskset, taskset execs node in place, so this is node's pid). */
+  pid: number | undefined;
   stop(): Promise<void>;
   stderrTail(): string;
 }
@@ -75,7 +77,7 @@ export async function startServer(file: string, env: Record<string, string>, pin
         reject(new Error(`exited with ${code} before READY`));
       });
     });
-    return { port, stop, stderrTail: () => stderr.trim() };
+    return { port, pid: child.pid, stop, stderrTail: () => stderr.trim() };
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);

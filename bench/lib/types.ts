@@ -74,6 +74,13 @@ export interface VariantDef {
 export interface LoadSample {
   rps: number;
   requests: number;
+  /** Requests of the warm-up before the measurement (not in `requests`). */
+  warmupRequests?: number;
+  /**
+   * Server CPU time (its process tree, from /proc) per request over warm-up and measurement, in µs.
+   * Set by the harness, not the load generator; steadier than req/s on a shared machine.
+   */
+  serverCpuUsPerRequest?: number;
   durationS: number;
   latency: { p50: number; p90: number; p99: number; max: number; mean: number };
   non2xx: number;
