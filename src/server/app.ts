@@ -15,7 +15,7 @@ import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
 import { captureHeaders, frontHandler } from './front.js';
-import { requestLogger } from './logger.js';
+import { requestLine } from './logger.js';
 import { COUNTERS_PATH, sessionCounters, type SessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
 
@@ -111,7 +111,7 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   // Security headers, the request log line, and API requests past Express (see front.ts).
   const front = frontHandler({
     headers: securityHeaders,
-    log: requestLogger(logger),
+    log: requestLine(logger),
     auth: gatehouse.prefixedAuthHandler,
     wellKnown: gatehouse.wellKnownHandler,
     basePath: gatehouse.basePath,

@@ -10,8 +10,8 @@
  * nothing is dropped and the configuration stays in one place (app.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { NodeHandler } from '../http/handler.js';
+import type { RequestLine } from './logger.js';
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
@@ -45,8 +45,8 @@ export function captureHeaders(mw: Middleware): Array<[string, string]> {
 export interface FrontOptions {
   /** Headers every response carries (from captureHeaders). */
   headers: ReadonlyArray<[string, string]>;
-  /** Where request lines go (`info` level). */
-  log: Logger;
+  /** Writes the request line; null when the log level leaves request lines out. */
+  log: RequestLine | null;
   /** Gatehouse's auth routes matched under their mount path; unknown paths call `next`. */
   auth: NodeHandler;
   /** `/.well-known/*`; unknown paths call `next`. */
@@ -71,14 +71,13 @@ export function frontHandler(opts: FrontOptions): (req: IncomingMessage, res: Se
     const ms = Number(process.hrtime.bigint() - this[START]!) / 1e6;
     const url = this.req.url ?? '/';
     const q = url.indexOf('?');
-    const path = (q < 0 ? url : url.slice(0, q)).slice(0, 200);
-    log.info({ method: this.req.method, path, status: this.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
+    log!(this.req.method ?? 'GET', (q < 0 ? url : url.slice(0, q)).slice(0, 200), this.statusCode, Math.round(ms * 100) / 100);
   }
   return (req, res) => {
     for (let i = 0; i < headers.length; i++) res.setHeader(headers[i]![0], headers[i]![1]);
-    if (log.isLevelEnabled('info')) {
+    if (log) {
       (res as Timed)[START] = process.hrtime.bigint();
-      res.once('finish', logLine);
+      res.on('finish', logLine);
     }
     const url = req.url ?? '/';
     if (url.startsWith(prefix)) {
