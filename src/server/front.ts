@@ -58,6 +58,11 @@ export interface FrontOptions {
   onAuthRequest?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Everything else. */
   app: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Runs first for every request, whichever way it then goes, and calls `next` to continue (e.g. a
+   * request timer that must see API requests, which no longer pass through Express).
+   */
+  first?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 }
 
 const START = Symbol('gatehouse.requestStart');
@@ -73,12 +78,7 @@ export function frontHandler(opts: FrontOptions): (req: IncomingMessage, res: Se
     const q = url.indexOf('?');
     log!(this.req.method ?? 'GET', (q < 0 ? url : url.slice(0, q)).slice(0, 200), this.statusCode, Math.round(ms * 100) / 100);
   }
-  return (req, res) => {
-    for (let i = 0; i < headers.length; i++) res.setHeader(headers[i]![0], headers[i]![1]);
-    if (log) {
-      (res as Timed)[START] = process.hrtime.bigint();
-      res.on('finish', logLine);
-    }
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
     if (url.startsWith(prefix)) {
       const q = url.indexOf('?');
@@ -88,5 +88,15 @@ export function frontHandler(opts: FrontOptions): (req: IncomingMessage, res: Se
       }
     } else if (url.startsWith('/.well-known/')) return wellKnown(req, res, () => app(req, res));
     app(req, res);
+  };
+  const { first } = opts;
+  return (req, res) => {
+    for (let i = 0; i < headers.length; i++) res.setHeader(headers[i]![0], headers[i]![1]);
+    if (log) {
+      (res as Timed)[START] = process.hrtime.bigint();
+      res.on('finish', logLine);
+    }
+    if (first) first(req, res, () => route(req, res));
+    else route(req, res);
   };
 }
