@@ -49,9 +49,11 @@ async function phase(n: number): Promise<{ requests?: Array<{ setupRequest(req: 
  * least 4,000/s, times the phase length. The warm-up itself may run out (it is not recorded).
  */
 let ratePerSec = 4000;
+let warmupRequests = 0;
 if (spec.warmupS > 0) {
   const w = await autocannon({ ...base, duration: spec.warmupS, ...(await phase(Math.ceil(ratePerSec * spec.warmupS))) });
   ratePerSec = Math.max(ratePerSec, (2 * w.requests.total) / w.duration);
+  warmupRequests = w.requests.total;
 }
 
 let stormDone: Promise<LoadSample['storm']> | undefined;
@@ -67,6 +69,7 @@ const r = await autocannon({ ...base, duration: spec.durationS, ...(await phase(
 const sample: LoadSample = {
   rps: r.requests.total / r.duration,
   requests: r.requests.total,
+  warmupRequests,
   durationS: r.duration,
   latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max, mean: r.latency.mean },
   non2xx: r.non2xx,

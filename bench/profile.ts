@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findVariant } from './variants/index.js';
-import { pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
+import { ensureBuilt, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
 import type { LoadSample } from './lib/types.js';
 
 interface ProfileNode {
@@ -24,11 +24,16 @@ const top = Number(process.argv[4] ?? 25);
 const v = name === undefined ? undefined : findVariant(name);
 if (v === undefined) throw new Error(`usage: bench/profile.ts <variant> [seconds] [top]; unknown variant ${name}`);
 
+if (v.build) ensureBuilt();
 const dir = join(REPO_ROOT, 'bench/results/tmp/profiles', `${v.name}-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
 const pin = pinningAvailable();
 const runId = `${v.name}-${process.pid}-profile`;
-const server = await startServer(join('bench/variants', v.file), { PORT: '0', BENCH_RUN_ID: runId, ...v.env }, pin, 20_000, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const profArgs = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+// A variant that runs the shipped server profiles that process, not the script that starts it.
+const server = v.build
+  ? await startServer(join('bench/variants', v.file), { PORT: '0', BENCH_RUN_ID: runId, ...v.env, BENCH_SERVE_NODE_ARGS: profArgs.join(' ') }, pin, 20_000)
+  : await startServer(join('bench/variants', v.file), { PORT: '0', BENCH_RUN_ID: runId, ...v.env }, pin, 20_000, profArgs);
 let sample: LoadSample;
 try {
   const baseUrl = `http://127.0.0.1:${server.port}`;
@@ -50,12 +55,12 @@ for (const n of profile.nodes) {
   const where = n.callFrame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, '');
   const key = `${n.callFrame.functionName || '(anonymous)'}  ${where}${where ? `:${n.callFrame.lineNumber + 1}` : ''}`;
   self.set(key, (self.get(key) ?? 0) + hits);
-  if (where.startsWith('src/')) ours += hits;
+  if (where.startsWith('src/') || where.startsWith('dist/')) ours += hits;
 }
 // Inclusive time in Gatehouse: every subtree whose root frame is in src/ (outermost only, so nothing
 // is counted twice). Async continuations start new subtrees under the microtask queue; they count too.
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const inSrc = (n: ProfileNode) => n.callFrame.url.replace(/^file:\/\//, '').startsWith(REPO_ROOT + 'src/');
+const inSrc = (n: ProfileNode) => /^(src|dist)\//.test(n.callFrame.url.replace(/^file:\/\//, '').replace(REPO_ROOT, ''));
 // A framework called back from our middleware (Express's `next()`) is not ours: stop there.
 const framework = (n: ProfileNode) => /node_modules\/(express|router)\//.test(n.callFrame.url);
 const subtree = (n: ProfileNode): number =>

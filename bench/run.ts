@@ -14,7 +14,7 @@ import { cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { variants as registry } from './variants/index.js';
 import type { LoadSample, VariantDef } from './lib/types.js';
-import { killAll, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
+import { ensureBuilt, killAll, pinningAvailable, REPO_ROOT, runLoad, startServer } from './lib/procs.js';
 import type { RoundRecord } from './lib/summary.js';
 import { markdown, type Machine } from './lib/report.js';
 import { evaluate, methodNote, writeResults, type FullResults } from './lib/output.js';
@@ -22,6 +22,7 @@ import type { LoadSpec } from './load.js';
 import { measurePop, popMarkdown, type PopResults } from './pop.js';
 import { pingRedis } from '../test/support/services.js';
 import { waitForQuiet } from './lib/quiet.js';
+import { treeCpuSeconds } from './lib/cpu.js';
 
 function intEnv(name: string, fallback: number, lo: number, hi: number): number {
   const raw = process.env[name];
@@ -53,6 +54,7 @@ process.on('SIGINT', () => {
 });
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
+if (selected.some((v) => v.build)) ensureBuilt();
 const loadTimeoutMs = (config.warmupS + config.durationS) * 1000 + 30_000;
 
 async function measure(v: VariantDef, round: number, position: number): Promise<RoundRecord> {
@@ -79,13 +81,16 @@ async function measure(v: VariantDef, round: number, position: number): Promise<
       durationS: config.durationS,
       warmupS: config.warmupS,
     };
+    const cpu0 = treeCpuSeconds(server.pid);
     const sample = await runLoad<LoadSample>(spec, config.pinned, loadTimeoutMs);
+    const cpu1 = treeCpuSeconds(server.pid);
+    if (cpu0 !== undefined && cpu1 !== undefined) sample.serverCpuUsPerRequest = Math.round(((cpu1 - cpu0) * 1e6) / (sample.requests + (sample.warmupRequests ?? 0)) * 10) / 10;
     if (sample.non2xx > 0 || sample.errors > 0) {
       // A run that was refused or broken measures nothing about authentication.
       throw new Error(`${sample.non2xx} non-2xx responses, ${sample.errors} errors of ${sample.requests}`);
     }
     record.sample = sample;
-    log(`  ${v.name.padEnd(34)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.latency.p99} ms  (other load before: ${busy ?? '?'}%)`);
+    log(`  ${v.name.padEnd(34)} ${Math.round(sample.rps).toString().padStart(7)} req/s  p99 ${sample.latency.p99} ms  server CPU ${sample.serverCpuUsPerRequest ?? '?'} µs/req  (other load before: ${busy ?? '?'}%)`);
     if (config.storm && v.storm !== undefined) {
       const storm = await runLoad<LoadSample>(
         { ...spec, warmupS: 0, storm: { variant: v.name, ratePerSec: config.stormRate, baseUrl, runId } },

@@ -57,7 +57,7 @@ function problemsOf(codes: ErrorCode[], tokenRequest: boolean): Record<string, J
     const headers: Json = {};
     if (list.includes('invalid_token') || (status === 401 && list.includes('invalid_dpop_proof'))) Object.assign(headers, WWW_AUTHENTICATE);
     if (list.includes('use_dpop_nonce')) Object.assign(headers, DPOP_NONCE);
-    if (list.includes('rate_limited') || list.includes('store_unavailable')) Object.assign(headers, RETRY_AFTER);
+    if (list.includes('rate_limited') || list.includes('store_unavailable') || list.includes('password_hashing_busy')) Object.assign(headers, RETRY_AFTER);
     const narrow: Json = { code: { enum: list } };
     // RFC 6749 §5.2: a refused token request also carries `error` (and `error_description`).
     const oauth = list.filter((c) => c === 'invalid_grant' || (status === 400 && TOKEN_REQUEST_POP.includes(c)));
@@ -276,7 +276,7 @@ const OPS: Op[] = [
     method: 'post', path: '/auth/register', operationId: 'register', tag: 'auth', summary: 'Create an account',
     description: 'Answers 201 with the public user for any well-formed new or existing address, so the answer tells nobody whether an address has an account.',
     body: body(obj({ email: { type: 'string', maxLength: 1024 }, password }, ['email', 'password'])),
-    responses: { '201': json(obj({ user: ref('User') }), 'The account (or an indistinguishable answer for a taken address).'), ...problems(...BODY, 'invalid_email', 'password_too_short', 'password_too_long', 'password_breached', 'email_taken', ...CSRF, 'rate_limited', ...OUTAGE) },
+    responses: { '201': json(obj({ user: ref('User') }), 'The account (or an indistinguishable answer for a taken address).'), ...problems(...BODY, 'invalid_email', 'password_too_short', 'password_too_long', 'password_breached', 'email_taken', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/login', operationId: 'login', tag: 'auth', summary: 'Sign in with a session cookie or tokens',
@@ -300,7 +300,7 @@ const OPS: Op[] = [
         },
         content: { 'application/json': { schema: { oneOf: [ref('SessionLogin'), ref('TokenGrant')] } } },
       },
-      ...tokenProblems(...BODY, 'invalid_credentials', 'mfa_required', ...TOKEN_REQUEST_POP, 'email_unverified', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...tokenProblems(...BODY, 'invalid_credentials', 'mfa_required', ...TOKEN_REQUEST_POP, 'email_unverified', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE),
     },
   },
   {
@@ -572,7 +572,7 @@ const OPS: Op[] = [
     body: body(obj({ password: { type: 'string' }, totp: { type: 'string', maxLength: 64 }, webauthn: { type: 'object' } }, [])),
     responses: {
       '200': json(obj({ reauthenticated_at: dateTime, valid_for: { type: 'integer', description: 'Seconds the confirmation lasts.' } }), 'Confirmed.'),
-      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'invalid_otp', 'invalid_webauthn', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'invalid_otp', 'invalid_webauthn', 'reauth_required', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE),
     },
   },
   {
@@ -584,7 +584,7 @@ const OPS: Op[] = [
     body: body(obj({ current_password: { type: 'string' }, new_password: password })),
     responses: {
       '204': { description: 'Changed.' },
-      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'password_too_short', 'password_too_long', 'password_breached', 'reauth_required', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...problems(...BODY, ...AUTH, 'invalid_credentials', 'password_too_short', 'password_too_long', 'password_breached', 'reauth_required', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE),
     },
   },
   {
@@ -607,7 +607,7 @@ const OPS: Op[] = [
     description: 'Verifies only for someone who holds the account the link was made for: signed in to it (cookie or bearer), or sending its `password`. Otherwise 401 `unauthenticated`, and the link stays usable; the owner of a mailbox someone else registered verifies nothing by clicking.',
     security: [{}, ...COOKIE_OR_BEARER],
     body: body(obj({ token: splitToken, password: { type: 'string', description: 'The account\'s password, when not signed in to it.' } }, ['token'])),
-    responses: { '204': { description: 'Verified.' }, ...problems(...BODY, 'invalid_link', 'unauthenticated', 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE) },
+    responses: { '204': { description: 'Verified.' }, ...problems(...BODY, 'invalid_link', 'unauthenticated', 'invalid_credentials', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/verify-email/resend', operationId: 'resendVerification', tag: 'lifecycle', summary: 'Send the verification mail again', security: COOKIE_OR_BEARER, body: emptyBody,
@@ -626,7 +626,7 @@ const OPS: Op[] = [
     method: 'post', path: '/auth/password-reset/confirm', operationId: 'confirmPasswordReset', tag: 'lifecycle', summary: 'Set a new password with the token from the mail',
     description: 'The token is checked before the new password is hashed; attempts are limited per client IP.',
     body: body(obj({ token: splitToken, new_password: password })),
-    responses: { '204': { description: 'Password set; every session of the user is revoked.' }, ...problems(...BODY, 'invalid_link', 'password_too_short', 'password_too_long', 'password_breached', ...CSRF, 'rate_limited', ...OUTAGE) },
+    responses: { '204': { description: 'Password set; every session of the user is revoked.' }, ...problems(...BODY, 'invalid_link', 'password_too_short', 'password_too_long', 'password_breached', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE) },
   },
   {
     method: 'post', path: '/auth/email', operationId: 'requestEmailChange', tag: 'lifecycle', summary: 'Mail a confirmation link to a new address', security: COOKIE_OR_BEARER,
@@ -638,7 +638,7 @@ const OPS: Op[] = [
     }, ['new_email', 'current_password'])),
     responses: {
       '202': json(obj({ status: { const: 'accepted' }, sessions_ended: { type: 'integer', minimum: 0 } }), 'Accepted.'),
-      ...problems(...BODY, ...AUTH, 'invalid_email', 'invalid_credentials', ...CSRF, 'rate_limited', ...OUTAGE),
+      ...problems(...BODY, ...AUTH, 'invalid_email', 'invalid_credentials', ...CSRF, 'rate_limited', 'password_hashing_busy', ...OUTAGE),
     },
   },
   {

@@ -11,6 +11,7 @@ import { systemClock, systemRandom } from './core/crypto.js';
 import type { LegacyMigration } from './core/methods/migration.js';
 import { dataFieldsMapper } from './core/methods/migration.js';
 import type { ClaimsHook } from './core/tokens.js';
+import { HashPool } from './hashing/pool.js';
 import { createRateLimits, type RateLimits } from './http/rate-limit.js';
 import { createOutbox, createSmtpMailer, mailFrom, type Outbox } from './mail/index.js';
 import type { Clock, LegacySessionSource, Mailer, Random, Stores } from './ports.js';
@@ -158,6 +159,14 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
     });
     closers.push(() => outbox.close());
 
+    // Password hashing off the server's own threads, at low priority, with admission control.
+    let passwordEngine: HashPool | undefined;
+    if (config.passwordHashing.workers > 0) {
+      const pool = new HashPool({ threads: config.passwordHashing.workers, maxWaitMs: config.passwordHashing.maxWait });
+      closers.push(() => pool.close());
+      passwordEngine = pool;
+    }
+
     core = new AuthCore({
       config,
       stores,
@@ -166,6 +175,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Runtime> {
       logger,
       mail: outbox,
       ...(metrics ? { telemetry: metrics } : {}),
+      ...(passwordEngine ? { passwordEngine } : {}),
       ...(options.claims ? { claims: options.claims } : {}),
     });
     await core.start();

@@ -167,6 +167,13 @@ export const configSchema = z
         parallelism: z.coerce.number().int().min(1).max(16).default(OWASP_ARGON2.parallelism),
         /** Allows parameters below OWASP's minimum. For test suites only; the server warns loudly. */
         unsafeAllowWeak: z.boolean().default(false),
+        /**
+         * Hashing threads in a low-priority helper process (src/hashing/pool.ts), so that logins cannot
+         * starve authenticated traffic; 0 hashes in this process on libuv's thread pool instead.
+         */
+        workers: z.coerce.number().int().min(0).max(64).default(2),
+        /** A password check that could not start within this long is refused at once (503 `password_hashing_busy`). */
+        maxWait: duration(0).default(1000),
       })
       .prefault({})
       .superRefine((p, ctx) => {
@@ -410,6 +417,8 @@ export const ENV: EnvVar[] = [
   { name: 'GATEHOUSE_PASSWORD_HASH_MEMORY', path: ['passwordHashing', 'memoryCost'], kind: 'int', doc: 'argon2id memory in KiB (minimum 19456).' },
   { name: 'GATEHOUSE_PASSWORD_HASH_TIME', path: ['passwordHashing', 'timeCost'], kind: 'int', doc: 'argon2id iterations (minimum 2).' },
   { name: 'GATEHOUSE_PASSWORD_HASH_PARALLELISM', path: ['passwordHashing', 'parallelism'], kind: 'int', doc: 'argon2id lanes.' },
+  { name: 'GATEHOUSE_PASSWORD_HASH_WORKERS', path: ['passwordHashing', 'workers'], kind: 'int', doc: 'Threads that hash passwords, in a helper process at the lowest CPU priority (nice 19 on Linux), so that a burst of logins cannot slow authenticated requests; `0` hashes inside the server process (libuv\'s thread pool) at normal priority.' },
+  { name: 'GATEHOUSE_PASSWORD_HASH_MAX_WAIT', path: ['passwordHashing', 'maxWait'], kind: 'duration', doc: 'Admission control of password hashing: a login, registration or password change whose hash could not start within this long (queue ÷ threads × recent hash time) is refused at once with 503 `password_hashing_busy` and `Retry-After`, instead of waiting. Applies with workers > 0.' },
   { name: 'GATEHOUSE_UNSAFE_WEAK_PASSWORD_HASHING', path: ['passwordHashing', 'unsafeAllowWeak'], kind: 'bool', doc: 'Allows argon2id below OWASP minimums. Tests only; the server warns at start.' },
   { name: 'GATEHOUSE_CLEANUP_INTERVAL', path: ['cleanupInterval'], kind: 'duration', doc: 'How often expired rows are swept.' },
   { name: 'GATEHOUSE_CACHE_MAX_ENTRIES', path: ['cacheMaxEntries'], kind: 'int', doc: 'Bound of the in-process session/token cache.' },

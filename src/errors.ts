@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   // outages and bugs
   'store_unavailable',
   'not_ready',
+  'password_hashing_busy',
   'internal',
 ] as const;
 

@@ -692,6 +692,26 @@ export interface Clock {
   now(): number;
 }
 
+/** argon2id parameters of one hash (memory in KiB, iterations, lanes). */
+export interface Argon2Cost {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/**
+ * Where argon2id runs. The core's default runs it in this process (libuv's thread pool); the
+ * composition root injects a pool of low-priority threads with admission control
+ * (src/hashing/pool.ts). A pool too busy to start the work within its bound rejects at once with
+ * GatehouseError `password_hashing_busy` (with `retryAfter`); any other rejection is a failure to hash.
+ */
+export interface PasswordHashEngine {
+  /** An encoded argon2id hash (PHC string) of `password` with a fresh salt. */
+  hash(password: string, cost: Argon2Cost): Promise<string>;
+  /** Whether `password` matches the encoded hash; rejects on an unreadable hash. */
+  verify(encoded: string, password: string): Promise<boolean>;
+}
+
 export interface Random {
   bytes(n: number): Uint8Array;
 }

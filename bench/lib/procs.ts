@@ -21,6 +21,12 @@ function tsxCommand(file: string, core: number, pin: boolean, nodeArgs: string[]
   return pin ? ['taskset', ['-c', String(core), ...node]] : [node[0]!, node.slice(1)];
 }
 
+/** Builds dist/ when it is missing or older than src/ (what `npm start` does), for variants that run the package as shipped. */
+export function ensureBuilt(): void {
+  const r = spawnSync(process.execPath, ['scripts/build-if-needed.mjs'], { cwd: REPO_ROOT, stdio: 'inherit', timeout: 300_000 });
+  if (r.status !== 0) throw new Error('building dist/ failed');
+}
+
 const live = new Set<ChildProcess>();
 
 /** Stops every child still running (used on SIGINT of the harness). */

@@ -17,19 +17,25 @@ const ratio = (a: number, b: number | undefined): string =>
 export function markdown(date: string, machine: Machine, variants: VariantSummary[], goals: GoalResult[], method: string): string {
   const express = variants.find((v) => v.name === 'bare-express')?.rps.median;
   const http = variants.find((v) => v.name === 'bare-http')?.rps.median;
+  const expressCpu = variants.find((v) => v.name === 'bare-express')?.cpu_us_per_request?.median;
+  const cpuCell = (v: VariantSummary) => (v.cpu_us_per_request ? `${v.cpu_us_per_request.median.toFixed(1)} [${v.cpu_us_per_request.min.toFixed(1)}–${v.cpu_us_per_request.max.toFixed(1)}]` : '–');
   const lines = [
     `# Benchmark ${date}`,
     '',
     `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${machine.load_generator}; ${machine.pinning}.`,
     method,
     '',
-    '| variant | req/s median [min–max] | × bare-express | × bare-http | p99 ms |',
-    '|---|---:|---:|---:|---:|',
+    '| variant | req/s median [min–max] | × bare-express | × bare-http | p99 ms | server CPU µs/req [min–max] | × bare-express by CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...variants.map((v) =>
       v.rounds === 0
-        ? `| ${v.name} | failed | – | – | – |`
-        : `| ${v.name} | ${n(v.rps.median)} [${n(v.rps.min)}–${n(v.rps.max)}] | ${ratio(v.rps.median, express)} | ${ratio(v.rps.median, http)} | ${v.p99_ms.median.toFixed(2)} |`,
+        ? `| ${v.name} | failed | – | – | – | – | – |`
+        : `| ${v.name} | ${n(v.rps.median)} [${n(v.rps.min)}–${n(v.rps.max)}] | ${ratio(v.rps.median, express)} | ${ratio(v.rps.median, http)} | ${v.p99_ms.median.toFixed(2)} | ${cpuCell(v)} | ${ratio(expressCpu ?? NaN, v.cpu_us_per_request?.median)} |`,
     ),
+    '',
+    'Server CPU per request: CPU time of the server process and everything it started (from /proc), over warm-up and measurement, ' +
+      'divided by the requests served. Other work on the shared machine moves req/s far more than this figure; "× bare-express by CPU" is bare ' +
+      "Express's CPU per request divided by the variant's (above 1: cheaper than bare Express).",
   ];
   lines.push('', '## Goals', '');
   if (goals.length === 0) lines.push('No variant selected by a goal ran (goals apply to Gatehouse variants).');

@@ -25,7 +25,7 @@ async function send(ctx: VariantContext, step: Step): Promise<Response> {
   });
   if (!res.ok && !(step.allow ?? []).includes(res.status)) {
     // Status only: bodies of auth routes are not logged.
-    throw new Error(`${ctx.name}: ${step.method ?? 'POST'} ${step.path} answered ${res.status}`);
+    throw Object.assign(new Error(`${ctx.name}: ${step.method ?? 'POST'} ${step.path} answered ${res.status}`), { status: res.status });
   }
   return res;
 }

@@ -27,6 +27,7 @@ export async function runStorm(opts: StormOptions): Promise<StormStats> {
   const pending = new Set<Promise<void>>();
   let attempted = 0;
   let failed = 0;
+  let refused = 0;
   let skipped = 0;
   const start = now();
 
@@ -42,21 +43,25 @@ export async function runStorm(opts: StormOptions): Promise<StormStats> {
     const t0 = now();
     const p: Promise<void> = opts.login(i).then(
       () => void latencies.push(now() - t0),
-      () => void failed++,
+      // 503: refused at once by admission control (counted apart from failures).
+      (e: unknown) => void ((e as { status?: number })?.status === 503 ? refused++ : failed++),
     );
     const tracked = p.finally(() => pending.delete(tracked));
     pending.add(tracked);
   }
   await Promise.all(pending);
   latencies.sort((a, b) => a - b);
-  const p99 = latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)]!;
+  const pct = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(latencies.length * q) - 1))]!);
+  const p99 = pct(0.99);
   return {
     ratePerSec: opts.ratePerSec,
     attempted,
     succeeded: latencies.length,
     failed,
+    refused,
     skipped,
     achievedPerSec: latencies.length / (opts.durationMs / 1000),
     latencyP99Ms: Math.round(p99 * 100) / 100,
+    latencyP50Ms: Math.round(pct(0.5) * 100) / 100,
   };
 }

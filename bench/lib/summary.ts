@@ -22,6 +22,8 @@ export interface VariantSummary {
   rps: { min: number; median: number; max: number };
   p99_ms: { min: number; median: number; max: number };
   p50_ms: { median: number };
+  /** Server CPU per request (µs, median over rounds), when it could be read. */
+  cpu_us_per_request?: { median: number; min: number; max: number };
   /** Present when the variant has a login storm: the GET's p99 while logins run. */
   storm?: { p99_ms: { median: number }; idle_p99_ms: { median: number }; logins_per_s: { median: number }; login_p99_ms: { median: number } };
   metrics?: Metrics;
@@ -42,6 +44,8 @@ export function summarize(name: string, description: string, records: RoundRecor
     p50_ms: { median: round(median(ok.map((s) => s.latency.p50)), 2) },
     errors: mine.flatMap((r) => (r.error === undefined ? [] : [`round ${r.round}: ${r.error}`])),
   };
+  const cpu = ok.flatMap((s) => (s.serverCpuUsPerRequest === undefined ? [] : [s.serverCpuUsPerRequest]));
+  if (cpu.length > 0) summary.cpu_us_per_request = { median: round(median(cpu), 1), min: round(min(cpu), 1), max: round(max(cpu), 1) };
   const storms = mine.flatMap((r) => (r.storm?.storm === undefined || r.sample === undefined ? [] : [{ idle: r.sample, storm: r.storm }]));
   if (storms.length > 0) {
     summary.storm = {

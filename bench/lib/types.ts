@@ -66,12 +66,21 @@ export interface VariantDef {
   metrics?(ctx: VariantContext): Promise<Metrics>;
   /** Extra environment for the server process. */
   env?: Record<string, string>;
+  /** The server runs the built package (dist/): the harness builds it first when it is stale. */
+  build?: boolean;
 }
 
 /** One autocannon run, as printed by bench/load.ts. */
 export interface LoadSample {
   rps: number;
   requests: number;
+  /** Requests of the warm-up before the measurement (not in `requests`). */
+  warmupRequests?: number;
+  /**
+   * Server CPU time (its process tree, from /proc) per request over warm-up and measurement, in µs.
+   * Set by the harness, not the load generator; steadier than req/s on a shared machine.
+   */
+  serverCpuUsPerRequest?: number;
   durationS: number;
   latency: { p50: number; p90: number; p99: number; max: number; mean: number };
   non2xx: number;
@@ -85,9 +94,13 @@ export interface StormStats {
   attempted: number;
   succeeded: number;
   failed: number;
+  /** Logins answered 503 (admission control of password hashing): refused at once, not failed. */
+  refused: number;
   /** Logins not started because too many were still in flight. */
   skipped: number;
   /** Achieved logins per second over the measurement window. */
   achievedPerSec: number;
   latencyP99Ms: number;
+  /** Median time of the successful logins. */
+  latencyP50Ms: number;
 }

@@ -59,3 +59,21 @@ test('failed logins are counted, not thrown', async () => {
   assert.equal(stats.failed, 5);
   assert.equal(stats.succeeded, 0);
 });
+
+test('logins refused with 503 (admission control) are counted apart from failures, with the median and p99 of the successes', async () => {
+  const clock = fakeClock();
+  const stats = await runStorm({
+    ratePerSec: 10,
+    durationMs: 1000,
+    now: clock.now,
+    sleep: clock.sleep,
+    login: async (i) => {
+      if (i % 2 === 1) throw Object.assign(new Error('503'), { status: 503 });
+      if (i === 8) throw Object.assign(new Error('500'), { status: 500 });
+    },
+  });
+  assert.equal(stats.refused, 5);
+  assert.equal(stats.failed, 1);
+  assert.equal(stats.succeeded, 4);
+  assert.equal(stats.latencyP50Ms, 0);
+});

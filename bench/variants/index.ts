@@ -233,6 +233,40 @@ export const variants: VariantDef[] = [
   },
 ];
 
+/**
+ * `gatehouse serve` as shipped (bin/gatehouse.js from dist/, helmet headers, one JSON log line per
+ * request appended to a file), measured on its own GET /auth/me. Names: `gatehouse-serve-<transport>-<store>`.
+ */
+/**
+ * The shipped server's storm signs in STORM_USERS different users in turn (a storm is many people
+ * signing in): with one user, every login past the per-user bound (10) would also evict and revoke
+ * that user's oldest session, a cost of its own.
+ */
+const STORM_USERS = 32;
+const stormUser = (i: number) => ({ email: `storm-${i % STORM_USERS}@example.com`, password: GATEHOUSE_CREDS.password });
+const STORM_REGISTRATIONS = Array.from({ length: STORM_USERS }, (_, i) => ({ ...GH_REGISTER, body: stormUser(i) }));
+
+function serveVariant(transport: 'cookie' | 'bearer', store: 'sqlite' | 'redis', storm = false): VariantDef {
+  const login = transport === 'cookie' ? cookieLogin(GH_LOGIN, [GH_REGISTER, ...(storm ? STORM_REGISTRATIONS : [])]) : bearerLogin({ ...GH_LOGIN, body: { ...GATEHOUSE_CREDS, mode: 'token' } }, 'access_token', [GH_REGISTER]);
+  return {
+    name: `gatehouse-serve-${transport}-${store}`,
+    description: `\`gatehouse serve\` as shipped (helmet headers, request log to a file), ${transport === 'cookie' ? 'cookie session' : 'EdDSA bearer token'}, ${store === 'sqlite' ? 'SQLite' : 'sessions in Redis + users in SQLite'}, GET /auth/me${storm ? '; production argon2id (login storm)' : ''}`,
+    file: 'gatehouse-serve.ts',
+    path: '/auth/me',
+    env: { BENCH_SERVE_STORE: store },
+    build: true,
+    setup: login,
+    ...(storm ? { storm: { login: (ctx: VariantContext, seq: number) => loginOnce(ctx, { ...GH_LOGIN, body: stormUser(seq) }) } } : {}),
+  };
+}
+variants.push(serveVariant('cookie', 'sqlite', true), serveVariant('bearer', 'sqlite'), serveVariant('cookie', 'redis'), serveVariant('bearer', 'redis'), {
+  // The request log's cost: the same server with request lines off.
+  ...serveVariant('cookie', 'sqlite'),
+  name: 'gatehouse-serve-cookie-sqlite-nolog',
+  description: '`gatehouse-serve-cookie-sqlite` with GATEHOUSE_LOG_LEVEL=warn (no request lines): the baseline of the request log\'s cost',
+  env: { BENCH_SERVE_STORE: 'sqlite', GATEHOUSE_LOG_LEVEL: 'warn' },
+});
+
 export function findVariant(name: string): VariantDef | undefined {
   return variants.find((v) => v.name === name);
 }

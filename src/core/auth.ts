@@ -15,7 +15,7 @@
  * Transport-free: the HTTP layer calls these and maps results and GatehouseErrors to HTTP.
  */
 import type { GatehouseConfig } from '../config.js';
-import type { Clock, Random, SessionMode, Stores } from '../ports.js';
+import type { Clock, PasswordHashEngine, Random, SessionMode, Stores } from '../ports.js';
 import { Account } from './account.js';
 import { Admin } from './admin.js';
 import { Assurance } from './assurance.js';
@@ -67,6 +67,8 @@ export interface CoreDeps {
   mail?: MailQueue;
   /** Where domain events are reported for operations (metrics); default: nowhere. */
   telemetry?: Telemetry;
+  /** Where argon2id runs; default: in this process (libuv's thread pool). */
+  passwordEngine?: PasswordHashEngine;
 }
 
 /** What a request needs from sessions; starting one is for ways in only (SignIn, migration). */
@@ -161,7 +163,7 @@ export class AuthCore {
           '(GATEHOUSE_ACCESS_TOKEN_TTL / GATEHOUSE_ACCESS_TOKEN_MAX_AGE): open the stores with a longer feedRetentionMs',
       );
     }
-    const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing));
+    const hasher = (this.#hasher = new PasswordHasher(config.passwordHashing, deps.passwordEngine));
     const telemetry = deps.telemetry ?? noTelemetry;
     const audit = new Audit(stores.audit, clock, random, telemetry);
     const tokenLife = config.token.accessTtl + config.token.clockSkew;

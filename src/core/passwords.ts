@@ -1,10 +1,20 @@
 /**
- * Password hashing with argon2id. The `argon2` package runs the hash on libuv's threadpool, so a
- * login costs the event loop nothing while the hash runs; nothing here may switch to a sync variant.
+ * Password hashing with argon2id. The work runs in a PasswordHashEngine: by default in this process
+ * (the `argon2` package runs the hash on libuv's threadpool, so a login costs the event loop nothing
+ * while the hash runs; nothing here may switch to a sync variant); the composition root may inject a
+ * low-priority pool with admission control instead (src/hashing/pool.ts).
  */
 import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
+import { isGatehouseError } from '../errors.js';
+import type { PasswordHashEngine } from '../ports.js';
 import { isWellFormedText } from './password-policy.js';
+
+/** argon2id in this process, on libuv's thread pool. */
+export const inProcessArgon2: PasswordHashEngine = {
+  hash: (password, cost) => argon2.hash(password, { type: argon2.argon2id, ...cost }),
+  verify: (encoded, password) => argon2.verify(encoded, password),
+};
 
 export interface Argon2Params {
   /** Memory in KiB (OWASP minimum 19456). */
@@ -40,7 +50,10 @@ export class PasswordHasher {
     return { hashes: this.#hashes, verifies: this.#verifies };
   }
 
-  constructor(params: Argon2Params) {
+  readonly #engine: PasswordHashEngine;
+
+  constructor(params: Argon2Params, engine: PasswordHashEngine = inProcessArgon2) {
+    this.#engine = engine;
     const { memoryCost, timeCost, parallelism } = params ?? ({} as Argon2Params);
     for (const [name, v] of [['memoryCost', memoryCost], ['timeCost', timeCost], ['parallelism', parallelism]] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new TypeError(`PasswordHasher: ${name} must be a positive integer`);
@@ -55,7 +68,7 @@ export class PasswordHasher {
     if (typeof password !== 'string') throw new TypeError('PasswordHasher.hash: password must be a string');
     if (!isWellFormedText(password)) throw new TypeError('PasswordHasher.hash: password holds a lone UTF-16 surrogate (check it with checkPassword first)');
     this.#hashes += 1;
-    return argon2.hash(password.normalize('NFKC'), { type: argon2.argon2id, ...this.params });
+    return this.#engine.hash(password.normalize('NFKC'), this.params);
   }
 
   /**
@@ -69,8 +82,10 @@ export class PasswordHasher {
     const wellFormed = isWellFormedText(password);
     try {
       this.#verifies += 1;
-      return (await argon2.verify(storedHash, password.normalize('NFKC'))) && wellFormed;
-    } catch {
+      return (await this.#engine.verify(storedHash, password.normalize('NFKC'))) && wellFormed;
+    } catch (e) {
+      // A busy pool is an answer for the client (503 + Retry-After), not a wrong password.
+      if (isGatehouseError(e)) throw e;
       return false;
     }
   }
@@ -94,7 +109,7 @@ export class PasswordHasher {
    * first use (call it at start-up to keep that first cost off a request).
    */
   async dummyVerify(password: string): Promise<void> {
-    this.#dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), { type: argon2.argon2id, ...this.params });
+    this.#dummyHash ??= this.#engine.hash(randomBytes(32).toString('base64url'), this.params);
     let reference: string;
     try {
       reference = await this.#dummyHash;

@@ -58,6 +58,8 @@ export const PROBLEMS: Record<ErrorCode, ProblemSpec> = {
   admin_required: { status: 403, title: 'This needs an administrator.' },
   store_unavailable: { status: 503, title: 'Service temporarily unavailable; try again shortly.' },
   not_ready: { status: 503, title: 'This instance is not ready to serve; a dependency is down.' },
+  // Admission control of password hashing: refused at once rather than queued for seconds.
+  password_hashing_busy: { status: 503, title: 'Too many sign-ins are being checked right now; try again shortly.' },
   internal: { status: 500, title: 'Internal error.' },
 };
 

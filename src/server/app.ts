@@ -16,7 +16,9 @@ import { problemBody, sendJson } from '../http/problem.js';
 import { mailerFromConfig } from '../mail/index.js';
 import type { Clock, Random, Stores } from '../ports.js';
 import { explorerLab } from './explorer-lab.js';
-import { sessionCounters, type SessionCounters } from './session-counters.js';
+import { captureHeaders, frontHandler } from './front.js';
+import { requestLine } from './logger.js';
+import { COUNTERS_PATH, sessionCounters, type SessionCounters } from './session-counters.js';
 import { webUi } from './web.js';
 import { serveMetrics, shareWithPrimary, type MetricsServer } from './metrics.js';
 
@@ -73,9 +75,10 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
-  // Security headers on every response. The CSP is strict (same-origin scripts and styles, no inline
+  // Security headers on every response (set by the front door, server/front.ts, from this helmet
+  // configuration). The CSP is strict (same-origin scripts and styles, no inline
   // code, no framing) and matches the web UI's; HSTS only where the public URL is https.
-  app.use(
+  const securityHeaders = captureHeaders(
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
@@ -96,18 +99,6 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
       xFrameOptions: { action: 'deny' },
     }),
   );
-
-  // First, so every request is timed (by route template; "unmatched" when no route answered it).
-  if (gatehouse.metrics) app.use(gatehouse.metrics.requestTimer);
-
-  app.use((req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ method: req.method, path: req.path.slice(0, 200), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
-    });
-    next();
-  });
 
   app.get('/healthz', (_req, res, next) => {
     gatehouse.core.ping().then(() => {
@@ -138,7 +129,20 @@ export async function createServerApp(opts: ServerAppOptions): Promise<ServerApp
   app.use(web.notFound);
   app.use(gatehouse.errorHandler);
 
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app);
+  // Security headers, the request log line, and API requests past Express (see front.ts).
+  const front = frontHandler({
+    headers: securityHeaders,
+    log: requestLine(logger),
+    auth: gatehouse.prefixedAuthHandler,
+    wellKnown: gatehouse.wellKnownHandler,
+    basePath: gatehouse.basePath,
+    expressPaths: new Set([COUNTERS_PATH]),
+    onAuthRequest: (_req, res) => counters.countRequest(res),
+    app,
+    // Every request is timed (by route template; "unmatched" when no route answered it), API ones too.
+    ...(gatehouse.metrics ? { first: gatehouse.metrics.requestTimer } : {}),
+  });
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, front);
   server.keepAliveTimeout = 65_000;
 
   let closing: Promise<void> | null = null;

@@ -10,7 +10,7 @@ import type { AuthCore } from '../core/auth.js';
 import { isGatehouseError } from '../errors.js';
 import { mailerFromConfig } from '../mail/index.js';
 import { createServerApp } from './app.js';
-import { createLogger } from './logger.js';
+import { createLogger, flushLogs, flushLogsSync } from './logger.js';
 import { readNewPassword } from './password-prompt.js';
 import { checkProductionConfig } from './preflight.js';
 
@@ -130,6 +130,14 @@ export async function main(argv: string[]): Promise<number> {
 async function serve(config: GatehouseConfig, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { workers: { type: 'string' } }, allowPositionals: false });
   const logger = createLogger(config.logLevel);
+  // Log lines are written asynchronously (logger.ts): a fatal error writes what is buffered before
+  // the process dies, as Node would have printed the error.
+  process.once('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    flushLogsSync(logger);
+    process.stderr.write(`gatehouse: ${err.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
   for (const w of checkProductionConfig(config)) logger.warn(w);
   const workers = values.workers === undefined ? 1 : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--workers must be an integer from 1 to 64');
@@ -150,15 +158,18 @@ async function startOne(config: GatehouseConfig, logger: ReturnType<typeof creat
   const port = await srv.listen();
   const metricsPort = srv.metricsServer?.port() ?? null;
   logger.info({ port, publicUrl: config.publicUrl, database: config.databaseUrl.split(':')[0], redis: Boolean(config.redisUrl), ...(metricsPort !== null ? { metricsPort } : {}) }, 'gatehouse listening');
+  // The start-up lines go out now rather than with the first second of request lines.
+  void flushLogs(logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    // Every buffered log line is written before the process exits.
     srv.close().then(
-      () => process.exit(0),
+      () => flushLogs(logger).then(() => process.exit(0)),
       (e) => {
         logger.error({ err: e }, 'shutdown failed');
-        process.exit(1);
+        void flushLogs(logger).then(() => process.exit(1));
       },
     );
   };

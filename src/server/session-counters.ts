@@ -8,7 +8,7 @@
  * and library use are untouched. The cost on the request path is one map update per authenticated
  * request; store calls are counted where they happen (they are I/O anyway).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
 import type { RefreshTokenStore, SessionStore, Stores } from '../ports.js';
@@ -23,6 +23,9 @@ export interface SessionCounts {
   /** When counting began for this session on this instance (epoch ms). */
   since: number;
 }
+
+/** The route that reads the counters (served by Express beside the auth routes). */
+export const COUNTERS_PATH = '/auth/session/counters';
 
 /** Sessions counted at most; beyond it the oldest entry is dropped (its counts start again). */
 export const COUNTED_SESSIONS_MAX = 10_000;
@@ -139,6 +142,8 @@ export interface SessionCounting {
   wrap(stores: Stores): Stores;
   /** Counts each authenticated request once it has been answered. */
   countRequests: RequestHandler;
+  /** The same on node:http (the server's front door, for the requests it sends past Express). */
+  countRequest(res: ServerResponse): void;
   /** `GET /auth/session/counters` for the signed-in session; mount before the auth routes. */
   routes(requireAuth: () => RequestHandler): Router;
 }
@@ -163,9 +168,10 @@ export function sessionCounters(now: () => number = Date.now): SessionCounting {
       res.once('finish', onFinish);
       next();
     },
+    countRequest: (res) => void res.once('finish', onFinish),
     routes(requireAuth) {
       const router = express.Router();
-      router.get('/auth/session/counters', requireAuth(), (req: Request, res: Response) => {
+      router.get(COUNTERS_PATH, requireAuth(), (req: Request, res: Response) => {
         const sid = req.auth!.sessionId;
         const c = counters.get(sid) ?? { requests: 0, storeReads: 0, storeWrites: 0, since: now() };
         res.setHeader('Cache-Control', 'no-store');

@@ -124,6 +124,33 @@ describe('security headers', () => {
     });
   }
 
+  // helmet's headers, as configured in src/server/app.ts and sent by the front door (src/server/front.ts)
+  // on API responses that no longer pass through Express, as on every other response.
+  const HELMET: Record<string, string | RegExp> = {
+    'content-security-policy': /^default-src 'self';.*frame-ancestors 'none'/,
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'origin-agent-cluster': '?1',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-dns-prefetch-control': 'off',
+    'x-download-options': 'noopen',
+    'x-frame-options': 'DENY',
+    'x-permitted-cross-domain-policies': 'none',
+    'x-xss-protection': '0',
+  };
+  for (const [method, path] of [['GET', '/auth/me'], ['POST', '/auth/login'], ['GET', '/auth/nope'], ['GET', '/.well-known/jwks.json'], ['GET', '/healthz'], ['GET', '/signin'], ['GET', '/no-such-page']] as const) {
+    test(`${method} ${path} carries every security header helmet is configured to send`, async () => {
+      const r = await new Client(t.url).req(method, path, method === 'POST' ? { json: { email: 'nobody@example.com', password: 'wrong password' } } : {});
+      for (const [name, want] of Object.entries(HELMET)) {
+        const got = r.headers.get(name);
+        if (typeof want === 'string') assert.equal(got, want, `${name} on ${path}`);
+        else assert.match(got ?? '', want, `${name} on ${path}`);
+      }
+      assert.equal(r.headers.get('x-powered-by'), null);
+    });
+  }
+
   test('every auth response with a body or a cookie is no-store: a successful login, me, logout and refresh', async () => {
     const email = uniqueEmail('hdr');
     const c = new Client(t.url);

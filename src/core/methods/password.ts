@@ -7,6 +7,7 @@
  * with older parameters is replaced after a successful check, by compare-and-set, so a password changed
  * in the meantime is never overwritten with the old one.
  */
+import { isGatehouseError } from '../../errors.js';
 import type { UserRecord } from '../../ports.js';
 import { normalizeEmail } from '../email.js';
 import { MAX_PASSWORD_BYTES } from '../password-policy.js';
@@ -70,6 +71,15 @@ export class PasswordMethod {
 
   private async upgrade(user: UserRecord, password: string): Promise<void> {
     if (!this.hasher.needsRehash(user.passwordHash)) return;
-    await this.users.rehash(user.id, user.passwordHash, await this.hasher.hash(password));
+    let hash: string;
+    try {
+      hash = await this.hasher.hash(password);
+    } catch (e) {
+      // The password was verified: a hashing pool too busy to rehash now does not fail the sign-in;
+      // the next one rehashes.
+      if (isGatehouseError(e) && e.code === 'password_hashing_busy') return;
+      throw e;
+    }
+    await this.users.rehash(user.id, user.passwordHash, hash);
   }
 }
