@@ -18,6 +18,8 @@ import { serve } from './_serve.js';
 export function benchConfig(extra: GatehouseConfigInput = {}, opts: { production?: boolean } = {}): GatehouseConfigInput {
   return {
     publicUrl: 'http://127.0.0.1',
+    // As deployed with a shared store (it seals keys and signs DBSC registration challenges).
+    secret: 'a bench secret of at least thirty-two characters',
     logLevel: 'silent',
     rateLimits: { enabled: false },
     ...(opts.production ? {} : { passwordHashing: { memoryCost: 1024, timeCost: 1, parallelism: 1, unsafeAllowWeak: true } }),

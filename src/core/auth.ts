@@ -22,6 +22,7 @@ import { Assurance } from './assurance.js';
 import { Challenges } from './challenges.js';
 import { SecondFactors } from './factors.js';
 import { Audit } from './audit.js';
+import { hmacSha256 } from './crypto.js';
 import { DeviceBoundSessions } from './dbsc.js';
 import { Dpop } from './dpop.js';
 import { Federation } from './federation.js';
@@ -194,7 +195,7 @@ export class AuthCore {
     revocations.onRevoked((ids) => tokens.forgetSessions(new Set(ids)));
 
     const dpop = new Dpop(stores.proofs, { mode: config.dpop.mode, nonce: config.dpop.nonce, windowMs: config.dpop.proofWindow, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
-    const dbsc = new DeviceBoundSessions(keys, stores.proofs, { enabled: config.dbsc.mode !== 'off', cookieTtlMs: config.dbsc.cookieTtl, cacheMaxEntries: config.cacheMaxEntries }, clock, random);
+    const dbsc = new DeviceBoundSessions(keys, stores.proofs, { enabled: config.dbsc.mode !== 'off', cookieTtlMs: config.dbsc.cookieTtl, cacheMaxEntries: config.cacheMaxEntries }, clock, random, config.secret === null ? null : hmacSha256(Buffer.from(config.secret, 'utf8'), 'gatehouse/dbsc/registration'));
     const control = (this.#control = new SessionControl({
       sessions: manager,
       dpop,

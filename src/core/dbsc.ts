@@ -11,12 +11,15 @@
  * The bound cookie is a JWT signed by the key ring (typ `dbsc-cookie+jwt`) naming the session and the
  * key's thumbprint: every instance verifies it without a store read, a verified value is cached until
  * it expires (the steady state is one map lookup), and a new registration makes older cookies worthless.
- * Challenges are single-use marks in the ProofMarkStore, shared by every instance.
+ * Refresh challenges are single-use marks in the ProofMarkStore, shared by every instance. A
+ * registration challenge is offered on every cookie sign-in of a browser, most of which never register,
+ * so it carries its own proof instead (an HMAC over the session id, its expiry and a nonce): a sign-in
+ * writes nothing for it, and only an answered one is recorded, as spent, until it would have expired.
  */
 import { compactVerify, errors as joseErrors, importJWK, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import type { Clock, ProofMarkStore, Random, SessionRecord } from '../ports.js';
 import { ExpiringCache } from './cache.js';
-import { randomId } from './crypto.js';
+import { b64url, hmacSha256, randomId, safeEqual } from './crypto.js';
 import type { KeyRing } from './keys.js';
 import { decodeSegment, importPublicJwk, sha256b64, splitCompact } from './proof-jwt.js';
 
@@ -88,6 +91,8 @@ export class DeviceBoundSessions {
     readonly policy: DbscPolicy,
     private readonly clock: Clock,
     private readonly random: Random,
+    /** Key of the registration challenges' HMAC (derived from the server secret); without one they are stored marks like refresh challenges. */
+    private readonly challengeKey: Uint8Array | null,
   ) {
     this.cookies = new ExpiringCache(policy.cacheMaxEntries);
     this.keys = new ExpiringCache(Math.max(1, Math.min(policy.cacheMaxEntries, 100_000)));
@@ -103,6 +108,32 @@ export class DeviceBoundSessions {
     const c = randomId(this.random);
     await this.store.putProofMark('challenge', sha256b64(`${sessionId}:${c}`), now + ttlMs, now);
     return c;
+  }
+
+  /** A registration challenge for a new cookie session: `<expiry>.<nonce>.<mac>`, nothing stored. */
+  async registrationChallenge(sessionId: string): Promise<string> {
+    if (this.challengeKey === null) return this.challenge(sessionId);
+    const body = `${(this.clock.now() + CHALLENGE_TTL_MS).toString(36)}.${randomId(this.random)}`;
+    return `${body}.${this.registrationMac(this.challengeKey, sessionId, body)}`;
+  }
+
+  private registrationMac(key: Uint8Array, sessionId: string, body: string): string {
+    return b64url(hmacSha256(key, `dbsc-registration:${sessionId}:${body}`));
+  }
+
+  /** Spends a registration challenge: made for this session by this server, unexpired, and answered once. */
+  private async spendRegistration(sessionId: string, c: string): Promise<boolean> {
+    if (this.challengeKey === null) return this.take(sessionId, c);
+    const parts = c.split('.');
+    if (parts.length !== 3) return false;
+    const [exp36, nonce, mac] = parts as [string, string, string];
+    const expiresAt = parseInt(exp36, 36);
+    const now = this.clock.now();
+    if (!/^[0-9a-z]{1,11}$/.test(exp36) || !Number.isSafeInteger(expiresAt) || expiresAt <= now) return false;
+    const expected = Buffer.from(this.registrationMac(this.challengeKey, sessionId, `${exp36}.${nonce}`));
+    const given = Buffer.from(mac);
+    if (given.length !== expected.length || !safeEqual(given, expected)) return false;
+    return this.store.putProofMark('challenge', sha256b64(`${sessionId}:${c}`), expiresAt, now);
   }
 
   /** A challenge to hand out with a fresh bound cookie, for the browser's next refresh (it lives as long as the cookie, and then some). */
@@ -130,7 +161,7 @@ export class DeviceBoundSessions {
     if (typeof k === 'string') return { ok: false, reason: k, retry: false };
     const claims = await this.verified(proof, k.key, registrationUrl);
     if (typeof claims === 'string') return { ok: false, reason: claims, retry: false };
-    if (!(await this.take(session.id, claims.jti))) return { ok: false, reason: 'the challenge is unknown, expired or already answered', retry: false };
+    if (!(await this.spendRegistration(session.id, claims.jti))) return { ok: false, reason: 'the challenge is unknown, expired or already answered', retry: false };
     return { ok: true, jkt: k.jkt, key: k.canonical };
   }
 

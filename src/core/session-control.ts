@@ -170,7 +170,7 @@ export class SessionControl {
       const user = toPublicUser(current);
       const started: Started =
         mode === 'session'
-          ? { mode, user, session: record, cookie: created.token!, bindingChallenge: d.dbsc.enabled ? await d.dbsc.challenge(record.id) : null }
+          ? { mode, user, session: record, cookie: created.token!, bindingChallenge: d.dbsc.enabled ? await d.dbsc.registrationChallenge(record.id) : null }
           : { mode, user, session: record, grant: await this.grant(user, record) };
       const event = req.event ?? { type: 'login.succeeded' as const };
       await d.audit.record(event.type, { userId: user.id, sessionId: record.id }, meta, {
