@@ -119,6 +119,20 @@ function serveWorkers(n: number, dir: string, port: number, extraEnv: Record<str
   return { primary, log: () => readFileSync(logPath, 'utf8') };
 }
 
+/**
+ * The request lines for `method path`, once `n` of them are in the log: workers write request lines
+ * asynchronously, in chunks flushed at least once a second, so they can trail the answers.
+ */
+async function requestLines(log: () => string, method: string, path: string, n: number): Promise<string[]> {
+  const needle = `"method":"${method}","path":"${path}"`;
+  let lines: string[] = [];
+  await waitFor(`${n} request lines for ${method} ${path}`, async () => {
+    lines = log().split('\n').filter((l) => l.includes(needle));
+    return lines.length >= n;
+  }, 10_000, 100);
+  return lines;
+}
+
 test('serve --workers 4 without Redis: the per-account limit (10) holds across workers — 10 × 401, then 429, also after a worker is replaced', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workers-rl-'));
   const port = await freePort();
@@ -146,9 +160,8 @@ test('serve --workers 4 without Redis: the per-account limit (10) holds across w
     assert.equal(unauthorizedBefore, 10, `statuses: ${statuses.join(' ')}`);
     assert.deepEqual(new Set(statuses.slice(10)), new Set([429]), `statuses: ${statuses.join(' ')}`);
 
-    // The logins really were spread over the workers (pino writes each worker's pid on its lines).
-    // (Express logs the path below the /auth mount.)
-    const pids = new Set(log().split('\n').filter((l) => l.includes('"method":"POST","path":"/login"')).map((l) => JSON.parse(l).pid as number));
+    // The logins really were spread over the workers (each worker's pid is on its lines).
+    const pids = new Set((await requestLines(log, 'POST', '/auth/login', 60)).map((l) => JSON.parse(l).pid as number));
     assert.ok(pids.size >= 3, `logins reached ${pids.size} worker(s)`);
 
     // A replaced worker does not start from zero: the counts live in the primary.
@@ -180,7 +193,7 @@ test('serve --workers 2 with GATEHOUSE_METRICS_PORT: the primary serves every wo
     });
     // Fresh connections: the primary deals them to both workers.
     for (let i = 0; i < 20; i++) assert.equal((await http(`http://127.0.0.1:${port}/healthz`, { headers: { connection: 'close' } })).status, 200);
-    const pids = new Set(log().split('\n').filter((l) => l.includes('"path":"/healthz"')).map((l) => JSON.parse(l).pid as number));
+    const pids = new Set((await requestLines(log, 'GET', '/healthz', 20)).map((l) => JSON.parse(l).pid as number));
     assert.equal(pids.size, 2, 'both workers answered');
     const r = await http(`http://127.0.0.1:${metricsPort}/metrics`);
     assert.equal(r.status, 200, r.body.slice(0, 300));
