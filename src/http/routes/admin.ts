@@ -12,7 +12,7 @@ import type { AuditEvent, AuditEventType, UserRecord, UserStatus } from '../../p
 import { requestMeta } from '../meta.js';
 import { sendJson, sendNoContent } from '../problem.js';
 import type { AuthedRouteCtx, Router } from '../router.js';
-import { authJson, iso, type RouteContext } from './kit.js';
+import { authJson, iso, passkeyJson, type RouteContext } from './kit.js';
 
 export const ADMIN_BASE_PATH = '/admin/api';
 
@@ -141,15 +141,7 @@ export function adminRoutes(router: Router, ctx: RouteContext): void {
       second_factors: {
         totp: view.factors.totp,
         recovery_codes: view.factors.recoveryCodes,
-        passkeys: view.factors.passkeys.map((p) => ({
-          id: p.id,
-          name: p.name,
-          created_at: iso(p.createdAt),
-          last_used_at: p.lastUsedAt === null ? null : iso(p.lastUsedAt),
-          device_type: p.deviceType,
-          backed_up: p.backedUp,
-          transports: p.transports,
-        })),
+        passkeys: view.factors.passkeys.map(passkeyJson),
       },
       identities: view.identities.map((i) => ({
         id: i.id,

@@ -1,7 +1,7 @@
 /** What the route modules share: their context and the JSON shapes of the API. */
 import type { AuthContext, AuthCore } from '../../core/auth.js';
 import type { PublicUser } from '../../core/users.js';
-import type { SessionRecord } from '../../ports.js';
+import type { PasskeyRecord, SessionRecord } from '../../ports.js';
 import type { TrustFn } from '../meta.js';
 import type { RateLimits } from '../rate-limit.js';
 
@@ -65,5 +65,18 @@ export function currentSessionJson(a: AuthContext) {
     acr: c?.acr ?? 'aal1',
     auth_time: new Date((c?.auth_time ?? 0) * 1000).toISOString(),
     binding: a.binding,
+  };
+}
+
+/** A passkey as its owner and an administrator see it: metadata only, never the public key. */
+export function passkeyJson(p: PasskeyRecord) {
+  return {
+    id: p.id,
+    name: p.name,
+    created_at: iso(p.createdAt),
+    last_used_at: p.lastUsedAt === null ? null : iso(p.lastUsedAt),
+    device_type: p.deviceType,
+    backed_up: p.backedUp,
+    transports: p.transports,
   };
 }

@@ -1,30 +1,17 @@
 /** Passkeys: registration, the user's list (rename, remove), and passwordless sign-in. */
 import { tokenRequestProof } from '../dpop.js';
 import { GatehouseError } from '../../errors.js';
-import type { PasskeyRecord } from '../../ports.js';
 import { PASSKEY_NAME_MAX } from '../../core/methods/passkey.js';
 import { parseJsonBody, type JsonObject } from '../body.js';
 import { optionalEnum, optionalString, requiredString } from '../input.js';
 import { clientIp, requestMeta } from '../meta.js';
 import { sendJson, sendNoContent, sendProblem } from '../problem.js';
 import type { Router } from '../router.js';
-import { iso, type RouteContext } from './kit.js';
+import { passkeyJson, type RouteContext } from './kit.js';
 import { loginResponder } from './login-response.js';
 import { webauthnField } from './second-factor.js';
 
 const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1366}$/;
-
-function passkeyJson(p: PasskeyRecord) {
-  return {
-    id: p.id,
-    name: p.name,
-    created_at: iso(p.createdAt),
-    last_used_at: p.lastUsedAt === null ? null : iso(p.lastUsedAt),
-    device_type: p.deviceType,
-    backed_up: p.backedUp,
-    transports: p.transports,
-  };
-}
 
 /** A display name: trimmed, no control characters, at most 64 characters. */
 function nameField(body: JsonObject, required: boolean): string {
