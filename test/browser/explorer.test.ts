@@ -186,6 +186,41 @@ describe('the explorer with tokens', { skip: browserSkip() }, () => {
   });
   after(() => stopBrowserSuite(browser, t));
 
+  test('a refresh answered after the session was revoked here is not adopted: the page stays signed out', async () => {
+    const email = await newUser(t, 'xrace');
+    const ctx = await browser.newContext({ locale: 'en-GB', viewport: VIEWPORTS.desktop });
+    const page = await ctx.newPage();
+    await explorerSignedIn(page, base, email, 'token');
+    // The next silent refresh reaches the server while the session lives, but its answer is held
+    // until the revocation has been answered: the race a slow network makes.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held: Promise<void> | null = null;
+    await page.route('**/auth/refresh', async (route) => {
+      if (held) return route.continue();
+      let delivered!: () => void;
+      held = new Promise<void>((r) => (delivered = r));
+      const response = await route.fetch();
+      assert.equal(response.status(), 200, 'the refresh itself succeeded (the session was still live)');
+      await released;
+      await route.fulfill({ response });
+      delivered();
+    });
+    for (let i = 0; i < 100 && held === null; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(held, 'the page refreshed its 2-second token on its own');
+    await page.getByRole('button', { name: 'Revoke this session now' }).click();
+    await page.locator('#revoke-results li[data-key="explorer.revoke.refresh"]').waitFor();
+    release();
+    await held;
+    // However the late answer lands, the page keeps showing the revoked token and no sign-in.
+    for (let i = 0; i < 10; i++) {
+      assert.match(await page.locator('#x-state [data-slot="jwt"]').innerText(), /Revoked: the signature still checks out until exp/);
+      assert.equal(await page.evaluate('import("/assets/api.js").then((m) => m.auth.mode)'), null, 'signed out on this page');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await ctx.close();
+  });
+
   for (const vp of ['desktop', 'phone'] as ViewportName[]) {
     test(`token mode at ${VIEWPORTS[vp].width} px: the encoded token beside its claims, silent refresh, the refresh cookie's expiry across a reload, revoke`, async () => {
       const email = await newUser(t, `xtoken${vp}`);

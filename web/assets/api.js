@@ -156,12 +156,20 @@ function scheduleRefresh() {
   }, delay);
 }
 
+/**
+ * Bumped whenever this page forgets its sign-in (endLocal): a refresh begun before is not adopted when it
+ * answers after, or a session revoked meanwhile would come back on screen with tokens the server refuses.
+ */
+let generation = 0;
+
 /** POST /auth/refresh with the HttpOnly cookie; one in flight at a time. */
 export function refresh(reason = 'scheduled') {
   refreshing ??= (async () => {
+    const began = generation;
     try {
       const res = await fetch('/auth/refresh', { method: 'POST', credentials: 'same-origin', cache: 'no-store', headers: { accept: 'application/json' } });
       const body = await readBody(res);
+      if (began !== generation) return false;
       if (res.ok && body && body.access_token) {
         const old = auth.jwt?.claims?.jti;
         adoptGrant(body, () => log(reason === 'restore' ? 'log.restored' : 'log.refreshed', { old: short(old), jti: short(auth.jwt?.claims?.jti), status: res.status }));
@@ -364,6 +372,7 @@ if (typeof document !== 'undefined') {
 
 /** Forgets everything held in memory (the server side is ended by the caller's API request). */
 export function endLocal(reason) {
+  generation++;
   const was = auth.mode;
   const credentials = { mode: was, accessToken: auth.accessToken, sessionId: auth.session?.id ?? auth.jwt?.claims?.sid ?? null };
   clearTimeout(refreshTimer);
